@@ -1,0 +1,29 @@
+#pragma once
+// A merge job as the hosts hand it to the engine: one JSON object
+//   {"config": {...mergekit config as JSON...}, "config_text": "the user's YAML",
+//    "out_dir": "...", "threads": 0, "memory_mb": 1024, "out_shard_size": 5e9,
+//    "random_seed": null}
+// and the events it reports back, one JSON object per line:
+//   {"event":"warning","message":"..."}
+//   {"event":"progress","bytes_done":N,"bytes_total":N,"tensor":"...","tensor_index":i,"tensor_count":n}
+//   {"event":"done","files":[...],"tensor_count":n,"tensor_bytes":N}
+//   {"event":"error","message":"...","cancelled":false}
+// The node CLI and the web worker read these the same way from the native and wasm runs.
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "wasmerge/merge.hpp"
+
+namespace wasmerge {
+
+using EmitFn = std::function<void(const std::string& event_json)>;
+using OutputFactory = std::function<std::unique_ptr<OutputFiles>(const std::string& out_dir)>;
+using CancelFn = std::function<bool()>;
+
+// Runs the job, reporting through emit; returns the exit status: 0 done, 1 failed,
+// 130 cancelled. Never throws.
+int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory& make_outputs, const EmitFn& emit,
+            const CancelFn& cancelled = {});
+
+}  // namespace wasmerge

@@ -1,0 +1,24 @@
+#pragma once
+// The element-wise arithmetic of a merge, on f32 spans. Each kernel has a scalar twin
+// with the same name in namespace scalar; the vector versions (wasm SIMD) must give the
+// same bits, which the tests check. Operations are separate multiplies and adds (no FMA)
+// so every build rounds the same way.
+#include <cstddef>
+
+namespace wasmerge {
+
+void subtract(float* x, const float* b, size_t n);                       // x -= b
+void scale_into(float* acc, const float* x, float w, size_t n);          // acc = w·x
+void add_scaled(float* acc, const float* x, float w, size_t n);          // acc += w·x
+void divide(float* x, float divisor, size_t n);                          // x /= divisor
+void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n);  // out = b + λ·mixed
+
+namespace scalar {
+void subtract(float* x, const float* b, size_t n);
+void scale_into(float* acc, const float* x, float w, size_t n);
+void add_scaled(float* acc, const float* x, float w, size_t n);
+void divide(float* x, float divisor, size_t n);
+void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n);
+}  // namespace scalar
+
+}  // namespace wasmerge

@@ -1,0 +1,47 @@
+#pragma once
+// The engine's one entry point, the same for every host: config in, model out.
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "wasmerge/byte_io.hpp"
+
+namespace wasmerge {
+
+struct Progress {
+  uint64_t bytes_done = 0;   // input bytes read so far
+  uint64_t bytes_total = 0;  // input bytes the merge reads in all
+  const std::string* tensor = nullptr;  // the tensor being merged
+  size_t tensor_index = 0, tensor_count = 0;
+};
+
+// Return false to cancel: the merge stops, its output is discarded, run_merge throws.
+using ProgressFn = std::function<bool(const Progress&)>;
+using WarningFn = std::function<void(const std::string&)>;
+
+struct MergeOptions {
+  unsigned threads = 0;                        // 0: every core
+  uint64_t memory_mb = 1024;                   // the engine's working memory
+  uint64_t out_shard_size = 5'000'000'000ull;  // bytes per output shard
+  std::optional<uint64_t> random_seed;         // overrides the config's
+  std::string config_text;                     // the user's own text (YAML), for the model card
+};
+
+struct MergeResult {
+  std::vector<std::string> files;  // written into the output, final names
+  uint64_t tensor_bytes = 0;
+  size_t tensor_count = 0;
+};
+
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("merge cancelled") {}
+};
+
+MergeResult run_merge(const std::string& config_json, const MergeOptions& options, InputFiles& inputs,
+                      OutputFiles& outputs, const ProgressFn& on_progress = {}, const WarningFn& on_warning = {});
+
+}  // namespace wasmerge

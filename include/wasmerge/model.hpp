@@ -1,0 +1,38 @@
+#pragma once
+// A model as the user names it: one .safetensors file, or a folder holding
+// model.safetensors or model.safetensors.index.json + shards.
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "wasmerge/byte_io.hpp"
+#include "wasmerge/safetensors.hpp"
+
+namespace wasmerge {
+
+struct ModelTensor {
+  TensorInfo info;
+  ByteSource* source = nullptr;  // owned by the Model
+  uint64_t data_start = 0;       // absolute offset of the data buffer in source
+  uint64_t absolute_offset() const { return data_start + info.begin; }
+};
+
+class Model {
+ public:
+  std::string path;        // as written in the config
+  bool is_folder = false;  // folders carry config.json and tokenizer files
+  std::vector<ModelTensor> tensors;  // shard order, then buffer order
+  std::vector<std::unique_ptr<ByteSource>> sources;
+
+  const ModelTensor* find(const std::string& name) const;
+  std::string folder_file(const std::string& file) const { return path + "/" + file; }
+
+ private:
+  friend Model open_model(InputFiles&, const std::string&);
+  std::unordered_map<std::string, size_t> index_;
+};
+
+Model open_model(InputFiles& files, const std::string& path);
+
+}  // namespace wasmerge

@@ -1,0 +1,42 @@
+#pragma once
+// A fixed pool of threads running the chunks of one parallel_for at a time. Chunks are
+// independent and each writes its own output range, so the thread count never changes
+// the result.
+#include <condition_variable>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <algorithm>
+#include <thread>
+#include <vector>
+
+namespace wasmerge {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(unsigned threads);  // 0: every core; the caller's thread counts as one
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
+  // Runs task(i) for i in [0, n) across the pool and the calling thread; rethrows the
+  // first exception a task threw.
+  void parallel_for(size_t n, const std::function<void(size_t)>& task);
+
+ private:
+  void worker_loop();
+  void run_tasks();
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable work_ready_, work_done_;
+  const std::function<void(size_t)>* task_ = nullptr;
+  size_t next_ = 0, count_ = 0, running_ = 0;
+  unsigned generation_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace wasmerge

@@ -1,0 +1,74 @@
+#include "wasmerge/job.hpp"
+
+#include <new>
+#include <nlohmann/json.hpp>
+
+#include "wasmerge/error.hpp"
+
+namespace wasmerge {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+struct Job {
+  std::string config_json;
+  std::string out_dir;
+  MergeOptions options;
+};
+
+Job parse_job(const std::string& text) {
+  const json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("config")) fail("job", "", "malformed job (no config)");
+  Job job;
+  job.config_json = j["config"].dump();
+  job.out_dir = j.value("out_dir", std::string("."));
+  job.options.config_text = j.value("config_text", job.config_json);
+  job.options.threads = j.value("threads", 0u);
+  job.options.memory_mb = j.value("memory_mb", uint64_t{1024});
+  job.options.out_shard_size = j.value("out_shard_size", uint64_t{5'000'000'000ull});
+  if (j.contains("random_seed") && !j["random_seed"].is_null()) job.options.random_seed = j["random_seed"].get<uint64_t>();
+  if (job.options.memory_mb == 0) fail("job", "", "memory_mb must be positive");
+  if (job.options.out_shard_size == 0) fail("job", "", "out_shard_size must be positive");
+  return job;
+}
+
+std::string error_event(const std::string& message, bool cancelled) {
+  return json{{"event", "error"}, {"message", message}, {"cancelled", cancelled}}.dump();
+}
+
+}  // namespace
+
+int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory& make_outputs, const EmitFn& emit,
+            const CancelFn& cancelled) {
+  try {
+    const Job job = parse_job(job_json);
+    auto outputs = make_outputs(job.out_dir);
+    auto on_progress = [&](const Progress& p) {
+      emit(json{{"event", "progress"},
+                {"bytes_done", p.bytes_done},
+                {"bytes_total", p.bytes_total},
+                {"tensor", p.tensor ? *p.tensor : std::string()},
+                {"tensor_index", p.tensor_index},
+                {"tensor_count", p.tensor_count}}
+               .dump());
+      return !(cancelled && cancelled());
+    };
+    auto on_warning = [&](const std::string& w) { emit(json{{"event", "warning"}, {"message", w}}.dump()); };
+    const MergeResult r = run_merge(job.config_json, job.options, inputs, *outputs, on_progress, on_warning);
+    emit(json{{"event", "done"}, {"files", r.files}, {"tensor_count", r.tensor_count}, {"tensor_bytes", r.tensor_bytes}}
+             .dump());
+    return 0;
+  } catch (const Cancelled& e) {
+    emit(error_event(e.what(), true));
+    return 130;
+  } catch (const MergeError& e) {
+    emit(error_event(e.what(), false));
+  } catch (const std::bad_alloc&) {
+    emit(error_event("out of memory: lower --memory-mb or merge fewer models at once", false));
+  } catch (const std::exception& e) {
+    emit(error_event(std::string("internal error: ") + e.what(), false));
+  }
+  return 1;
+}
+
+}  // namespace wasmerge

@@ -1,0 +1,72 @@
+#include "wasmerge/thread_pool.hpp"
+
+namespace wasmerge {
+
+ThreadPool::ThreadPool(unsigned threads) {
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  work_ready_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+// Takes task indices until none are left; every thread, the caller included, runs this.
+void ThreadPool::run_tasks() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (next_ < count_) {
+    const size_t i = next_++;
+    ++running_;
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      (*task_)(i);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    --running_;
+    if (error) {
+      if (!error_) error_ = error;
+      next_ = count_;  // hand out no more work
+    }
+  }
+  if (running_ == 0) work_done_.notify_all();
+}
+
+void ThreadPool::worker_loop() {
+  unsigned seen = 0;
+  std::unique_lock<std::mutex> lock(mutex_);
+  for (;;) {
+    work_ready_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+    if (stopping_) return;
+    seen = generation_;
+    lock.unlock();
+    run_tasks();
+    lock.lock();
+  }
+}
+
+void ThreadPool::parallel_for(size_t n, const std::function<void(size_t)>& task) {
+  if (n == 0) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    task_ = &task;
+    next_ = 0;
+    count_ = n;
+    error_ = nullptr;
+    ++generation_;
+  }
+  if (n > 1) work_ready_.notify_all();
+  run_tasks();
+  std::unique_lock<std::mutex> lock(mutex_);
+  work_done_.wait(lock, [&] { return next_ >= count_ && running_ == 0; });
+  if (error_) std::rethrow_exception(error_);
+}
+
+}  // namespace wasmerge
