@@ -11,7 +11,6 @@
 // (exact to 2^53) and pointers are read unsigned, so files over 4 GiB and heaps over
 // 2 GiB work. A host error is kept as text for C++ to throw as a MergeError.
 mergeInto(LibraryManager.library, {
-  $wasmergeHostCall__deps: ['$UTF8ToString'],
   $wasmergeHostCall: function(fallback, body) {
     try {
       return body(Module['wasmergeHost']);
@@ -56,7 +55,6 @@ mergeInto(LibraryManager.library, {
   wasmerge_host_cancelled: function() {
     return wasmergeHostCall(0, function(host) { return host.cancelled && host.cancelled() ? 1 : 0; });
   },
-  wasmerge_host_error__deps: ['$stringToUTF8'],
   wasmerge_host_error: function(buf, cap) {
     stringToUTF8(Module['wasmergeHostError'] || 'unknown host error', buf, cap);
   },
