@@ -90,7 +90,10 @@ function readSafetensors(file) {
   entries.sort((a, b) => a[1].data_offsets[0] - b[1].data_offsets[0]);
   for (const [name, e] of entries) {
     const data = bytes.subarray(8 + n + e.data_offsets[0], 8 + n + e.data_offsets[1]);
-    tensors.set(name, { dtype: e.dtype, shape: e.shape, bytes: data, values: SIZES[e.dtype] && e.dtype !== 'BOOL' && e.dtype[0] !== 'U' ? decode(e.dtype, data) : null });
+    const tensor = { dtype: e.dtype, shape: e.shape, bytes: data };
+    let values = null;  // decoded on first use: large files are mostly spot-checked
+    Object.defineProperty(tensor, 'values', { get: () => (values = values || decode(e.dtype, data)) });
+    tensors.set(name, tensor);
   }
   return { metadata: header.__metadata__, tensors, order: entries.map(([k]) => k), headerLength: n };
 }
