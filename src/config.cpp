@@ -118,12 +118,9 @@ void check_parameters(const MergeConfig& c) {
     const std::string context = "model '" + m.path + "'";
     if (tr.weight_required && !lookup(m, "weight"))
       config_error(context + ": parameter 'weight' is required by " + method_name(c.method));
-    if (tr.uses_density) {
-      const Parameter* density = lookup(m, "density");
-      if (!density) config_error(context + ": parameter 'density' is required by " + method_name(c.method));
+    if (const Parameter* density = lookup(m, "density"))  // optional: mergekit's default is 1
       for (double d : density->all_values())
         if (!(d > 0 && d <= 1)) config_error(context + ": density " + json(d).dump() + " is outside (0, 1]");
-    }
   }
 }
 

@@ -1,5 +1,7 @@
 #include "wasmerge/kernels.hpp"
 
+#include <vector>
+
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
 #endif
@@ -26,6 +28,23 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
   for (size_t i = 0; i < n; ++i) {
     const float scaled = lambda * mixed[i];
     out[i] = b[i] + scaled;
+  }
+}
+void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
+                     size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    float sum = omega[0][i];
+    for (size_t k = 1; k < models; ++k) sum = sum + omega[k][i];
+    const bool positive = sum >= 0.0f;
+    float merged = 0.0f, divisor = 0.0f;
+    for (size_t k = 0; k < models; ++k) {
+      const float w = omega[k][i];
+      const bool agrees = positive ? w > 0.0f : w < 0.0f;
+      merged = merged + (agrees ? w : 0.0f);
+      divisor = divisor + (agrees ? weights[k] : 0.0f);
+    }
+    if (normalize) merged = merged / (divisor == 0.0f ? 1.0f : divisor);
+    mixed[i] = merged;
   }
 }
 }  // namespace scalar
@@ -64,6 +83,30 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
   scalar::add_lambda_times(out + i, b + i, mixed + i, lambda, n - i);
 }
 
+void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
+                     size_t n) {
+  const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t sum = wasm_v128_load(omega[0] + i);
+    for (size_t k = 1; k < models; ++k) sum = wasm_f32x4_add(sum, wasm_v128_load(omega[k] + i));
+    const v128_t positive = wasm_f32x4_ge(sum, zero);
+    v128_t merged = zero, divisor = zero;
+    for (size_t k = 0; k < models; ++k) {
+      const v128_t w = wasm_v128_load(omega[k] + i);
+      const v128_t agrees = wasm_v128_bitselect(wasm_f32x4_gt(w, zero), wasm_f32x4_lt(w, zero), positive);
+      merged = wasm_f32x4_add(merged, wasm_v128_and(w, agrees));
+      divisor = wasm_f32x4_add(divisor, wasm_v128_and(wasm_f32x4_splat(weights[k]), agrees));
+    }
+    if (normalize) merged = wasm_f32x4_div(merged, wasm_v128_bitselect(one, divisor, wasm_f32x4_eq(divisor, zero)));
+    wasm_v128_store(mixed + i, merged);
+  }
+  if (i == n) return;
+  std::vector<const float*> tails(models);
+  for (size_t k = 0; k < models; ++k) tails[k] = omega[k] + i;
+  scalar::elect_and_merge(mixed + i, tails.data(), weights, models, normalize, n - i);
+}
+
 #undef WASMERGE_FOR_VECTORS
 
 #else  // no SIMD in this build: the scalar twins are the kernels
@@ -74,6 +117,10 @@ void add_scaled(float* acc, const float* x, float w, size_t n) { scalar::add_sca
 void divide(float* x, float divisor, size_t n) { scalar::divide(x, divisor, n); }
 void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n) {
   scalar::add_lambda_times(out, b, mixed, lambda, n);
+}
+void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
+                     size_t n) {
+  scalar::elect_and_merge(mixed, omega, weights, models, normalize, n);
 }
 
 #endif

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "wasmerge/error.hpp"
+#include "wasmerge/sparsify.hpp"
 
 namespace wasmerge {
 namespace {
@@ -42,8 +43,11 @@ void resolve_parameters(const MergeConfig& c, int n_layers, OutputTensor& out) {
     if (!weight && tr.weight_required)
       fail(entry.path, name, "no 'weight' applies to this tensor (no filter matches it)");
     input.weight = static_cast<float>(weight.value_or(1.0));
-    input.density = static_cast<float>(lookup(c, &entry, "density", name, t).value_or(1.0));
+    input.density = lookup(c, &entry, "density", name, t).value_or(1.0);  // checked in (0, 1] by the config
+    input.dare_stream = dare_stream(c.random_seed, name, input.model_index);
   }
+  out.sparsify = tr.sparsify_magnitude ? Sparsify::Magnitude : tr.sparsify_random ? Sparsify::Random : Sparsify::None;
+  out.consensus = tr.consensus;
   out.normalize = lookup(c, nullptr, "normalize", name, t).value_or(tr.default_normalize) != 0;
   out.lambda = static_cast<float>(lookup(c, nullptr, "lambda", name, t).value_or(1.0));
   out.rescale = lookup(c, nullptr, "rescale", name, t).value_or(tr.default_rescale) != 0;
@@ -69,7 +73,7 @@ OutputTensor plan_tensor(const MergePlan& plan, const ModelTensor& ref, int n_la
       fail(mt->source->name(), ref.info.name,
            std::string("dtype ") + dtype_name(mt->info.dtype) + " cannot be merged with " + dtype_name(ref.info.dtype) +
                " in " + ref_file);
-    out.inputs.push_back(TensorInput{mt, k, 1.0f, 1.0f});
+    out.inputs.push_back(TensorInput{mt, k});
   }
   if (mergeable) {
     out.info.dtype = c.output_dtype(ref.info.dtype);
@@ -120,9 +124,6 @@ MergePlan make_plan(MergeConfig config, InputFiles& files, const PlanOptions& op
   MergePlan plan;
   plan.config = std::move(config);
   check_tokenizer_source(plan);
-  const MethodTraits& tr = traits(plan.config.method);
-  if (tr.sparsify_magnitude || tr.sparsify_random || tr.consensus)  // TODO(issue 3)
-    fail("config", "", std::string("merge_method '") + method_name(plan.config.method) + "' is not implemented yet");
   if (plan.config.base_model) plan.base = std::make_unique<Model>(open_model(files, *plan.config.base_model));
   for (const auto& entry : plan.config.models) plan.models.push_back(std::make_unique<Model>(open_model(files, entry.path)));
 

@@ -13,12 +13,20 @@ void add_scaled(float* acc, const float* x, float w, size_t n);          // acc 
 void divide(float* x, float divisor, size_t n);                          // x /= divisor
 void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n);  // out = b + λ·mixed
 
+// TIES' sign election and disjoint merge over K weighted task vectors ω_k (SPEC §2), per
+// element: γ = sign of Σ_k ω_k (≥ 0 counts as +); model k agrees iff ω_k is non-zero with
+// sign γ; mixed = Σ agreeing ω_k, divided by Σ agreeing w_k (0 becomes 1) when normalizing.
+void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
+                     size_t n);
+
 namespace scalar {
 void subtract(float* x, const float* b, size_t n);
 void scale_into(float* acc, const float* x, float w, size_t n);
 void add_scaled(float* acc, const float* x, float w, size_t n);
 void divide(float* x, float divisor, size_t n);
 void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n);
+void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
+                     size_t n);
 }  // namespace scalar
 
 }  // namespace wasmerge

@@ -11,11 +11,14 @@
 
 namespace wasmerge {
 
+enum class Sparsify { None, Magnitude, Random };
+
 struct TensorInput {
   const ModelTensor* tensor;
   size_t model_index;  // 0-based among the non-base models, in config order
-  float weight;
-  float density;
+  float weight = 1.0f;
+  double density = 1.0;
+  uint64_t dare_stream = 0;  // the DARE mask's stream for (seed, tensor, model)
 };
 
 enum class TensorAction { Merge, CopyBase };
@@ -26,6 +29,8 @@ struct OutputTensor {
   TensorAction action = TensorAction::Merge;
   const ModelTensor* base = nullptr;  // null for linear without a base model
   std::vector<TensorInput> inputs;
+  Sparsify sparsify = Sparsify::None;
+  bool consensus = false;  // TIES sign election
   bool normalize = false;
   float lambda = 1.0f;
   bool rescale = false;

@@ -1,6 +1,12 @@
 #pragma once
-// Executes one output tensor of the plan: reads its inputs block by block, merges each
-// block across the thread pool, converts to the output dtype and streams it to the sink.
+// Executes one output tensor of the plan in passes over blocks of its elements:
+//   - magnitude trims (TIES): two radix-select histogram passes find each model's cut;
+//   - L1 rescale: one pass sums ‖δ‖₁ and ‖δ_kept‖₁;
+//   - the write pass: mask, rescale, weight, elect, merge, convert, stream to the sink.
+// A tensor whose inputs fit the memory budget is read once and kept between passes;
+// a larger one is read again, block by block, for each pass. Blocks are split into
+// fixed chunks shared across the thread pool; reductions are per-chunk partials
+// combined in chunk order, so the bytes never depend on threads or budget.
 #include <functional>
 #include <vector>
 
@@ -11,17 +17,23 @@ namespace wasmerge {
 
 class TensorExecutor {
  public:
-  // Elements per pool task: small enough to share out, large enough to amortize.
+  // Elements per chunk: the unit of parallel work and of every reduction.
   static constexpr size_t kChunkElements = 16384;
+  using BlockDone = std::function<void(uint64_t input_bytes)>;
 
   TensorExecutor(ThreadPool& pool, uint64_t memory_budget_bytes);
-  // on_block(bytes) reports the input bytes of each block once it is written.
-  void run(const OutputTensor& out, ByteSink& sink, const std::function<void(uint64_t)>& on_block);
+  // on_block(bytes) follows each block: the write pass reports its input bytes, the
+  // passes before it report 0 (a chance to cancel).
+  void run(const OutputTensor& out, ByteSink& sink, const BlockDone& on_block);
+
+  ThreadPool& pool() { return pool_; }
+  // Elements per block for a tensor needing bytes_per_element of raw buffers.
+  size_t block_elements(size_t bytes_per_element) const;
+  std::vector<std::vector<uint8_t>>& input_blocks() { return input_blocks_; }
+  std::vector<uint8_t>& output_block() { return output_block_; }
 
  private:
-  size_t block_elements(size_t bytes_per_element) const;
-  void copy_base(const OutputTensor& out, ByteSink& sink, const std::function<void(uint64_t)>& on_block);
-  void merge_chunk(const OutputTensor& out, size_t first, size_t count);
+  void copy_base(const OutputTensor& out, ByteSink& sink, const BlockDone& on_block);
 
   ThreadPool& pool_;
   uint64_t budget_;

@@ -1,0 +1,75 @@
+#pragma once
+// Which entries of a task vector survive (SPEC §2).
+//   DARE (random): a counter-based mask, a pure function of (seed, tensor, model, index),
+//   so the same config gives the same merge on any machine and thread count.
+//   TIES (magnitude): exactly floor(d·n) entries with the largest |δ|, ties to the lower
+//   index, found by an exact radix select over the bit patterns of |δ|.
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace wasmerge {
+
+uint64_t splitmix64(uint64_t x);
+uint64_t fnv1a64(const std::string& bytes);
+
+// The per-(tensor, model) stream s; element i is kept iff (splitmix64(s + i) >> 40) < threshold.
+uint64_t dare_stream(uint64_t seed, const std::string& tensor, uint64_t model_index);
+uint32_t dare_threshold(double density);  // floor(d · 2^24 + 0.5)
+inline bool dare_keep(uint64_t stream, uint64_t index, uint32_t threshold) {
+  return (splitmix64(stream + index) >> 40) < threshold;
+}
+
+// |δ| as an ordered integer: for non-negative floats, bit patterns sort like values.
+inline uint32_t magnitude_bits(float x) {
+  uint32_t u;
+  __builtin_memcpy(&u, &x, 4);
+  return u & 0x7FFFFFFFu;
+}
+
+// floor(d · n), clamped to [0, n].
+uint64_t magnitude_keep_count(double density, uint64_t n);
+
+// The cut of a magnitude trim: every entry above `threshold` is kept, and of the entries
+// equal to it the first `equal_keep` (in index order).
+struct MagnitudeCut {
+  uint32_t threshold = 0;
+  uint64_t equal_keep = 0;
+  uint64_t equal_total = 0;
+  bool keep_all = false;   // k == n
+  bool keep_none = false;  // k == 0
+  bool partial_tie() const { return !keep_all && !keep_none && equal_keep < equal_total; }
+};
+
+// Radix select in two histogram passes over |δ|: the high 16 bits, then the low 16
+// bits of the entries whose high bits equal the chosen prefix.
+class RadixSelect {
+ public:
+  static constexpr size_t kBins = 65536;
+  using Histogram = std::vector<uint64_t>;  // kBins counts
+
+  RadixSelect(uint64_t n, uint64_t keep);
+  bool needs_passes() const { return keep_ > 0 && keep_ < n_; }
+  // Pass 0 counts bits >> 16 of every entry; pass 1 counts bits & 0xFFFF of the entries
+  // with (bits >> 16) == prefix().
+  uint32_t prefix() const { return prefix_; }
+  void finish_high_pass(const Histogram& high);
+  MagnitudeCut finish_low_pass(const Histogram& low) const;
+  MagnitudeCut trivial_cut() const;  // when !needs_passes()
+
+ private:
+  uint64_t n_, keep_;
+  uint32_t prefix_ = 0;
+  uint64_t above_prefix_ = 0;  // entries whose high bits exceed the prefix
+};
+
+// Whether entry `bits` is kept, given how many entries equal to the threshold came before it.
+inline bool magnitude_keep(const MagnitudeCut& cut, uint32_t bits, uint64_t& equal_seen) {
+  if (cut.keep_all) return true;
+  if (cut.keep_none || bits < cut.threshold) return false;
+  if (bits > cut.threshold) return true;
+  return equal_seen++ < cut.equal_keep;
+}
+
+}  // namespace wasmerge

@@ -1,0 +1,89 @@
+#include "reference.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace test {
+namespace {
+
+uint64_t mix(uint64_t x) {
+  uint64_t z = x + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+uint64_t fnv(const std::string& s) {
+  uint64_t h = 0xCBF29CE484222325ull;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001B3ull;
+  return h;
+}
+
+}  // namespace
+
+bool reference_dare_keep(uint64_t seed, const std::string& name, uint64_t model, uint64_t index, double density) {
+  const uint64_t s = mix(seed ^ mix(fnv(name) ^ mix(model)));
+  return static_cast<double>(mix(s + index) >> 40) < std::floor(density * 16777216.0 + 0.5);
+}
+
+std::vector<double> reference_merge(const RefTensorMerge& m) {
+  const size_t n = m.models[0].size(), K = m.models.size();
+  const bool has_base = m.method != "linear";
+  const bool ties = m.method == "ties", dare = m.method.rfind("dare", 0) == 0;
+  const bool consensus = ties || m.method == "dare_ties";
+
+  std::vector<std::vector<double>> omega(K, std::vector<double>(n));
+  for (size_t k = 0; k < K; ++k) {
+    std::vector<double> delta(n);
+    for (size_t i = 0; i < n; ++i) delta[i] = m.models[k][i] - (has_base ? m.base[i] : 0.0);
+    std::vector<bool> keep(n, true);
+    if (ties && m.densities[k] < 1) {
+      std::vector<size_t> order(n);
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return std::fabs(delta[a]) > std::fabs(delta[b]); });
+      const size_t kept = static_cast<size_t>(std::floor(m.densities[k] * n));
+      keep.assign(n, false);
+      for (size_t i = 0; i < kept; ++i) keep[order[i]] = true;
+    }
+    if (dare)
+      for (size_t i = 0; i < n; ++i) keep[i] = reference_dare_keep(m.seed, m.name, k, i, m.densities[k]);
+    double l1 = 0, l1_kept = 0;
+    for (size_t i = 0; i < n; ++i) {
+      l1 += std::fabs(delta[i]);
+      if (keep[i]) l1_kept += std::fabs(delta[i]);
+    }
+    double factor = 1;
+    if (m.rescale && (ties || dare)) {
+      if (m.inverse_density) factor = 1 / m.densities[k];
+      else if (l1 >= 1e-7 && l1_kept >= 1e-7) factor = l1 / l1_kept;
+    }
+    for (size_t i = 0; i < n; ++i) omega[k][i] = m.weights[k] * (keep[i] ? delta[i] * factor : 0.0);
+  }
+
+  std::vector<double> out(n);
+  double weight_sum = 0;
+  for (double w : m.weights) weight_sum += w;
+  for (size_t i = 0; i < n; ++i) {
+    double mixed = 0, divisor = 0;
+    if (consensus) {
+      double sum = 0;
+      for (size_t k = 0; k < K; ++k) sum += omega[k][i];
+      const double sign = sum >= 0 ? 1 : -1;
+      for (size_t k = 0; k < K; ++k)
+        if (omega[k][i] != 0 && (omega[k][i] > 0) == (sign > 0)) {
+          mixed += omega[k][i];
+          divisor += m.weights[k];
+        }
+      if (divisor == 0) divisor = 1;
+    } else {
+      for (size_t k = 0; k < K; ++k) mixed += omega[k][i];
+      divisor = std::fabs(weight_sum) < 1e-8 ? 1 : weight_sum;
+    }
+    if (m.normalize) mixed /= divisor;
+    out[i] = has_base ? m.base[i] + m.lambda * mixed : mixed;
+  }
+  return out;
+}
+
+}  // namespace test

@@ -1,0 +1,28 @@
+#pragma once
+// The f64 reference of SPEC §2, written for the tests from the SPEC's words alone: no
+// engine code is called. One output tensor at a time.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace test {
+
+struct RefTensorMerge {
+  std::string method;          // linear, task_arithmetic, ties, dare_linear, dare_ties
+  std::string name;            // the tensor's name (DARE streams depend on it)
+  std::vector<double> base;    // empty for linear
+  std::vector<std::vector<double>> models;
+  std::vector<double> weights, densities;
+  double lambda = 1.0;
+  bool normalize = false;
+  bool rescale = false;
+  bool inverse_density = false;
+  uint64_t seed = 0;
+};
+
+std::vector<double> reference_merge(const RefTensorMerge& m);
+
+// The SPEC's DARE draw, written again here: keep iff (u >> 40) < floor(d·2^24 + 0.5).
+bool reference_dare_keep(uint64_t seed, const std::string& name, uint64_t model, uint64_t index, double density);
+
+}  // namespace test

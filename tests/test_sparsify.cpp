@@ -1,0 +1,147 @@
+// The DARE mask against the SPEC's independently computed vectors, its kept fraction,
+// the radix select against a sort, and the election kernel against its scalar twin.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <random>
+
+#include "dare_mask_json.hpp"
+#include "wasmerge/kernels.hpp"
+#include "wasmerge/sparsify.hpp"
+
+using namespace wasmerge;
+
+namespace {
+uint64_t hex(const nlohmann::json& v) { return std::stoull(v.get<std::string>(), nullptr, 16); }
+const nlohmann::json& vectors() {
+  static const nlohmann::json v = nlohmann::json::parse(kDareMaskJson);
+  return v;
+}
+}  // namespace
+
+TEST_CASE("splitmix64 and fnv1a64 match the SPEC vectors") {
+  for (const auto& c : vectors()["splitmix64"]) CHECK(splitmix64(hex(c["x"])) == hex(c["out"]));
+  for (const auto& c : vectors()["fnv1a64"]) CHECK(fnv1a64(c["s"].get<std::string>()) == hex(c["out"]));
+  CHECK(vectors()["fnv1a64"].size() == 5);
+}
+
+TEST_CASE("DARE stream, draw, top 24 bits and keep decision match the SPEC vectors") {
+  REQUIRE(vectors()["mask"].size() == 15);
+  for (const auto& c : vectors()["mask"]) {
+    const uint64_t stream = dare_stream(c["seed"].get<uint64_t>(), c["name"].get<std::string>(), c["model_index"].get<uint64_t>());
+    CHECK(stream == hex(c["stream"]));
+    const uint64_t index = c["index"].get<uint64_t>();
+    CHECK(splitmix64(stream + index) == hex(c["u"]));
+    CHECK((splitmix64(stream + index) >> 40) == c["top24"].get<uint64_t>());
+    for (const auto& [density, keep] : c["keep_at_density"].items())
+      CHECK(dare_keep(stream, index, dare_threshold(std::stod(density))) == keep.get<bool>());
+  }
+}
+
+TEST_CASE("DARE keeps the density's fraction over 10^7 draws") {
+  const uint64_t stream = dare_stream(7, "model.layers.0.mlp.up_proj.weight", 1);
+  for (double d : {0.1, 0.5, 0.9}) {
+    const uint32_t threshold = dare_threshold(d);
+    uint64_t kept = 0;
+    for (uint64_t i = 0; i < 10'000'000; ++i) kept += dare_keep(stream, i, threshold);
+    const double sigma = std::sqrt(d * (1 - d) / 1e7);
+    CHECK(std::fabs(kept / 1e7 - d) < 5 * sigma);
+  }
+  CHECK(dare_threshold(1.0) == 16777216u);  // d = 1 keeps every draw (top24 < 2^24)
+  CHECK(dare_threshold(0.5) == 8388608u);
+}
+
+TEST_CASE("magnitude keep count is floor(d·n)") {
+  CHECK(magnitude_keep_count(0.5, 7) == 3);
+  CHECK(magnitude_keep_count(0.1, 9) == 0);
+  CHECK(magnitude_keep_count(1.0, 9) == 9);
+  CHECK(magnitude_keep_count(0.3, 10) == 3);
+}
+
+// Reference: sort indices by (|x| desc, index asc), keep the first k.
+std::vector<bool> kept_by_sort(const std::vector<float>& x, uint64_t k) {
+  std::vector<size_t> order(x.size());
+  for (size_t i = 0; i < x.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return std::fabs(x[a]) > std::fabs(x[b]); });
+  std::vector<bool> keep(x.size(), false);
+  for (uint64_t i = 0; i < k; ++i) keep[order[i]] = true;
+  return keep;
+}
+
+std::vector<bool> kept_by_radix(const std::vector<float>& x, uint64_t k) {
+  RadixSelect select(x.size(), k);
+  MagnitudeCut cut = select.trivial_cut();
+  if (select.needs_passes()) {
+    RadixSelect::Histogram high(RadixSelect::kBins, 0), low(RadixSelect::kBins, 0);
+    for (float v : x) ++high[magnitude_bits(v) >> 16];
+    select.finish_high_pass(high);
+    for (float v : x)
+      if ((magnitude_bits(v) >> 16) == select.prefix()) ++low[magnitude_bits(v) & 0xFFFF];
+    cut = select.finish_low_pass(low);
+  }
+  std::vector<bool> keep(x.size());
+  uint64_t seen = 0;
+  for (size_t i = 0; i < x.size(); ++i) keep[i] = magnitude_keep(cut, magnitude_bits(x[i]), seen);
+  return keep;
+}
+
+TEST_CASE("radix select keeps exactly the entries a sort keeps: distinct, heavy ties, zeros, signs") {
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal;
+  for (int trial = 0; trial < 40; ++trial) {
+    const size_t n = 1 + rng() % 3000;
+    std::vector<float> x(n);
+    for (auto& v : x) {
+      switch (trial % 4) {
+        case 0: v = normal(rng); break;                                        // distinct
+        case 1: v = static_cast<float>(static_cast<int>(rng() % 7) - 3); break;  // heavy ties, zeros
+        case 2: v = (rng() % 2 ? -1.0f : 1.0f) * 0.25f; break;                 // all tied
+        default: v = rng() % 5 == 0 ? normal(rng) * 1e-30f : -0.0f;            // tiny and negative zero
+      }
+    }
+    for (double d : {0.0001, 0.1, 0.5, 0.9, 0.99, 1.0}) {
+      const uint64_t k = magnitude_keep_count(d, n);
+      const auto keep = kept_by_radix(x, k);
+      REQUIRE(keep == kept_by_sort(x, k));
+      REQUIRE(static_cast<uint64_t>(std::count(keep.begin(), keep.end(), true)) == k);
+    }
+  }
+}
+
+TEST_CASE("elect_and_merge equals its scalar twin, normalize on and off") {
+  std::mt19937 rng(11);
+  for (size_t n : {0, 1, 3, 4, 5, 8, 13, 1000}) {
+    for (size_t models : {1, 2, 3, 5}) {
+      std::vector<std::vector<float>> omega(models, std::vector<float>(n));
+      for (auto& row : omega)
+        for (auto& v : row) v = static_cast<float>(static_cast<int>(rng() % 9) - 4) * 0.5f;  // zeros and ties of the sum
+      std::vector<const float*> rows;
+      for (auto& row : omega) rows.push_back(row.data());
+      const std::vector<float> weights = {1.0f, -0.5f, 0.75f, 2.0f, 0.0f};
+      for (bool normalize : {false, true}) {
+        std::vector<float> a(n), b(n);
+        elect_and_merge(a.data(), rows.data(), weights.data(), models, normalize, n);
+        scalar::elect_and_merge(b.data(), rows.data(), weights.data(), models, normalize, n);
+        REQUIRE(std::memcmp(a.data(), b.data(), n * 4) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("elect_and_merge by hand: sum elects the sign, zeros never agree, divisor of 0 becomes 1") {
+  const float w0[] = {1.0f, -2.0f, 0.0f, 3.0f};
+  const float w1[] = {2.0f, 1.0f, 0.0f, -3.0f};
+  const float w2[] = {-1.0f, 0.0f, 0.0f, 0.0f};
+  const float* rows[] = {w0, w1, w2};
+  const float weights[] = {1.0f, 1.0f, 1.0f};
+  float mixed[4];
+  scalar::elect_and_merge(mixed, rows, weights, 3, true, 4);
+  CHECK(mixed[0] == 1.5f);   // sum 2 ≥ 0: models 0, 1 agree: (1+2)/2
+  CHECK(mixed[1] == -2.0f);  // sum −1: only model 0 agrees: −2/1
+  CHECK(mixed[2] == 0.0f);   // all zero: nobody agrees, divisor 0 -> 1
+  CHECK(mixed[3] == 3.0f);   // sum 0 counts as +: model 0 agrees
+  scalar::elect_and_merge(mixed, rows, weights, 3, false, 4);
+  CHECK(mixed[0] == 3.0f);
+}

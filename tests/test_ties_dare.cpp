@@ -1,0 +1,276 @@
+// TIES, DARE-linear and DARE-TIES merges checked element by element against the f64
+// reference (reference.cpp). Inputs sit on a coarse grid and weights are dyadic, so δ and
+// ω are exact in f32 and the reference's ordering of |δ| is the engine's: what remains is
+// the rounding of divisions, rescale factors and the output dtype.
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <random>
+
+#include "reference.hpp"
+#include "support.hpp"
+#include "wasmerge/merge.hpp"
+
+using namespace wasmerge;
+using test::Bytes;
+
+namespace {
+
+struct Shape {
+  std::string name;
+  std::vector<uint64_t> dims;
+  size_t n() const {
+    size_t k = 1;
+    for (auto d : dims) k *= d;
+    return k;
+  }
+};
+
+const std::vector<Shape> kShapes = {{"model.layers.0.mlp.up_proj.weight", {16, 40}},
+                                    {"model.layers.0.self_attn.q_proj.weight", {32, 32}},
+                                    {"model.layers.1.mlp.up_proj.weight", {16, 40}},
+                                    {"model.layers.1.self_attn.q_proj.weight", {32, 32}},
+                                    {"model.norm.weight", {8}},
+                                    {"lm_head.weight", {7, 111}}};
+
+double grid_step(const std::string& dtype) { return dtype == "BF16" ? 1.0 / 64 : dtype == "F16" ? 1.0 / 256 : 1.0 / 4096; }
+
+using Model = std::map<std::string, std::vector<double>>;
+
+// base: integers in [-100, 100] times the step; a fine-tune moves each by [-spread, spread] steps.
+Model make_model(const std::string& dtype, uint32_t seed, const Model* base, int spread) {
+  std::mt19937 rng(seed);
+  Model m;
+  for (const auto& s : kShapes) {
+    std::vector<double> v(s.n());
+    for (size_t i = 0; i < v.size(); ++i) {
+      const int q = base ? static_cast<int>(rng() % (2 * spread + 1)) - spread : static_cast<int>(rng() % 201) - 100;
+      v[i] = (base ? base->at(s.name)[i] : 0.0) + q * grid_step(dtype);
+    }
+    m[s.name] = v;
+  }
+  return m;
+}
+
+Bytes file_of(const Model& m, const std::string& dtype) {
+  std::vector<test::TestTensor> tensors;
+  for (const auto& s : kShapes) tensors.push_back({s.name, dtype, s.dims, test::encode(dtype, m.at(s.name))});
+  return test::safetensors_file(tensors);
+}
+
+struct Case {
+  std::string method, dtype = "BF16", extra_json;  // extra_json: more top-level keys
+  std::vector<std::string> model_parameters;       // JSON per model
+  int spread = 40;
+  MergeOptions options;
+  // The reference's parameters for one tensor.
+  std::function<void(const std::string& tensor, test::RefTensorMerge&)> parameters;
+};
+
+Bytes run_case(const Case& c, const Model& base, const std::vector<Model>& models) {
+  test::MemoryInputs files;
+  files.add("base.safetensors", file_of(base, c.dtype));
+  std::string list;
+  for (size_t k = 0; k < models.size(); ++k) {
+    const std::string path = "m" + std::to_string(k) + ".safetensors";
+    files.add(path, file_of(models[k], c.dtype));
+    list += (k ? "," : "") + std::string("{\"model\":\"") + path + "\",\"parameters\":" + c.model_parameters[k] + "}";
+  }
+  const std::string config = "{\"merge_method\":\"" + c.method + "\",\"base_model\":\"base.safetensors\",\"models\":[" +
+                             list + "]" + c.extra_json + "}";
+  test::MemoryOutputs out;
+  MergeOptions options = c.options;
+  if (!options.threads) options.threads = 2;
+  run_merge(config, options, files, out);
+  return out.committed.at("model.safetensors");
+}
+
+void check_case(const Case& c, size_t model_count = 3) {
+  const Model base = make_model(c.dtype, 1, nullptr, 0);
+  std::vector<Model> models;
+  for (size_t k = 0; k < model_count; ++k) models.push_back(make_model(c.dtype, 10 + static_cast<uint32_t>(k), &base, c.spread));
+  const auto decoded = test::decode_file(run_case(c, base, models));
+  for (const auto& s : kShapes) {
+    test::RefTensorMerge ref;
+    ref.method = c.method;
+    ref.name = s.name;
+    ref.base = base.at(s.name);
+    for (const auto& m : models) ref.models.push_back(m.at(s.name));
+    c.parameters(s.name, ref);
+    const auto expected = test::reference_merge(ref);
+    const auto& got = decoded.at(s.name).values;
+    for (size_t i = 0; i < s.n(); ++i) {
+      double scale = std::fabs(ref.base[i]);
+      for (const auto& m : ref.models) scale += std::fabs(m[i]);
+      INFO(c.method << " " << c.dtype << " " << s.name << "[" << i << "] got " << got[i] << " expected " << expected[i]);
+      REQUIRE(std::fabs(got[i] - expected[i]) <= test::tolerance(c.dtype, expected[i], 64 * scale));
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("ties matches the f64 reference for F32, F16 and BF16") {
+  for (const std::string dtype : {"F32", "F16", "BF16"}) {
+    Case c;
+    c.method = "ties";
+    c.dtype = dtype;
+    c.model_parameters = {R"({"weight":1.0,"density":0.2})", R"({"weight":0.5,"density":0.5})",
+                          R"({"weight":1.25,"density":0.8})"};
+    c.parameters = [](const std::string&, test::RefTensorMerge& r) {
+      r.weights = {1.0, 0.5, 1.25};
+      r.densities = {0.2, 0.5, 0.8};
+      r.normalize = true;  // the ties default
+    };
+    check_case(c);
+  }
+}
+
+TEST_CASE("ties with heavy ties, a negative weight, per-tensor densities, λ and normalize off") {
+  Case c;
+  c.method = "ties";
+  c.spread = 2;  // deltas in {-2..2} steps: thresholds fall inside long runs of equal |δ|
+  c.model_parameters = {R"({"weight":1.0,"density":[{"filter":"mlp","value":0.7},{"value":0.3}]})",
+                        R"({"weight":-0.75,"density":0.3})", R"({"weight":0.5,"density":[0.1,0.9]})"};
+  c.extra_json = R"(,"parameters":{"lambda":0.75,"normalize":false})";
+  c.parameters = [](const std::string& name, test::RefTensorMerge& r) {
+    const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
+    r.weights = {1.0, -0.75, 0.5};
+    r.densities = {name.find("mlp") != std::string::npos ? 0.7 : 0.3, 0.3, 0.1 + 0.8 * t};
+    r.lambda = 0.75;
+    r.normalize = false;
+  };
+  check_case(c);
+}
+
+TEST_CASE("ties on a tensor so small that floor(d·n) = 0 keeps the base") {
+  Case c;
+  c.method = "ties";
+  c.model_parameters = {R"({"weight":1.0,"density":0.1})", R"({"weight":1.0,"density":0.1})"};
+  c.parameters = [](const std::string&, test::RefTensorMerge& r) {
+    r.weights = {1.0, 1.0};
+    r.densities = {0.1, 0.1};
+    r.normalize = true;
+  };
+  check_case(c, 2);
+  // model.norm.weight has 8 entries: floor(0.1·8) = 0, so the output is the base there.
+  const Model base = make_model("BF16", 1, nullptr, 0);
+  const auto out = test::decode_file(run_case(c, base, {make_model("BF16", 10, &base, 40), make_model("BF16", 11, &base, 40)}));
+  CHECK(out.at("model.norm.weight").values == base.at("model.norm.weight"));
+}
+
+TEST_CASE("dare_linear with the L1 rescale (default) matches the reference, F32 and BF16") {
+  for (const std::string dtype : {"F32", "BF16"}) {
+    Case c;
+    c.method = "dare_linear";
+    c.dtype = dtype;
+    c.model_parameters = {R"({"weight":0.5,"density":0.3})", R"({"weight":0.25,"density":0.6})",
+                          R"({"weight":1.0,"density":0.9})"};
+    c.extra_json = R"(,"random_seed":12345)";
+    c.parameters = [](const std::string&, test::RefTensorMerge& r) {
+      r.weights = {0.5, 0.25, 1.0};
+      r.densities = {0.3, 0.6, 0.9};
+      r.rescale = true;
+      r.seed = 12345;
+    };
+    check_case(c);
+  }
+}
+
+TEST_CASE("dare_ties with rescale_mode inverse_density, normalize on, F16") {
+  Case c;
+  c.method = "dare_ties";
+  c.dtype = "F16";
+  c.model_parameters = {R"({"weight":1.0,"density":0.5})", R"({"weight":-0.5,"density":0.25})",
+                        R"({"weight":0.75,"density":0.5})"};
+  c.extra_json = R"(,"random_seed":7,"parameters":{"rescale_mode":"inverse_density","normalize":true})";
+  c.parameters = [](const std::string&, test::RefTensorMerge& r) {
+    r.weights = {1.0, -0.5, 0.75};
+    r.densities = {0.5, 0.25, 0.5};
+    r.rescale = true;
+    r.inverse_density = true;
+    r.normalize = true;
+    r.seed = 7;
+  };
+  check_case(c);
+}
+
+TEST_CASE("dare_ties without rescale, λ 1.5, heavy ties in the sign election") {
+  Case c;
+  c.method = "dare_ties";
+  c.spread = 1;
+  c.model_parameters = {R"({"weight":1.0,"density":0.7})", R"({"weight":1.0,"density":0.7})",
+                        R"({"weight":1.0,"density":0.7})"};
+  c.extra_json = R"(,"parameters":{"rescale":false,"lambda":1.5})";
+  c.parameters = [](const std::string&, test::RefTensorMerge& r) {
+    r.weights = {1.0, 1.0, 1.0};
+    r.densities = {0.7, 0.7, 0.7};
+    r.lambda = 1.5;
+  };
+  check_case(c);
+}
+
+TEST_CASE("the DARE mask depends on the seed: two seeds, two merges") {
+  Case c;
+  c.method = "dare_linear";
+  c.model_parameters = {R"({"weight":1.0,"density":0.5})"};
+  const Model base = make_model("BF16", 1, nullptr, 0);
+  const std::vector<Model> models = {make_model("BF16", 10, &base, 40)};
+  c.extra_json = R"(,"random_seed":1)";
+  const Bytes a = run_case(c, base, models);
+  c.extra_json = R"(,"random_seed":2)";
+  const Bytes b = run_case(c, base, models);
+  c.options.random_seed = 1;  // the CLI's --random-seed overrides the config
+  const Bytes a_again = run_case(c, base, models);
+  CHECK(a != b);
+  CHECK(a == a_again);
+}
+
+TEST_CASE("ties and dare_ties: same bytes for 1 and 3 threads and for budgets that split the tensor") {
+  // A 300k-element tensor with heavy ties: the cut's ties straddle block boundaries
+  // when the budget is 1 MB (about 7 blocks), and it is read once at 1024 MB.
+  const size_t n = 300000;
+  std::mt19937 rng(3);
+  std::vector<double> base(n);
+  std::vector<std::vector<double>> models(3, std::vector<double>(n));
+  for (size_t i = 0; i < n; ++i) {
+    base[i] = (static_cast<int>(rng() % 201) - 100) / 64.0;
+    for (auto& m : models) m[i] = base[i] + (static_cast<int>(rng() % 5) - 2) / 64.0;
+  }
+  test::MemoryInputs files;
+  files.add("base.safetensors", test::safetensors_file({{"w", "BF16", {n}, test::encode("BF16", base)}}));
+  for (size_t k = 0; k < 3; ++k)
+    files.add("m" + std::to_string(k) + ".safetensors", test::safetensors_file({{"w", "BF16", {n}, test::encode("BF16", models[k])}}));
+  for (const std::string method : {"ties", "dare_ties"}) {
+    const std::string config = R"({"merge_method":")" + method + R"(","base_model":"base.safetensors","models":[
+        {"model":"m0.safetensors","parameters":{"weight":1.0,"density":0.3}},
+        {"model":"m1.safetensors","parameters":{"weight":0.5,"density":0.45}},
+        {"model":"m2.safetensors","parameters":{"weight":-0.25,"density":0.6}}]})";
+    std::vector<Bytes> outputs;
+    for (unsigned threads : {1u, 3u})
+      for (uint64_t mb : {1u, 1024u}) {
+        test::MemoryOutputs out;
+        MergeOptions o;
+        o.threads = threads;
+        o.memory_mb = mb;
+        run_merge(config, o, files, out);
+        outputs.push_back(out.committed.at("model.safetensors"));
+      }
+    for (const auto& o : outputs) REQUIRE(o == outputs[0]);
+    test::RefTensorMerge ref;
+    ref.method = method;
+    ref.name = "w";
+    ref.base = base;
+    ref.models = models;
+    ref.weights = {1.0, 0.5, -0.25};
+    ref.densities = {0.3, 0.45, 0.6};
+    ref.normalize = method == "ties";
+    ref.rescale = method == "dare_ties";
+    const auto expected = test::reference_merge(ref);
+    const auto got = test::decode_file(outputs[0]).at("w").values;
+    for (size_t i = 0; i < n; ++i) {
+      INFO(method << " [" << i << "] got " << got[i] << " expected " << expected[i]);
+      REQUIRE(std::fabs(got[i] - expected[i]) <= test::tolerance("BF16", expected[i], 64 * 8));
+    }
+  }
+}
