@@ -1,10 +1,6 @@
 'use strict';
 // A progress bar on stderr, drawn only when stderr is a terminal.
-function formatBytes(n) {
-  if (n >= 1e9) return (n / 1e9).toFixed(2) + ' GB';
-  if (n >= 1e6) return (n / 1e6).toFixed(1) + ' MB';
-  return (n / 1e3).toFixed(0) + ' kB';
-}
+const { formatBytes } = require('../../web/format');
 
 function createProgressBar(stream = process.stderr) {
   const start = Date.now();

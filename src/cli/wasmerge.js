@@ -4,11 +4,11 @@
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
-const yaml = require('js-yaml');
 const { parseArgs, UsageError, USAGE } = require('./args');
 const { createProgressBar, formatBytes } = require('./progress');
 const { runNativeJob } = require('./native_engine');
 const { runWasmJob } = require('../wasm/node_engine');
+const { parseConfigText, buildJob: makeJob, ConfigError } = require('../../web/job');
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -19,30 +19,25 @@ function readConfig(file) {
   } catch (e) {
     throw new UsageError(`${file}: cannot read the config (${e.code || e.message})`);
   }
-  let config;
   try {
-    config = yaml.load(text);
+    return { text, config: parseConfigText(text, file) };
   } catch (e) {
-    throw new UsageError(`${file}: not valid YAML: ${e.reason || e.message} (line ${e.mark ? e.mark.line + 1 : '?'})`);
+    if (e instanceof ConfigError) throw new UsageError(e.message);
+    throw e;
   }
-  return { text, config };
 }
 
 function buildJob(opts) {
   const { text, config } = readConfig(opts.config);
-  const job = {
+  return makeJob({
     config,
-    config_text: text,
-    out_dir: opts.outDir,
+    configText: text,
+    outDir: opts.outDir,
     threads: opts.threads || os.cpus().length,
-    memory_mb: opts.memoryMb,
-    out_shard_size: opts.outShardSize,
-    random_seed: null,
-  };
-  let json = JSON.stringify(job);
-  // The seed is a u64: splice its digits into the JSON so no double rounds it.
-  if (opts.randomSeed !== null) json = json.replace('"random_seed":null', `"random_seed":${opts.randomSeed}`);
-  return { job, json };
+    memoryMb: opts.memoryMb,
+    outShardSize: opts.outShardSize,
+    randomSeed: opts.randomSeed,
+  });
 }
 
 async function main(argv) {

@@ -2,16 +2,7 @@
 // Runs a job (see include/wasmerge/job.hpp) on the wasm engine inside this node process.
 const path = require('path');
 const { createNodeHost } = require('./node_host');
-
-const MiB = 1024 * 1024;
-// Besides the engine's budget: code, stacks, the thread pool's scratch and headers.
-const HEAP_OVERHEAD = 96 * MiB;
-const MAX_HEAP = 4096 * MiB - 64 * 1024;
-
-function heapBytes(memoryMb) {
-  const bytes = memoryMb * MiB + HEAP_OVERHEAD;
-  return Math.min(MAX_HEAP, Math.ceil(bytes / (64 * 1024)) * 64 * 1024);
-}
+const { heapBytes } = require('../../web/heap_size');
 
 // job: { job (the object), json (its text, the one sent) }
 async function runWasmJob({ job, json }, onEvent, { buildDir, cancelled } = {}) {

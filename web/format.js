@@ -1,0 +1,25 @@
+// Human-readable sizes and durations, for the CLI's progress bar and the page.
+(function (root, factory) {
+  if (typeof module === 'object' && module.exports) module.exports = factory();
+  else root.wasmergeFormat = factory();
+})(typeof self !== 'undefined' ? self : this, function () {
+  'use strict';
+
+  function formatBytes(n) {
+    if (n >= 1e9) return (n / 1e9).toFixed(2) + ' GB';
+    if (n >= 1e6) return (n / 1e6).toFixed(1) + ' MB';
+    return (n / 1e3).toFixed(0) + ' kB';
+  }
+
+  function formatDuration(seconds) {
+    if (!Number.isFinite(seconds)) return '–';
+    if (seconds < 9.95) return `${Math.max(0, seconds).toFixed(1)} s`;
+    seconds = Math.round(seconds);
+    if (seconds < 60) return `${seconds} s`;
+    const m = Math.floor(seconds / 60);
+    if (m < 60) return `${m} min ${String(seconds % 60).padStart(2, '0')} s`;
+    return `${Math.floor(m / 60)} h ${String(m % 60).padStart(2, '0')} min`;
+  }
+
+  return { formatBytes, formatDuration };
+});
