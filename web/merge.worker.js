@@ -1,0 +1,93 @@
+// The merge worker: holds the picked File objects, loads the wasm engine (the same module
+// the CLI runs under node) and runs one job on this thread, blocking it; the engine's
+// pthreads do the arithmetic. The messages are written down in protocol.js.
+/* global wasmergeProtocol, wasmergeHeapSize, wasmergeFileTable, wasmergeZip, wasmergeWorkerHost, createWasmerge */
+'use strict';
+importScripts('protocol.js', 'heap_size.js', 'file_table.js', 'crc32.js', 'zip_container.js', 'worker_host.js');
+
+const P = wasmergeProtocol;
+const ENGINE_DIR = new URL('engine/', self.location.href).href;
+
+self.onmessage = ({ data }) => {
+  if (data.verb !== P.MERGE) return;
+  merge(data.args).catch((e) => post(P.FAILED, { message: e && e.message ? e.message : String(e) }));
+};
+
+function post(verb, args) {
+  self.postMessage({ verb, args });
+}
+
+async function merge({ files, job, memoryMb, threads, cancel, output }) {
+  const byPath = new Map(files.map(([p, f]) => [wasmergeFileTable.normalizePath(p), f]));
+  const table = { lookup: (p) => byPath.get(wasmergeFileTable.normalizePath(p)) };
+
+  const dir = await openOutputDir();
+  const fileHandle = await dir.getFileHandle(output, { create: true });
+  if (typeof fileHandle.createSyncAccessHandle !== 'function') {
+    await dir.removeEntry(output).catch(() => {});
+    throw new Error('this browser cannot write files from a worker (no OPFS sync access handles): try a current Chrome, Edge, Firefox or Safari');
+  }
+  const access = await fileHandle.createSyncAccessHandle();
+  const container = new wasmergeZip.ZipContainer(access);
+  const host = wasmergeWorkerHost.createWorkerHost({ files: table, container, cancelFlag: new Int32Array(cancel) });
+  const removeOutput = async () => {
+    if (host.settled !== 'committed') {
+      try { container.abort(); } catch { /* closed already */ }
+      await dir.removeEntry(output).catch(() => {});
+    }
+  };
+
+  let engine;
+  try {
+    engine = await loadEngine(memoryMb, threads, host);
+  } catch (e) {
+    await removeOutput();
+    throw e;
+  }
+  post(P.STARTED);
+
+  let outcome = null;
+  let lastProgress = 0;
+  const status = engine.runJob(job, (text) => {
+    const event = JSON.parse(text);
+    if (event.event === 'progress') {
+      const now = Date.now();
+      if (now - lastProgress >= P.PROGRESS_MS || event.bytes_done === event.bytes_total) {
+        lastProgress = now;
+        post(P.PROGRESS, event);
+      }
+    } else if (event.event === 'warning') post(P.WARNING, { message: event.message });
+    else outcome = event;
+  });
+  await removeOutput();
+  post(P.FINISHED, { status, outcome, entries: status === P.STATUS.DONE ? host.entries : null, output });
+}
+
+async function openOutputDir() {
+  if (!navigator.storage || !navigator.storage.getDirectory)
+    throw new Error("this browser has no origin private file system (OPFS) to write the result to");
+  const root = await navigator.storage.getDirectory();
+  return root.getDirectoryHandle(P.OPFS_DIR, { create: true });
+}
+
+async function loadEngine(memoryMb, threads, host) {
+  importScripts(ENGINE_DIR + 'wasmerge.js');
+  const heap = wasmergeHeapSize.heapBytes(memoryMb);
+  try {
+    return await createWasmerge({
+      INITIAL_MEMORY: heap,
+      poolSize: Math.max(1, threads - 1),  // this thread is the other one; 0 would hang
+      wasmergeHost: host,
+      // The engine's pthreads are workers of this worker: they load the same script.
+      mainScriptUrlOrBlob: ENGINE_DIR + 'wasmerge.js',
+      locateFile: (file) => ENGINE_DIR + file,
+      print: (s) => console.log(s),
+      printErr: (s) => console.warn(s),
+    });
+  } catch (e) {
+    if (e instanceof RangeError || /memory/i.test(String(e && e.message)))
+      throw new Error(`could not reserve ${Math.round(heap / 2 ** 20)} MB for the engine (${e.message}): ` +
+        'lower the memory budget, or close other tabs');
+    throw e;
+  }
+}

@@ -1,0 +1,49 @@
+// The messages between the page (app.js, through merge_client.js) and the merge worker
+// (merge.worker.js). One worker runs one merge, then the page ends it (so its GB-sized
+// wasm heap goes with it).
+//
+//   page -> worker
+//     {verb: 'merge', args: {
+//        files:    [[path, File], ...]  every path a config may use for a picked file
+//        job:      string               the engine's job JSON (web/job.js, job.hpp)
+//        memoryMb: number               the engine's budget; the heap is heap_size.js of it
+//        threads:  number               the pool gets threads - 1 workers (never 0)
+//        cancel:   SharedArrayBuffer    Int32Array(1); the page stores 1 to stop the merge
+//        output:   string               file name in OPFS folder OPFS_DIR for the result zip
+//     }}
+//
+//   worker -> page
+//     {verb: 'started'}                           engine loaded; the merge is running
+//     {verb: 'progress', args: {bytes_done, bytes_total, tensor, tensor_index, tensor_count}}
+//                                                 at most every PROGRESS_MS, and the last
+//     {verb: 'warning',  args: {message}}
+//     {verb: 'finished', args: {
+//        status:  0 | 1 | 130                     done | failed | cancelled (job.hpp)
+//        outcome: the engine's 'done' or 'error' event
+//        entries: [{name, offset, size}] | null   on 0: each output file, as a byte range
+//                                                 of the zip (entries are stored, not compressed)
+//        output:  string                          the zip's name in OPFS_DIR; removed unless status is 0
+//     }}
+//     {verb: 'failed', args: {message}}           the worker itself failed (engine would not
+//                                                 load, storage refused); nothing is left in OPFS
+//
+// Cancel works while the worker is blocked in the engine: the engine polls the shared flag
+// after every block. Should the worker not answer soon after, the page terminates it and
+// removes the output itself (merge_client.js).
+(function (root, factory) {
+  if (typeof module === 'object' && module.exports) module.exports = factory();
+  else root.wasmergeProtocol = factory();
+})(typeof self !== 'undefined' ? self : this, function () {
+  'use strict';
+  return {
+    MERGE: 'merge',
+    STARTED: 'started',
+    PROGRESS: 'progress',
+    WARNING: 'warning',
+    FINISHED: 'finished',
+    FAILED: 'failed',
+    OPFS_DIR: 'wasmerge',
+    PROGRESS_MS: 100,
+    STATUS: { DONE: 0, FAILED: 1, CANCELLED: 130 },
+  };
+});

@@ -1,0 +1,103 @@
+// The merged model, once written: a download link (the .safetensors itself when the
+// inputs were files; the zip of the Hugging Face layout when the base was a folder),
+// "Save to folder…" where the browser can write to a folder the user picks, and the list
+// of files. Everything points into the result zip in OPFS: nothing is copied in memory.
+(function (root, factory) {
+  root.wasmergeResultView = factory(root.wasmergeProtocol, root.wasmergeFormat);
+})(self, function (P, format) {
+  'use strict';
+  const { formatBytes } = format;
+  const ZIP_NAME = 'merged-model.zip';
+
+  async function outputFile(name) {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(P.OPFS_DIR);
+    return (await dir.getFileHandle(name)).getFile();
+  }
+
+  // el: {root, download, saveFolder, files}; canSaveToFolder: bool; onMessage(text, kind)
+  function createResultView({ el, canSaveToFolder, onMessage }) {
+    let url = null;
+    let current = null;  // {output, entries}
+
+    async function saveToFolder() {
+      let dir;
+      try {
+        dir = await self.showDirectoryPicker({ mode: 'readwrite', id: 'wasmerge-output' });
+      } catch (e) {
+        if (e.name !== 'AbortError') onMessage(`Could not open that folder: ${e.message}`, 'error');
+        return;
+      }
+      const zip = await outputFile(current.output);
+      el.saveFolder.disabled = true;
+      try {
+        for (const [i, entry] of current.entries.entries()) {
+          onMessage(`Writing ${entry.name} into “${dir.name}” (${i + 1} of ${current.entries.length})…`, 'info');
+          const writable = await (await dir.getFileHandle(entry.name, { create: true })).createWritable();
+          await writable.write(zip.slice(entry.offset, entry.offset + entry.size));
+          await writable.close();
+        }
+        onMessage(`Saved ${current.entries.length} files into “${dir.name}”.`, 'ok');
+      } catch (e) {
+        onMessage(`Could not save into “${dir.name}”: ${e.message}`, 'error');
+      } finally {
+        el.saveFolder.disabled = false;
+      }
+    }
+    el.saveFolder.addEventListener('click', () => saveToFolder());
+
+    return {
+      // result: {output, entries}; layout: 'file' (one .safetensors) or 'folder'.
+      async show(result, layout) {
+        this.clear();
+        current = result;
+        const zip = await outputFile(result.output);
+        const weights = result.entries.filter((e) => e.name.endsWith('.safetensors'));
+        let blob, name;
+        if (layout === 'file' && weights.length === 1) {
+          const e = weights[0];
+          blob = zip.slice(e.offset, e.offset + e.size, 'application/octet-stream');
+          name = e.name;
+        } else {
+          blob = zip.slice(0, zip.size, 'application/zip');
+          name = ZIP_NAME;
+        }
+        url = URL.createObjectURL(blob);
+        el.download.href = url;
+        el.download.download = name;
+        el.download.textContent = `Download ${name} · ${formatBytes(blob.size)}`;
+        el.saveFolder.hidden = !(canSaveToFolder && layout === 'folder');
+        el.files.tBodies[0].replaceChildren(...result.entries.map((e) => {
+          const tr = document.createElement('tr');
+          tr.insertCell().textContent = e.name;
+          tr.insertCell().textContent = formatBytes(e.size);
+          return tr;
+        }));
+        el.root.hidden = false;
+      },
+      // Forgets the shown result and removes its file from OPFS.
+      clear() {
+        if (url) URL.revokeObjectURL(url);
+        url = null;
+        el.download.removeAttribute('href');
+        el.root.hidden = true;
+        if (current) {
+          const old = current.output;
+          navigator.storage.getDirectory().then((root) => root.getDirectoryHandle(P.OPFS_DIR))
+            .then((dir) => dir.removeEntry(old)).catch(() => {});
+        }
+        current = null;
+      },
+    };
+  }
+
+  // At load: results of earlier visits are not offered again, so their files go. A file
+  // another tab is still writing is locked and stays.
+  async function removeStaleOutputs() {
+    try {
+      const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(P.OPFS_DIR, { create: true });
+      for await (const name of dir.keys()) await dir.removeEntry(name).catch(() => {});
+    } catch { /* no OPFS: nothing to clean */ }
+  }
+
+  return { createResultView, removeStaleOutputs };
+});

@@ -1,0 +1,55 @@
+// The service worker: (1) adds the cross-origin isolation headers (COOP/COEP/CORP) to the
+// app's own responses, so wasm threads work on static hosts that cannot send them
+// (GitHub Pages); (2) keeps the app for offline use. It only ever touches requests to
+// this origin: the page makes no other.
+'use strict';
+const CACHE = 'wasmerge-v1';
+const APP = [
+  './', 'index.html', 'style.css', 'icon.svg', 'app.js', 'protocol.js', 'format.js', 'job.js', 'file_table.js',
+  'features.js', 'file_picker.js', 'output_estimate.js', 'config_form.js', 'merge_client.js', 'progress_view.js',
+  'result_view.js', 'merge.worker.js', 'heap_size.js', 'crc32.js', 'zip_container.js', 'worker_host.js',
+  'vendor/js-yaml.min.js', 'engine/wasmerge.js', 'engine/wasmerge.wasm', 'engine/wasmerge.worker.js',
+  'demo/demo.json', 'demo/merge.yaml', 'demo/base.safetensors', 'demo/math.safetensors', 'demo/code.safetensors',
+  'demo/chat.safetensors',
+];
+
+self.addEventListener('install', (event) => {
+  // A missing file (an engine not built yet) must not stop the rest being cached.
+  event.waitUntil(caches.open(CACHE).then((cache) => Promise.all(APP.map((url) => cache.add(url).catch(() => {}))))
+    .then(() => self.skipWaiting()));
+});
+
+self.addEventListener('activate', (event) => {
+  event.waitUntil(caches.keys().then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k))))
+    .then(() => self.clients.claim()));
+});
+
+function isolated(response) {
+  if (response.status === 0) return response;  // opaque: cannot be rewritten
+  const headers = new Headers(response.headers);
+  headers.set('Cross-Origin-Opener-Policy', 'same-origin');
+  headers.set('Cross-Origin-Embedder-Policy', 'require-corp');
+  headers.set('Cross-Origin-Resource-Policy', 'same-origin');
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
+
+// Network first (an updated app is used at once), the cache when offline.
+self.addEventListener('fetch', (event) => {
+  const request = event.request;
+  if (request.method !== 'GET' || new URL(request.url).origin !== self.location.origin) return;
+  if (request.headers.has('range')) return;  // let the browser handle partial reads
+  event.respondWith((async () => {
+    try {
+      const response = await fetch(request);
+      if (response.ok && APP.some((path) => request.url === new URL(path, self.registration.scope).href)) {
+        const copy = response.clone();
+        caches.open(CACHE).then((cache) => cache.put(request, copy)).catch(() => {});
+      }
+      return isolated(response);
+    } catch (e) {
+      const cached = await caches.match(request, { ignoreSearch: true });
+      if (cached) return isolated(cached);
+      throw e;
+    }
+  })());
+});

@@ -1,0 +1,84 @@
+// The browser host of the wasm engine (the interface is described in src/wasm/host_io.js;
+// src/wasm/node_host.js is node's). It runs in the merge worker, inside runJob:
+// - inputs: the File objects the user picked, read synchronously with FileReaderSync
+//   over File.slice (a worker may block; the page may not);
+// - outputs: entries of one zip on an OPFS sync access handle (zip_container.js), so a
+//   10 GB result streams to disk and never sits in memory;
+// - cancel: a flag in shared memory that the page sets while the worker is busy.
+(function (root, factory) {
+  if (typeof module === 'object' && module.exports) module.exports = factory();
+  else root.wasmergeWorkerHost = factory();
+})(typeof self !== 'undefined' ? self : this, function () {
+  'use strict';
+
+  // files: { lookup(path) -> File | undefined } (file_table.js, or a Map-backed stand-in)
+  // container: a ZipContainer; cancelFlag: Int32Array on a SharedArrayBuffer, [0] != 0 stops.
+  function createWorkerHost({ files, container, cancelFlag, readerFactory = () => new FileReaderSync() }) {
+    const inputs = new Map();
+    let nextInput = 1;
+    let reader = null;
+    let settled = null;  // 'committed' | 'discarded'
+
+    return {
+      fileSize(path) {
+        const file = files.lookup(path);
+        return file ? file.size : -1;
+      },
+      open(path) {
+        const file = files.lookup(path);
+        if (!file) throw new Error('no such file among the selected files');
+        const handle = nextInput++;
+        inputs.set(handle, file);
+        return handle;
+      },
+      read(handle, offset, dst) {
+        const file = inputs.get(handle);
+        reader = reader || readerFactory();
+        let bytes;
+        try {
+          bytes = reader.readAsArrayBuffer(file.slice(offset, offset + dst.length));
+        } catch (e) {
+          throw new Error(`cannot read the file (${e.name || 'error'}): was it changed or moved after it was picked?`);
+        }
+        if (bytes.byteLength !== dst.length) throw new Error('the file ended early (changed after it was picked?)');
+        dst.set(new Uint8Array(bytes));  // dst is a view of the shared wasm heap
+      },
+      close(handle) {
+        inputs.delete(handle);
+      },
+      create(name) {
+        return container.begin(name);
+      },
+      write(handle, src) {
+        try {
+          container.write(handle, src);
+        } catch (e) {
+          if (e && e.name === 'QuotaExceededError')
+            throw new Error("the browser's storage for this page is full: free disk space or clear this site's data, then merge again");
+          throw e;
+        }
+      },
+      commit() {
+        this.entries = container.finish();
+        settled = 'committed';
+      },
+      // Also after a commit that failed half-way: the worker removes the file after runJob.
+      discard() {
+        if (settled) return;
+        settled = 'discarded';
+        try {
+          container.abort();
+        } catch { /* already closed: the file is removed all the same */ }
+      },
+      cancelled() {
+        return Atomics.load(cancelFlag, 0) !== 0;
+      },
+      get settled() {
+        return settled;
+      },
+      entries: null,
+    };
+  }
+
+  return { createWorkerHost };
+});
