@@ -1,0 +1,9 @@
+'use strict';
+// Runs every tests/browser/*.test.js in headless Chromium: `node tests/browser/run.js [name filter]`.
+// Ends with "N passed, N failed", as tests/cli/run.js does.
+const fs = require('fs');
+const path = require('path');
+const { run } = require('../cli/harness');
+
+for (const f of fs.readdirSync(__dirname).filter((f) => f.endsWith('.test.js')).sort()) require(path.join(__dirname, f));
+run(process.argv[2]).then((ok) => process.exit(ok ? 0 : 1));
