@@ -16,3 +16,7 @@ cmake --build build/wasm -j"$jobs"
 
 mkdir -p web/engine
 cp build/wasm/wasmerge.js build/wasm/wasmerge.wasm build/wasm/wasmerge.worker.js web/engine/
+
+# The page's browser-side libraries, served from our own origin (web/vendor/ is not committed).
+mkdir -p web/vendor
+cp node_modules/js-yaml/dist/js-yaml.min.js web/vendor/

@@ -49,6 +49,7 @@ run_node_suite() {  # name command...
 run_doctest "native doctest" build/native/wasmerge_tests
 run_doctest "wasm doctest (node)" node --no-experimental-fetch build/wasm/wasmerge_tests.js
 run_node_suite "cli" node tests/cli/run.js
+run_node_suite "browser" node tests/browser/run.js
 
 rm -rf "$log_dir"
 echo "$total_passed passed, $total_failed failed"

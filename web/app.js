@@ -94,7 +94,7 @@
         const blob = await (await fetch(`demo/${name}`)).blob();
         return { path: name, file: new File([blob], name) };
       }));
-      if (picked.length || running) return;  // the user was quicker
+      if (picked.length || running || form.current().text.trim()) return;  // the user was quicker
       setFiles(entries);
       demoShown = true;
       $('demo-banner').hidden = false;
@@ -279,11 +279,10 @@
     onError: (e) => say(`Could not read what was dropped: ${e.message}`, 'error'),
   });
 
-  setState('idle');
+  setState('loading');
   showCapabilities(false);
   showMissing();
   registerServiceWorker();
-  wasmergeResultView.removeStaleOutputs();
   form.filesChanged();
-  showDemo();
+  Promise.all([wasmergeResultView.removeStaleOutputs(), showDemo()]).finally(() => setState('idle'));
 })();

@@ -20,7 +20,9 @@ async function startServer(root = path.join(ROOT, 'web')) {
 }
 
 // -> {context, page, requests, url, close()}
-async function openApp({ downloadsDir } = {}) {
+// initScript: a function run in the page before its own scripts (to stand in for a
+// browser API).
+async function openApp({ downloadsDir, initScript } = {}) {
   const { server, url } = await startServer();
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmerge-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
@@ -33,6 +35,7 @@ async function openApp({ downloadsDir } = {}) {
   const consoleLines = [];
   page.on('console', (m) => consoleLines.push(`${m.type()}: ${m.text()}`));
   page.on('pageerror', (e) => consoleLines.push(`pageerror: ${e.message}`));
+  if (initScript) await context.addInitScript(initScript);
   await page.goto(url);
   return {
     context, page, requests, url, consoleLines,

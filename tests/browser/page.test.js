@@ -1,0 +1,181 @@
+'use strict';
+// The page as a user meets it: isolation, the built-in demo, cancel, bad input, storage
+// quota, the form and YAML kept in sync, and no request leaving localhost.
+const fs = require('fs');
+const path = require('path');
+const { test, assert, scratchDir, wasmerge, ROOT } = require('../cli/harness');
+const { baseValues, writeModel } = require('../cli/model_sets');
+const { pickFiles, setConfig, mergeAndWait, statusText, download, opfsFiles } = require('./browser');
+const { withApp, offOrigin } = require('./app_session');
+const { makeDemo } = require('../../scripts/make_demo');
+
+const DEMO = path.join(ROOT, 'web/demo');
+
+test('page: cross-origin isolated, so the engine has threads and shared memory', async () => {
+  await withApp(async ({ page }) => {
+    assert.strictEqual(await page.evaluate(() => self.crossOriginIsolated), true);
+    assert.strictEqual(await page.evaluate(() => typeof SharedArrayBuffer), 'function');
+    assert.strictEqual(await page.isVisible('#notice'), false, 'no "cannot merge here" notice');
+  });
+});
+
+test('page: the demo merges with no files picked, to the bytes scripts/wasmerge gives', async () => {
+  const out = path.join(scratchDir('demo'), 'out');
+  const r = wasmerge(['merge.yaml', out], { cwd: DEMO });
+  assert.strictEqual(r.status, 0, r.stderr);
+  await withApp(async ({ page }) => {
+    await page.waitForFunction(() => document.querySelector('[data-testid=config]').value.includes('merge_method'));
+    assert.strictEqual(await page.inputValue('[data-testid=config]'), fs.readFileSync(path.join(DEMO, 'merge.yaml'), 'utf8'));
+    assert.strictEqual(await mergeAndWait(page), 'done', await statusText(page));
+    const got = await download(page);
+    assert.ok(got.bytes.equals(fs.readFileSync(path.join(out, 'model.safetensors'))), 'demo result differs from the CLI');
+    assert.match(await page.getAttribute('[data-testid=progress]', 'aria-valuenow'), /^100$/);
+  });
+});
+
+test('demo: the committed web/demo is what scripts/make_demo.js writes', () => {
+  const dir = scratchDir('make-demo');
+  const files = makeDemo(dir);
+  assert.deepStrictEqual(fs.readdirSync(DEMO).sort(), files.slice().sort());
+  for (const f of files) assert.ok(fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(path.join(DEMO, f))), `${f} differs: rerun scripts/make_demo.js`);
+});
+
+test('page: no request leaves localhost (fonts, analytics, CDNs: none)', async () => {
+  await withApp(async ({ page, requests, url }) => {
+    assert.strictEqual(await mergeAndWait(page), 'done', await statusText(page));
+    await download(page);
+    assert.ok(requests.length >= 10, `only ${requests.length} requests recorded: is recording broken?`);
+    assert.ok(requests.some((r) => r.endsWith('/engine/wasmerge.wasm')), 'the engine was fetched');
+    assert.deepStrictEqual(offOrigin(requests, url), []);
+  });
+});
+
+// A model big enough that merging it takes seconds: sparse files of zeros, written at once.
+function writeBigZeros(dir, name, tensors) {
+  const header = {};
+  const bytes = 4096 * 4096 * 2;
+  for (let i = 0; i < tensors; i++)
+    header[`model.layers.${i}.mlp.up_proj.weight`] = { dtype: 'BF16', shape: [4096, 4096], data_offsets: [i * bytes, (i + 1) * bytes] };
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const file = path.join(dir, name);
+  const fd = fs.openSync(file, 'w');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  fs.writeSync(fd, len);
+  fs.writeSync(fd, json);
+  fs.ftruncateSync(fd, 8 + json.length + tensors * bytes);
+  fs.closeSync(fd);
+  return file;
+}
+
+test('page: Cancel stops within a second and leaves no file in OPFS and no download', async () => {
+  const dir = scratchDir('cancel');
+  const files = ['big_base.safetensors', 'big_ft.safetensors'].map((n) => writeBigZeros(dir, n, 24));  // 800 MB each
+  await withApp(async ({ page }) => {
+    await pickFiles(page, files);
+    await setConfig(page, `merge_method: task_arithmetic
+base_model: big_base.safetensors
+models:
+  - {model: big_ft.safetensors, parameters: {weight: 1.0}}
+`);
+    await page.click('[data-testid=merge]');
+    await page.waitForFunction(() => Number(document.querySelector('[data-testid=progress]').getAttribute('aria-valuenow')) >= 5,
+      null, { timeout: 30000 });
+    const clicked = Date.now();
+    await page.click('[data-testid=cancel]');
+    await page.waitForFunction(() => document.body.dataset.mergeState !== 'running', null, { timeout: 10000 });
+    const took = Date.now() - clicked;
+    assert.strictEqual(await page.evaluate(() => document.body.dataset.mergeState), 'cancelled', await statusText(page));
+    assert.ok(took < 1000, `cancel took ${took} ms`);
+    assert.match(await statusText(page), /Cancelled/);
+    assert.deepStrictEqual(await opfsFiles(page), []);
+    assert.strictEqual(await page.isVisible('[data-testid=download]'), false, 'a download is offered');
+    assert.strictEqual(await page.getAttribute('[data-testid=download]', 'href'), null);
+  });
+});
+
+test('page: a malformed .safetensors gets a message naming the file, not a stack trace', async () => {
+  const dir = scratchDir('malformed');
+  writeModel(dir, 'base', baseValues(1, 'BF16'), 'BF16');
+  const bad = path.join(dir, 'broken.safetensors');
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(4096n);  // a header longer than the file
+  fs.writeFileSync(bad, Buffer.concat([len, Buffer.from('{"a": {"dtype": "BF16"')]));
+  await withApp(async ({ page }) => {
+    await pickFiles(page, [path.join(dir, 'base.safetensors'), bad]);
+    await setConfig(page, `merge_method: task_arithmetic
+base_model: base.safetensors
+models:
+  - {model: broken.safetensors, parameters: {weight: 1.0}}
+`);
+    assert.strictEqual(await mergeAndWait(page), 'failed');
+    const status = await statusText(page);
+    assert.match(status, /broken\.safetensors/);
+    assert.doesNotMatch(status, /\n\s+at |Error:|undefined/);
+    assert.deepStrictEqual(await opfsFiles(page), []);
+  });
+});
+
+test('page: a model path that is not among the picked files is named in the message', async () => {
+  await withApp(async ({ page }) => {
+    await setConfig(page, `merge_method: task_arithmetic
+base_model: base.safetensors
+models:
+  - {model: ./nowhere/model_x, parameters: {weight: 1.0}}
+`);
+    assert.strictEqual(await mergeAndWait(page), 'failed');
+    assert.match(await statusText(page), /nowhere\/model_x/);
+    assert.match(await page.textContent('#models-table'), /not among the picked files/);
+  });
+});
+
+test('page: YAML that does not parse is shown at the text area and stops Merge', async () => {
+  await withApp(async ({ page }) => {
+    await setConfig(page, 'merge_method: ties\nmodels:\n  - model: [unclosed\n');
+    await page.waitForSelector('#config-error:not([hidden])');
+    assert.match(await page.textContent('#config-error'), /not valid YAML.*line \d+/);
+    assert.strictEqual(await mergeAndWait(page), 'failed');
+    assert.match(await statusText(page), /config has an error/);
+  });
+});
+
+test('page: too little browser storage is said before the merge starts', async () => {
+  await withApp(async ({ page }) => {
+    assert.strictEqual(await mergeAndWait(page), 'failed');
+    assert.match(await statusText(page), /Not enough browser storage.*needs about [\d.]+ MB/);
+    assert.deepStrictEqual(page.workers(), [], 'the merge worker was started anyway');
+  }, { initScript: () => { navigator.storage.estimate = async () => ({ quota: 100000, usage: 50000 }); } });
+});
+
+test('page: the form and the YAML stay in sync both ways', async () => {
+  await withApp(async ({ page }) => {
+    await page.waitForFunction(() => document.querySelector('[data-testid=config]').value.includes('math.safetensors'));
+    // form -> YAML
+    await page.fill('tr[data-name="code.safetensors"] [data-field=weight]', '0.25');
+    assert.match(await page.inputValue('[data-testid=config]'), /model: code\.safetensors\n\s+parameters: \{weight: 0\.25, density: 0\.5\}/);
+    await page.selectOption('#method', 'dare_ties');
+    await page.fill('#seed', '42');
+    await page.selectOption('tr[data-name="chat.safetensors"] [data-field=role]', 'skip');
+    const yaml = await page.inputValue('[data-testid=config]');
+    assert.match(yaml, /^merge_method: dare_ties$/m);
+    assert.match(yaml, /^random_seed: 42$/m);
+    assert.doesNotMatch(yaml, /chat\.safetensors/);
+    // YAML -> form
+    await setConfig(page, `merge_method: linear
+models:
+  - {model: math.safetensors, parameters: {weight: [0.1, 0.9]}}
+  - {model: chat.safetensors, parameters: {weight: 3}}
+parameters: {lambda: 0.5, normalize: false}
+dtype: float16
+`);
+    assert.strictEqual(await page.inputValue('#method'), 'linear');
+    assert.strictEqual(await page.inputValue('#lambda'), '0.5');
+    assert.strictEqual(await page.inputValue('#normalize'), 'false');
+    assert.strictEqual(await page.inputValue('#dtype'), 'float16');
+    assert.strictEqual(await page.inputValue('tr[data-name="math.safetensors"] [data-field=weight]'), '[0.1, 0.9]');
+    assert.strictEqual(await page.inputValue('tr[data-name="chat.safetensors"] [data-field=role]'), 'merge');
+    assert.strictEqual(await page.inputValue('tr[data-name="base.safetensors"] [data-field=role]'), 'skip');
+    assert.strictEqual(await page.isVisible('th.density-col'), false, 'linear has no density');
+  });
+});

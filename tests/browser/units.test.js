@@ -1,0 +1,105 @@
+'use strict';
+// The page's pure parts, in node: the zip the worker streams (read back by an independent
+// reader), the file table's path resolution, and the CRC-32.
+const fs = require('fs');
+const path = require('path');
+const zlib = require('zlib');
+const { execFileSync } = require('child_process');
+const { test, assert, scratchDir } = require('../cli/harness');
+const { ZipContainer } = require('../../web/zip_container');
+const { buildFileTable, normalizePath } = require('../../web/file_table');
+const { crc32 } = require('../../web/crc32');
+const { readZip } = require('./zip_reader');
+
+// A FileSystemSyncAccessHandle over a node file.
+function fileHandle(file) {
+  const fd = fs.openSync(file, 'w+');
+  return {
+    write: (bytes, { at }) => fs.writeSync(fd, bytes, 0, bytes.length, at),
+    truncate: (n) => fs.ftruncateSync(fd, n),
+    flush: () => fs.fsyncSync(fd),
+    close: () => fs.closeSync(fd),
+  };
+}
+
+function pattern(n, seed) {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 131 + seed * 7 + (i >> 9)) & 255;
+  return b;
+}
+
+test('zip: entries written one after another read back byte for byte with unzip, offsets right', () => {
+  const dir = scratchDir('zip');
+  const zipFile = path.join(dir, 'out.zip');
+  const zip = new ZipContainer(fileHandle(zipFile));
+  const files = { 'model.safetensors': pattern(20 * 1024 * 1024 + 13, 1), 'README.md': Buffer.from('# merged\n'), 'empty.json': Buffer.alloc(0) };
+  for (const [name, data] of Object.entries(files)) {
+    const h = zip.begin(name);
+    // in uneven pieces, from a shared buffer as the wasm heap is
+    const shared = new Uint8Array(new SharedArrayBuffer(data.length));
+    shared.set(data);
+    for (let at = 0; at < data.length; at += 3 * 1024 * 1024 + 1) zip.write(h, shared.subarray(at, Math.min(data.length, at + 3 * 1024 * 1024 + 1)));
+  }
+  const entries = zip.finish();
+  const whole = fs.readFileSync(zipFile);
+  const read = readZip(whole);
+  assert.deepStrictEqual([...read.keys()], Object.keys(files));
+  // Info-ZIP's unzip, where installed, is a second opinion on the format.
+  if (fs.existsSync('/usr/bin/unzip')) execFileSync('unzip', ['-q', '-t', zipFile]);
+  for (const e of entries) {
+    assert.ok(read.get(e.name).equals(files[e.name]), e.name);
+    assert.ok(whole.subarray(e.offset, e.offset + e.size).equals(files[e.name]), `${e.name}: offset`);
+  }
+});
+
+test('zip: writing to an entry that is not the current one is refused; abort leaves an empty file', () => {
+  const dir = scratchDir('zip-abort');
+  const zipFile = path.join(dir, 'out.zip');
+  const zip = new ZipContainer(fileHandle(zipFile));
+  const a = zip.begin('a');
+  zip.write(a, Buffer.from('aaa'));
+  zip.begin('b');
+  assert.throws(() => zip.write(a, Buffer.from('x')), /one after another/);
+  zip.abort();
+  assert.strictEqual(fs.statSync(zipFile).size, 0);
+});
+
+test('zip: a storage that writes short is an error, not a truncated model', () => {
+  const zip = new ZipContainer({ write: (b) => Math.max(0, b.length - 1), truncate() {}, flush() {}, close() {} });
+  assert.throws(() => zip.begin('model.safetensors'), /storage refused the write/);
+});
+
+test('crc32 matches zlib', () => {
+  const b = pattern(100003, 5);
+  assert.strictEqual(crc32(b), zlib.crc32(b));
+  assert.strictEqual(crc32(b.subarray(5000), crc32(b.subarray(0, 5000))), crc32(b));
+  assert.strictEqual(crc32(Buffer.from('123456789')), 0xcbf43926);
+});
+
+test('file table: folder-relative paths, a parent folder\'s models by their own names, clashes dropped', () => {
+  const f = (size) => ({ size });
+  const t = buildFileTable([
+    { path: 'models/base/model.safetensors', file: f(10) },
+    { path: 'models/base/config.json', file: f(1) },
+    { path: 'models/a.safetensors', file: f(5) },
+    { path: 'sh/model.safetensors.index.json', file: f(1) },
+    { path: 'sh/model-00001-of-00002.safetensors', file: f(3) },
+    { path: 'sh/model-00002-of-00002.safetensors', file: f(4) },
+    { path: 'x/c.safetensors', file: f(1) },
+    { path: 'y/c.safetensors', file: f(2) },
+    { path: 'model.safetensors', file: f(9) },
+  ]);
+  assert.strictEqual(normalizePath('./a//b/./c'), 'a/b/c');
+  assert.strictEqual(normalizePath('../a'), null);
+  assert.strictEqual(t.lookup('./base/config.json').size, 1);
+  assert.strictEqual(t.lookup('models/base/config.json').size, 1);
+  assert.strictEqual(t.lookup('a.safetensors').size, 5);
+  assert.strictEqual(t.lookup('c.safetensors'), undefined, 'x/c and y/c clash');
+  assert.strictEqual(t.lookup('../base/config.json'), undefined);
+  assert.deepStrictEqual(t.models.map((m) => [m.name, m.kind, m.bytes]), [
+    ['base', 'folder', 10], ['sh', 'sharded folder', 7], ['model.safetensors', 'file', 9], ['a.safetensors', 'file', 5],
+    ['x/c.safetensors', 'file', 1], ['y/c.safetensors', 'file', 2],
+  ]);
+  assert.strictEqual(t.model('./base').path, 'models/base');
+  assert.strictEqual(t.model('sh/').kind, 'sharded folder');
+});
