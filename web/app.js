@@ -14,6 +14,8 @@
   let demoShown = false;
   let table = wasmergeFileTable.buildFileTable([]);
   let running = null;   // the merge in progress: {cancel()}
+  let lastRun = null;   // the last merge's 'finished' message and time, for scripts/bench_browser.js
+  self.wasmergeLastRun = () => lastRun;
 
   // ---- status line ----
   function say(text, kind = 'info') {
@@ -220,6 +222,7 @@
         },
       });
     const r = await running.promise;
+    lastRun = { ...r, seconds: progress.elapsedSeconds() };
     running = null;
     setRunning(false);
     const seconds = progress.elapsedSeconds();

@@ -60,7 +60,7 @@ async function merge({ files, job, memoryMb, threads, cancel, output }) {
     else outcome = event;
   });
   await removeOutput();
-  post(P.FINISHED, { status, outcome, entries: status === P.STATUS.DONE ? host.entries : null, output });
+  post(P.FINISHED, { status, outcome, entries: status === P.STATUS.DONE ? host.entries : null, output, heapBytes: host.heapBytes, io: host.io });
 }
 
 async function openOutputDir() {

@@ -23,6 +23,8 @@
 //        entries: [{name, offset, size}] | null   on 0: each output file, as a byte range
 //                                                 of the zip (entries are stored, not compressed)
 //        output:  string                          the zip's name in OPFS_DIR; removed unless status is 0
+//        heapBytes: number                        the engine's wasm heap at its largest (bounded by memoryMb)
+//        io:      {reads, readBytes, readSeconds, writes, writeBytes, writeSeconds}  time in the host
 //     }}
 //     {verb: 'failed', args: {message}}           the worker itself failed (engine would not
 //                                                 load, storage refused); nothing is left in OPFS
