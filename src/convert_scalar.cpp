@@ -19,11 +19,13 @@ float float_of(uint32_t u) {
   return f;
 }
 
-uint16_t load_u16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
-void store_u16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v);
-  p[1] = static_cast<uint8_t>(v >> 8);
+// Tensor bytes are little-endian, as are wasm and every host this builds for.
+uint16_t load_u16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
 }
+void store_u16(uint8_t* p, uint16_t v) { std::memcpy(p, &v, 2); }
 
 }  // namespace
 

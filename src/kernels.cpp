@@ -1,5 +1,6 @@
 #include "wasmerge/kernels.hpp"
 
+#include <cmath>
 #include <vector>
 
 #ifdef __wasm_simd128__
@@ -30,22 +31,36 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
     out[i] = b[i] + scaled;
   }
 }
-void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
-                     size_t n) {
+namespace {
+// One model's share of the disjoint merge; restrict lets compilers vectorize the selects.
+void merge_agreeing(float* __restrict mixed, float* __restrict divisor, const float* __restrict sum,
+                    const float* __restrict omega, float weight, size_t n) {
   for (size_t i = 0; i < n; ++i) {
-    float sum = omega[0][i];
-    for (size_t k = 1; k < models; ++k) sum = sum + omega[k][i];
-    const bool positive = sum >= 0.0f;
-    float merged = 0.0f, divisor = 0.0f;
-    for (size_t k = 0; k < models; ++k) {
-      const float w = omega[k][i];
-      const bool agrees = positive ? w > 0.0f : w < 0.0f;
-      merged = merged + (agrees ? w : 0.0f);
-      divisor = divisor + (agrees ? weights[k] : 0.0f);
-    }
-    if (normalize) merged = merged / (divisor == 0.0f ? 1.0f : divisor);
-    mixed[i] = merged;
+    const bool agrees = (omega[i] > 0.0f) == (sum[i] >= 0.0f) && omega[i] != 0.0f;
+    mixed[i] = mixed[i] + (agrees ? omega[i] : 0.0f);
+    divisor[i] = divisor[i] + (agrees ? weight : 0.0f);
   }
+}
+}  // namespace
+
+void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
+                     size_t n, float* scratch) {
+  // Model-major loops over element arrays, each element summed in model order.
+  float* sum = scratch;
+  float* divisor = scratch + n;
+  for (size_t i = 0; i < n; ++i) sum[i] = omega[0][i];
+  for (size_t k = 1; k < models; ++k)
+    for (size_t i = 0; i < n; ++i) sum[i] = sum[i] + omega[k][i];
+  for (size_t i = 0; i < n; ++i) mixed[i] = divisor[i] = 0.0f;
+  for (size_t k = 0; k < models; ++k) merge_agreeing(mixed, divisor, sum, omega[k], weights[k], n);
+  if (normalize)
+    for (size_t i = 0; i < n; ++i) mixed[i] = mixed[i] / (divisor[i] == 0.0f ? 1.0f : divisor[i]);
+}
+
+double abs_sum(const float* x, size_t n) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (size_t i = 0; i < n; ++i) s[i % 8] += std::fabs(static_cast<double>(x[i]));
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
 }  // namespace scalar
 
@@ -84,7 +99,7 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
 }
 
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
-                     size_t n) {
+                     size_t n, float* scratch) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -94,7 +109,7 @@ void elect_and_merge(float* mixed, const float* const* omega, const float* weigh
     v128_t merged = zero, divisor = zero;
     for (size_t k = 0; k < models; ++k) {
       const v128_t w = wasm_v128_load(omega[k] + i);
-      const v128_t agrees = wasm_v128_bitselect(wasm_f32x4_gt(w, zero), wasm_f32x4_lt(w, zero), positive);
+      const v128_t agrees = wasm_v128_and(wasm_i32x4_eq(wasm_f32x4_gt(w, zero), positive), wasm_f32x4_ne(w, zero));
       merged = wasm_f32x4_add(merged, wasm_v128_and(w, agrees));
       divisor = wasm_f32x4_add(divisor, wasm_v128_and(wasm_f32x4_splat(weights[k]), agrees));
     }
@@ -104,7 +119,27 @@ void elect_and_merge(float* mixed, const float* const* omega, const float* weigh
   if (i == n) return;
   std::vector<const float*> tails(models);
   for (size_t k = 0; k < models; ++k) tails[k] = omega[k] + i;
-  scalar::elect_and_merge(mixed + i, tails.data(), weights, models, normalize, n - i);
+  scalar::elect_and_merge(mixed + i, tails.data(), weights, models, normalize, n - i, scratch);
+}
+
+double abs_sum(const float* x, size_t n) {
+  // acc_j holds the running sums (s_2j, s_2j+1); x_i, i mod 8 = 2j + lane, goes to acc_j.
+  v128_t acc[4] = {wasm_f64x2_splat(0), wasm_f64x2_splat(0), wasm_f64x2_splat(0), wasm_f64x2_splat(0)};
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v128_t a = wasm_v128_load(x + i), b = wasm_v128_load(x + i + 4);
+    acc[0] = wasm_f64x2_add(acc[0], wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(a)));
+    acc[1] = wasm_f64x2_add(acc[1], wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(a, a, 1, 0))));
+    acc[2] = wasm_f64x2_add(acc[2], wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(b)));
+    acc[3] = wasm_f64x2_add(acc[3], wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(b, b, 1, 0))));
+  }
+  double s[8];
+  for (int j = 0; j < 4; ++j) {
+    s[2 * j] = wasm_f64x2_extract_lane(acc[j], 0);
+    s[2 * j + 1] = wasm_f64x2_extract_lane(acc[j], 1);
+  }
+  for (; i < n; ++i) s[i % 8] += std::fabs(static_cast<double>(x[i]));
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
 
 #undef WASMERGE_FOR_VECTORS
@@ -119,9 +154,10 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
   scalar::add_lambda_times(out, b, mixed, lambda, n);
 }
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
-                     size_t n) {
-  scalar::elect_and_merge(mixed, omega, weights, models, normalize, n);
+                     size_t n, float* scratch) {
+  scalar::elect_and_merge(mixed, omega, weights, models, normalize, n, scratch);
 }
+double abs_sum(const float* x, size_t n) { return scalar::abs_sum(x, n); }
 
 #endif
 

@@ -4,13 +4,6 @@
 
 namespace wasmerge {
 
-uint64_t splitmix64(uint64_t x) {
-  uint64_t z = x + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 uint64_t fnv1a64(const std::string& bytes) {
   uint64_t h = 0xCBF29CE484222325ull;
   for (unsigned char c : bytes) {
@@ -70,6 +63,59 @@ MagnitudeCut RadixSelect::trivial_cut() const {
   cut.keep_none = keep_ == 0 && n_ > 0;
   if (n_ == 0) cut.keep_all = true;
   return cut;
+}
+
+namespace {
+size_t count_ties(const float* delta, size_t n, uint32_t threshold) {
+  size_t ties = 0;
+  for (size_t i = 0; i < n; ++i) ties += magnitude_bits(delta[i]) == threshold;
+  return ties;
+}
+
+// Keeps the entries whose |δ| is at least (or_equal) or above the threshold.
+void keep_from(float* delta, size_t n, uint32_t threshold, bool or_equal) {
+  if (or_equal)
+    for (size_t i = 0; i < n; ++i) delta[i] = magnitude_bits(delta[i]) >= threshold ? delta[i] : 0.0f;
+  else
+    for (size_t i = 0; i < n; ++i) delta[i] = magnitude_bits(delta[i]) > threshold ? delta[i] : 0.0f;
+}
+}  // namespace
+
+void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ties_seen) {
+  if (cut.keep_all) return;
+  if (cut.keep_none) return keep_from(delta, n, 0xFFFFFFFFu, false);
+  if (!cut.partial_tie()) return keep_from(delta, n, cut.threshold, true);
+  // Only the first equal_keep ties in index order survive: a span before that point keeps
+  // all its ties, one after it none; only the span across it goes entry by entry.
+  if (ties_seen >= cut.equal_keep) return keep_from(delta, n, cut.threshold, false);
+  if (ties_seen + count_ties(delta, n, cut.threshold) <= cut.equal_keep) return keep_from(delta, n, cut.threshold, true);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t bits = magnitude_bits(delta[i]);
+    const bool tie = bits == cut.threshold;
+    const bool keep = (bits > cut.threshold) | (tie & (ties_seen < cut.equal_keep));
+    ties_seen += tie;
+    delta[i] = keep ? delta[i] : 0.0f;
+  }
+}
+
+void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint64_t first_index, uint64_t* kept_bits) {
+  if (!kept_bits) {
+    for (size_t i = 0; i < n; ++i) delta[i] = dare_keep(stream, first_index + i, threshold) ? delta[i] : 0.0f;
+    return;
+  }
+  for (size_t w = 0; w * 64 < n; ++w) {
+    uint64_t word = 0;
+    for (size_t i = w * 64; i < n && i < w * 64 + 64; ++i) {
+      const bool keep = dare_keep(stream, first_index + i, threshold);
+      word |= static_cast<uint64_t>(keep) << (i % 64);
+      delta[i] = keep ? delta[i] : 0.0f;
+    }
+    kept_bits[w] = word;
+  }
+}
+
+void apply_kept_bits(const uint64_t* kept_bits, float* delta, size_t n) {
+  for (size_t i = 0; i < n; ++i) delta[i] = (kept_bits[i / 64] >> (i % 64)) & 1 ? delta[i] : 0.0f;
 }
 
 }  // namespace wasmerge

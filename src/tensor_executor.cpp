@@ -2,25 +2,11 @@
 
 #include <algorithm>
 
-#include "wasmerge/error.hpp"
 #include "wasmerge/tensor_passes.hpp"
 
 namespace wasmerge {
-namespace {
-constexpr size_t kMaxBlockElements = size_t{1} << 24;
-}
-
 TensorExecutor::TensorExecutor(ThreadPool& pool, uint64_t memory_budget_bytes)
     : pool_(pool), budget_(memory_budget_bytes) {}
-
-// The largest whole number of chunks whose raw bytes fit half the budget; the rest of
-// the budget is left for scratch, histograms, headers and the host.
-size_t TensorExecutor::block_elements(size_t bytes_per_element) const {
-  const uint64_t fit = budget_ / 2 / bytes_per_element;
-  if (fit < kChunkElements)
-    fail("", "", "memory budget of " + std::to_string(budget_ >> 20) + " MB is too small for this merge");
-  return static_cast<size_t>(std::min<uint64_t>(fit, kMaxBlockElements) / kChunkElements * kChunkElements);
-}
 
 void TensorExecutor::run(const OutputTensor& out, ByteSink& sink, const BlockDone& on_block) {
   if (out.action == TensorAction::CopyBase) return copy_base(out, sink, on_block);

@@ -4,12 +4,15 @@
 #include <cmath>
 
 #include "wasmerge/convert.hpp"
+#include "wasmerge/error.hpp"
 #include "wasmerge/kernels.hpp"
 
 namespace wasmerge {
 namespace {
 
 constexpr size_t kChunk = TensorExecutor::kChunkElements;
+// Elements per block: large reads, yet blocks enough to overlap reading and computing.
+constexpr size_t kBlockElements = 64 * kChunk;
 
 size_t chunks_in(size_t count) { return (count + kChunk - 1) / kChunk; }
 
@@ -21,21 +24,16 @@ float weight_divisor(const OutputTensor& out) {
   return std::fabs(sum) < 1e-8 ? 1.0f : static_cast<float>(sum);
 }
 
+bool needs_l1_pass(const OutputTensor& out) {
+  return out.rescale && !out.rescale_inverse_density && out.sparsify != Sparsify::None;
+}
+
 }  // namespace
 
 TensorPasses::TensorPasses(TensorExecutor& executor, const OutputTensor& out)
     : ex_(executor), out_(out), models_(out.inputs.size()), total_(out.info.num_elements()), state_(models_) {
   if (out.base) sources_.push_back(out.base);
   for (const auto& in : out.inputs) sources_.push_back(in.tensor);
-  size_t bytes_per_element = dtype_size(out.info.dtype);
-  for (const auto* s : sources_) bytes_per_element += dtype_size(s->info.dtype);
-  block_ = ex_.block_elements(bytes_per_element);
-  cached_ = total_ <= block_;
-
-  const size_t rows = static_cast<size_t>(std::min<uint64_t>(block_, total_));
-  ex_.input_blocks().resize(sources_.size());
-  for (size_t j = 0; j < sources_.size(); ++j) ex_.input_blocks()[j].resize(rows * dtype_size(sources_[j]->info.dtype));
-  ex_.output_block().resize(rows * dtype_size(out.info.dtype));
 
   for (size_t k = 0; k < models_; ++k) {
     ModelState& s = state_[k];
@@ -50,65 +48,94 @@ TensorPasses::TensorPasses(TensorExecutor& executor, const OutputTensor& out)
     if (out.rescale && out.rescale_inverse_density) s.rescale = static_cast<float>(1.0 / d);
   }
   ties_before_.resize(models_);
+
+  // Memory: two blocks of every input and of the output (double buffering), or, when
+  // the method makes several passes and the whole tensor fits, every input whole.
+  size_t in_bytes = 0;
+  for (const auto* s : sources_) in_bytes += dtype_size(s->info.dtype);
+  const size_t out_bytes = dtype_size(out.info.dtype);
+  const uint64_t budget = ex_.budget() / 2;
+  const uint64_t fit = budget / (2 * (in_bytes + out_bytes));
+  if (fit < kChunk) fail("", out.info.name, "the memory budget of " + std::to_string(ex_.budget() >> 20) + " MB is too small to merge it");
+  block_ = static_cast<size_t>(std::min<uint64_t>(fit / kChunk * kChunk, kBlockElements));
+  const bool several_passes = needs_l1_pass(out) ||
+      std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); });
+  const bool record_dare = out.sparsify == Sparsify::Random && needs_l1_pass(out);
+  const uint64_t dare_bytes = record_dare ? models_ * ((total_ + 63) / 64) * 8 : 0;
+  cached_ = several_passes && total_ * in_bytes + 2 * block_ * out_bytes + dare_bytes <= budget;
+  if (cached_ && record_dare) dare_kept_.assign(models_, std::vector<uint64_t>((total_ + 63) / 64));
+
+  const size_t rows = cached_ ? static_cast<size_t>(total_) : 2 * block_;
+  ex_.input_blocks().resize(sources_.size());
+  for (size_t j = 0; j < sources_.size(); ++j) ex_.input_blocks()[j].resize(rows * dtype_size(sources_[j]->info.dtype));
+  ex_.output_block().resize(2 * block_ * out_bytes);
 }
 
 void TensorPasses::run(ByteSink& sink, const TensorExecutor::BlockDone& on_block) {
-  const bool select = out_.sparsify == Sparsify::Magnitude &&
-                      std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); });
-  if (select) {
+  if (std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); })) {
     histogram_pass(0, on_block);
     histogram_pass(1, on_block);
   }
-  if (out_.rescale && !out_.rescale_inverse_density && out_.sparsify != Sparsify::None) l1_pass(on_block);
+  if (needs_l1_pass(out_)) l1_pass(on_block);
   write_pass(sink, on_block);
 }
 
-template <typename Visit>
-void TensorPasses::for_each_block(const TensorExecutor::BlockDone& on_block, bool report_bytes, Visit visit) {
-  for (uint64_t first = 0; first < total_; first += block_) {
-    const size_t count = static_cast<size_t>(std::min<uint64_t>(block_, total_ - first));
-    uint64_t bytes = 0;
-    for (size_t j = 0; j < sources_.size(); ++j) {
-      const ModelTensor& t = *sources_[j];
-      const size_t size = dtype_size(t.info.dtype);
-      if (!(cached_ && block_loaded_)) t.source->read(t.absolute_offset() + first * size, count * size, ex_.input_blocks()[j].data());
-      bytes += count * size;
-    }
-    block_loaded_ = true;
-    visit(first, count);
-    on_block(report_bytes ? bytes : 0);
+uint64_t TensorPasses::read_block(size_t index) {
+  const uint64_t first = index * static_cast<uint64_t>(block_);
+  const size_t count = static_cast<size_t>(std::min<uint64_t>(block_, total_ - first));
+  const size_t slot = cached_ ? static_cast<size_t>(first) : (index % 2) * block_;
+  uint64_t bytes = 0;
+  for (size_t j = 0; j < sources_.size(); ++j) {
+    const ModelTensor& t = *sources_[j];
+    const size_t size = dtype_size(t.info.dtype);
+    if (!loaded_) t.source->read(t.absolute_offset() + first * size, count * size, ex_.input_blocks()[j].data() + slot * size);
+    bytes += count * size;
   }
+  return bytes;
 }
 
-float* TensorPasses::load_chunk(size_t offset, size_t count, std::vector<float*>& deltas) {
+void TensorPasses::for_each_block(const TensorExecutor::BlockDone& on_block, bool report_bytes, const Visit& visit) {
+  const size_t blocks = static_cast<size_t>((total_ + block_ - 1) / block_);
+  uint64_t bytes = blocks ? read_block(0) : 0;
+  for (size_t b = 0; b < blocks; ++b) {
+    const uint64_t first = b * static_cast<uint64_t>(block_);
+    const Block block{first, static_cast<size_t>(std::min<uint64_t>(block_, total_ - first)),
+                      cached_ ? static_cast<size_t>(first) : (b % 2) * block_, b};
+    uint64_t next_bytes = 0;
+    visit(block, [&] {
+      if (b + 1 < blocks) next_bytes = read_block(b + 1);
+    });
+    on_block(report_bytes ? bytes : 0);
+    bytes = next_bytes;
+  }
+  if (cached_) loaded_ = true;
+}
+
+float* TensorPasses::load_chunk(size_t element, size_t count, std::vector<float*>& deltas) {
   thread_local std::vector<float> scratch;
-  scratch.resize((models_ + 2) * kChunk);
+  scratch.resize((models_ + 4) * kChunk);
   float* base = scratch.data();
   deltas.resize(models_);
   size_t j = 0;
   if (out_.base) {
     const DType t = out_.base->info.dtype;
-    to_f32(t, ex_.input_blocks()[j++].data() + offset * dtype_size(t), base, count);
+    to_f32(t, ex_.input_blocks()[j++].data() + element * dtype_size(t), base, count);
   }
   for (size_t k = 0; k < models_; ++k, ++j) {
     deltas[k] = base + (k + 1) * kChunk;
     const DType t = out_.inputs[k].tensor->info.dtype;
-    to_f32(t, ex_.input_blocks()[j].data() + offset * dtype_size(t), deltas[k], count);
+    to_f32(t, ex_.input_blocks()[j].data() + element * dtype_size(t), deltas[k], count);
     if (out_.base) subtract(deltas[k], base, count);  // δ_k = m_k − b
   }
   return base;
 }
 
-void TensorPasses::apply_mask(size_t k, float* delta, size_t count, uint64_t first_index, uint64_t& equal_seen) const {
-  const ModelState& s = state_[k];
+void TensorPasses::apply_mask(size_t k, float* delta, size_t count, uint64_t first_index, uint64_t ties_seen) {
   if (out_.sparsify == Sparsify::Random) {
-    const uint64_t stream = out_.inputs[k].dare_stream;
-    for (size_t i = 0; i < count; ++i)
-      if (!dare_keep(stream, first_index + i, s.dare_threshold)) delta[i] = 0.0f;
-  } else if (out_.sparsify == Sparsify::Magnitude && !s.cut.keep_all) {
-    for (size_t i = 0; i < count; ++i)
-      if (!magnitude_keep(s.cut, magnitude_bits(delta[i]), equal_seen)) delta[i] = 0.0f;
-  }
+    uint64_t* kept = dare_kept_.empty() ? nullptr : dare_kept_[k].data() + first_index / 64;
+    if (kept && dare_recorded_) apply_kept_bits(kept, delta, count);
+    else dare_mask(out_.inputs[k].dare_stream, state_[k].dare_threshold, delta, count, first_index, kept);
+  } else if (out_.sparsify == Sparsify::Magnitude) magnitude_mask(state_[k].cut, delta, count, ties_seen);
 }
 
 // Histograms of |δ| per model: level 0 over the high 16 bits, level 1 over the low 16
@@ -118,15 +145,15 @@ void TensorPasses::histogram_pass(int level, const TensorExecutor::BlockDone& on
   const size_t tasks = ex_.pool().size();
   std::vector<RadixSelect::Histogram> totals(models_, RadixSelect::Histogram(RadixSelect::kBins, 0));
   std::vector<std::vector<uint32_t>> local(tasks, std::vector<uint32_t>(models_ * RadixSelect::kBins));
-  for_each_block(on_block, false, [&](uint64_t, size_t count) {
-    const size_t chunks = chunks_in(count);
-    ex_.pool().parallel_for(tasks, [&](size_t task) {
+  for_each_block(on_block, false, [&](const Block& b, const std::function<void()>& read_next) {
+    const size_t chunks = chunks_in(b.count);
+    ex_.pool().start(tasks, [&](size_t task) {
       std::vector<uint32_t>& hist = local[task];
       std::fill(hist.begin(), hist.end(), 0);
       std::vector<float*> deltas;
       for (size_t c = chunks * task / tasks; c < chunks * (task + 1) / tasks; ++c) {
-        const size_t n = std::min(kChunk, count - c * kChunk);
-        load_chunk(c * kChunk, n, deltas);
+        const size_t n = std::min(kChunk, b.count - c * kChunk);
+        load_chunk(b.slot + c * kChunk, n, deltas);
         for (size_t k = 0; k < models_; ++k) {
           if (!state_[k].select.needs_passes()) continue;
           uint32_t* h = hist.data() + k * RadixSelect::kBins;
@@ -143,9 +170,11 @@ void TensorPasses::histogram_pass(int level, const TensorExecutor::BlockDone& on
         }
       }
     });
+    read_next();
+    ex_.pool().wait();
     for (const auto& hist : local)
       for (size_t k = 0; k < models_; ++k)
-        for (size_t b = 0; b < RadixSelect::kBins; ++b) totals[k][b] += hist[k * RadixSelect::kBins + b];
+        for (size_t bin = 0; bin < RadixSelect::kBins; ++bin) totals[k][bin] += hist[k * RadixSelect::kBins + bin];
   });
   for (size_t k = 0; k < models_; ++k) {
     ModelState& s = state_[k];
@@ -155,15 +184,17 @@ void TensorPasses::histogram_pass(int level, const TensorExecutor::BlockDone& on
   }
 }
 
-void TensorPasses::count_ties(size_t block_first, size_t count) {
-  (void)block_first;
-  const size_t chunks = chunks_in(count);
+bool TensorPasses::any_partial_tie() const {
+  return std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.cut.partial_tie(); });
+}
+
+void TensorPasses::start_tie_count(const Block& b) {
+  const size_t chunks = chunks_in(b.count);
   for (size_t k = 0; k < models_; ++k) ties_before_[k].assign(chunks, 0);
-  if (std::none_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.cut.partial_tie(); })) return;
-  ex_.pool().parallel_for(chunks, [&](size_t c) {
+  ex_.pool().start(chunks, [this, b](size_t c) {
     std::vector<float*> deltas;
-    const size_t n = std::min(kChunk, count - c * kChunk);
-    load_chunk(c * kChunk, n, deltas);
+    const size_t n = std::min(kChunk, b.count - c * kChunk);
+    load_chunk(b.slot + c * kChunk, n, deltas);
     for (size_t k = 0; k < models_; ++k) {
       if (!state_[k].cut.partial_tie()) continue;
       uint64_t ties = 0;
@@ -171,73 +202,83 @@ void TensorPasses::count_ties(size_t block_first, size_t count) {
       ties_before_[k][c] = ties;
     }
   });
+}
+
+void TensorPasses::finish_tie_count() {
   for (size_t k = 0; k < models_; ++k) {  // counts -> running prefix, across blocks too
-    uint64_t running = state_[k].equal_seen;
+    uint64_t running = state_[k].ties_seen;
     for (auto& t : ties_before_[k]) {
       const uint64_t here = t;
       t = running;
       running += here;
     }
-    state_[k].equal_seen = running;
+    state_[k].ties_seen = running;
   }
 }
 
 // ‖δ‖₁ and ‖δ_kept‖₁ per model, as f64 partials per chunk summed in chunk order.
 void TensorPasses::l1_pass(const TensorExecutor::BlockDone& on_block) {
-  for (auto& s : state_) s.equal_seen = 0;
+  for (auto& s : state_) s.ties_seen = 0;
   std::vector<double> all, kept;
-  for_each_block(on_block, false, [&](uint64_t first, size_t count) {
-    const size_t chunks = chunks_in(count);
-    count_ties(first, count);
+  for_each_block(on_block, false, [&](const Block& b, const std::function<void()>& read_next) {
+    const size_t chunks = chunks_in(b.count);
     all.assign(chunks * models_, 0.0);
     kept.assign(chunks * models_, 0.0);
-    ex_.pool().parallel_for(chunks, [&](size_t c) {
+    auto sum_chunk = [&](size_t c) {
       std::vector<float*> deltas;
-      const size_t n = std::min(kChunk, count - c * kChunk);
-      load_chunk(c * kChunk, n, deltas);
+      const size_t n = std::min(kChunk, b.count - c * kChunk);
+      load_chunk(b.slot + c * kChunk, n, deltas);
       for (size_t k = 0; k < models_; ++k) {
-        double sum = 0;
-        for (size_t i = 0; i < n; ++i) sum += std::fabs(static_cast<double>(deltas[k][i]));
-        uint64_t equal_seen = ties_before_[k][c];
-        apply_mask(k, deltas[k], n, first + c * kChunk, equal_seen);
-        double sum_kept = 0;
-        for (size_t i = 0; i < n; ++i) sum_kept += std::fabs(static_cast<double>(deltas[k][i]));
-        all[c * models_ + k] = sum;
-        kept[c * models_ + k] = sum_kept;
+        all[c * models_ + k] = abs_sum(deltas[k], n);
+        apply_mask(k, deltas[k], n, b.first + c * kChunk, ties_before_[k].empty() ? 0 : ties_before_[k][c]);
+        kept[c * models_ + k] = abs_sum(deltas[k], n);
       }
-    });
+    };
+    if (any_partial_tie()) {
+      start_tie_count(b);
+      read_next();
+      ex_.pool().wait();
+      finish_tie_count();
+      ex_.pool().parallel_for(chunks, sum_chunk);
+    } else {
+      ex_.pool().start(chunks, sum_chunk);
+      read_next();
+      ex_.pool().wait();
+    }
     for (size_t c = 0; c < chunks; ++c)
       for (size_t k = 0; k < models_; ++k) {
         state_[k].l1_all += all[c * models_ + k];
         state_[k].l1_kept += kept[c * models_ + k];
       }
   });
+  dare_recorded_ = true;
   for (auto& s : state_)  // mergekit's L1 match, skipped when either norm vanishes
     s.rescale = (s.l1_all < 1e-7 || s.l1_kept < 1e-7) ? 1.0f : static_cast<float>(s.l1_all / s.l1_kept);
 }
 
 void TensorPasses::write_pass(ByteSink& sink, const TensorExecutor::BlockDone& on_block) {
-  for (auto& s : state_) s.equal_seen = 0;
+  for (auto& s : state_) s.ties_seen = 0;
   const float divisor = weight_divisor(out_);
   std::vector<float> weights(models_);
   for (size_t k = 0; k < models_; ++k) weights[k] = out_.inputs[k].weight;
   const size_t out_size = dtype_size(out_.info.dtype);
+  const uint8_t* pending = nullptr;  // the previous block's output, written while this one computes
+  size_t pending_bytes = 0;
 
-  for_each_block(on_block, true, [&](uint64_t first, size_t count) {
-    count_ties(first, count);
-    ex_.pool().parallel_for(chunks_in(count), [&](size_t c) {
+  for_each_block(on_block, true, [&](const Block& b, const std::function<void()>& read_next) {
+    uint8_t* output = ex_.output_block().data() + (b.index % 2) * block_ * out_size;
+    auto merge_chunk = [&, output](size_t c) {
       std::vector<float*> deltas;
-      const size_t n = std::min(kChunk, count - c * kChunk);
-      float* base = load_chunk(c * kChunk, n, deltas);
+      const size_t n = std::min(kChunk, b.count - c * kChunk);
+      float* base = load_chunk(b.slot + c * kChunk, n, deltas);
       for (size_t k = 0; k < models_; ++k) {
-        uint64_t equal_seen = ties_before_[k][c];
-        apply_mask(k, deltas[k], n, first + c * kChunk, equal_seen);
+        apply_mask(k, deltas[k], n, b.first + c * kChunk, ties_before_[k].empty() ? 0 : ties_before_[k][c]);
         if (state_[k].rescale != 1.0f) scale_into(deltas[k], deltas[k], state_[k].rescale, n);
         scale_into(deltas[k], deltas[k], weights[k], n);  // ω_k = w_k · δ'_k
       }
       float* mixed = base + (models_ + 1) * kChunk;
       if (out_.consensus) {
-        elect_and_merge(mixed, deltas.data(), weights.data(), models_, out_.normalize, n);
+        elect_and_merge(mixed, deltas.data(), weights.data(), models_, out_.normalize, n, mixed + kChunk);
       } else {
         std::copy(deltas[0], deltas[0] + n, mixed);
         for (size_t k = 1; k < models_; ++k) add_scaled(mixed, deltas[k], 1.0f, n);
@@ -248,10 +289,30 @@ void TensorPasses::write_pass(ByteSink& sink, const TensorExecutor::BlockDone& o
         add_lambda_times(deltas[0], base, mixed, out_.lambda, n);  // b + λ·mixed
         result = deltas[0];
       }
-      from_f32(out_.info.dtype, result, ex_.output_block().data() + c * kChunk * out_size, n);
-    });
-    sink.write(ex_.output_block().data(), count * out_size);
+      from_f32(out_.info.dtype, result, output + c * kChunk * out_size, n);
+    };
+    auto write_pending = [&] {
+      if (pending) sink.write(pending, pending_bytes);
+      pending = nullptr;
+    };
+    const size_t chunks = chunks_in(b.count);
+    if (any_partial_tie()) {
+      start_tie_count(b);
+      read_next();
+      write_pending();
+      ex_.pool().wait();
+      finish_tie_count();
+      ex_.pool().parallel_for(chunks, merge_chunk);
+    } else {
+      ex_.pool().start(chunks, merge_chunk);
+      read_next();
+      write_pending();
+      ex_.pool().wait();
+    }
+    pending = output;
+    pending_bytes = b.count * out_size;
   });
+  if (pending) sink.write(pending, pending_bytes);
 }
 
 }  // namespace wasmerge

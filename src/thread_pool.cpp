@@ -25,7 +25,7 @@ void ThreadPool::run_tasks() {
     lock.unlock();
     std::exception_ptr error;
     try {
-      (*task_)(i);
+      task_(i);
     } catch (...) {
       error = std::current_exception();
     }
@@ -53,16 +53,23 @@ void ThreadPool::worker_loop() {
 }
 
 void ThreadPool::parallel_for(size_t n, const std::function<void(size_t)>& task) {
-  if (n == 0) return;
+  start(n, task);
+  wait();
+}
+
+void ThreadPool::start(size_t n, std::function<void(size_t)> task) {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    task_ = &task;
+    task_ = std::move(task);
     next_ = 0;
     count_ = n;
     error_ = nullptr;
     ++generation_;
   }
   if (n > 1) work_ready_.notify_all();
+}
+
+void ThreadPool::wait() {
   run_tasks();
   std::unique_lock<std::mutex> lock(mutex_);
   work_done_.wait(lock, [&] { return next_ >= count_ && running_ == 0; });

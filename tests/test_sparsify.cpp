@@ -60,17 +60,19 @@ TEST_CASE("magnitude keep count is floor(d·n)") {
   CHECK(magnitude_keep_count(0.3, 10) == 3);
 }
 
-// Reference: sort indices by (|x| desc, index asc), keep the first k.
-std::vector<bool> kept_by_sort(const std::vector<float>& x, uint64_t k) {
+// Reference: sort indices by (|x| desc, index asc), keep the first k, zero the rest.
+std::vector<float> masked_by_sort(const std::vector<float>& x, uint64_t k) {
   std::vector<size_t> order(x.size());
   for (size_t i = 0; i < x.size(); ++i) order[i] = i;
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return std::fabs(x[a]) > std::fabs(x[b]); });
-  std::vector<bool> keep(x.size(), false);
-  for (uint64_t i = 0; i < k; ++i) keep[order[i]] = true;
-  return keep;
+  std::vector<float> out(x.size(), 0.0f);
+  for (uint64_t i = 0; i < k; ++i) out[order[i]] = x[order[i]];
+  return out;
 }
 
-std::vector<bool> kept_by_radix(const std::vector<float>& x, uint64_t k) {
+// The engine's way: two histogram passes, then the mask applied in two pieces, the
+// second told how many ties the first held (as blocks are).
+std::vector<float> masked_by_radix(const std::vector<float>& x, uint64_t k) {
   RadixSelect select(x.size(), k);
   MagnitudeCut cut = select.trivial_cut();
   if (select.needs_passes()) {
@@ -81,11 +83,16 @@ std::vector<bool> kept_by_radix(const std::vector<float>& x, uint64_t k) {
       if ((magnitude_bits(v) >> 16) == select.prefix()) ++low[magnitude_bits(v) & 0xFFFF];
     cut = select.finish_low_pass(low);
   }
-  std::vector<bool> keep(x.size());
-  uint64_t seen = 0;
-  for (size_t i = 0; i < x.size(); ++i) keep[i] = magnitude_keep(cut, magnitude_bits(x[i]), seen);
-  return keep;
+  std::vector<float> out = x;
+  const size_t half = x.size() / 3;
+  magnitude_mask(cut, out.data(), half, 0);
+  uint64_t ties = 0;
+  for (size_t i = 0; i < half; ++i) ties += magnitude_bits(x[i]) == cut.threshold;
+  magnitude_mask(cut, out.data() + half, x.size() - half, ties);
+  return out;
 }
+
+size_t nonzero(const std::vector<float>& v) { return static_cast<size_t>(std::count_if(v.begin(), v.end(), [](float f) { return f != 0; })); }
 
 TEST_CASE("radix select keeps exactly the entries a sort keeps: distinct, heavy ties, zeros, signs") {
   std::mt19937 rng(5);
@@ -103,9 +110,10 @@ TEST_CASE("radix select keeps exactly the entries a sort keeps: distinct, heavy 
     }
     for (double d : {0.0001, 0.1, 0.5, 0.9, 0.99, 1.0}) {
       const uint64_t k = magnitude_keep_count(d, n);
-      const auto keep = kept_by_radix(x, k);
-      REQUIRE(keep == kept_by_sort(x, k));
-      REQUIRE(static_cast<uint64_t>(std::count(keep.begin(), keep.end(), true)) == k);
+      const auto expected = masked_by_sort(x, k);
+      const auto got = masked_by_radix(x, k);
+      for (size_t i = 0; i < n; ++i) REQUIRE(got[i] == expected[i]);  // -0 and +0 alike: both drop to zero
+      if (trial % 4 != 3) REQUIRE(nonzero(got) == std::min<uint64_t>(k, nonzero(x)));
     }
   }
 }
@@ -121,9 +129,9 @@ TEST_CASE("elect_and_merge equals its scalar twin, normalize on and off") {
       for (auto& row : omega) rows.push_back(row.data());
       const std::vector<float> weights = {1.0f, -0.5f, 0.75f, 2.0f, 0.0f};
       for (bool normalize : {false, true}) {
-        std::vector<float> a(n), b(n);
-        elect_and_merge(a.data(), rows.data(), weights.data(), models, normalize, n);
-        scalar::elect_and_merge(b.data(), rows.data(), weights.data(), models, normalize, n);
+        std::vector<float> a(n), b(n), scratch(2 * n);
+        elect_and_merge(a.data(), rows.data(), weights.data(), models, normalize, n, scratch.data());
+        scalar::elect_and_merge(b.data(), rows.data(), weights.data(), models, normalize, n, scratch.data());
         REQUIRE(std::memcmp(a.data(), b.data(), n * 4) == 0);
       }
     }
@@ -136,12 +144,28 @@ TEST_CASE("elect_and_merge by hand: sum elects the sign, zeros never agree, divi
   const float w2[] = {-1.0f, 0.0f, 0.0f, 0.0f};
   const float* rows[] = {w0, w1, w2};
   const float weights[] = {1.0f, 1.0f, 1.0f};
-  float mixed[4];
-  scalar::elect_and_merge(mixed, rows, weights, 3, true, 4);
+  float mixed[4], scratch[8];
+  scalar::elect_and_merge(mixed, rows, weights, 3, true, 4, scratch);
   CHECK(mixed[0] == 1.5f);   // sum 2 ≥ 0: models 0, 1 agree: (1+2)/2
   CHECK(mixed[1] == -2.0f);  // sum −1: only model 0 agrees: −2/1
   CHECK(mixed[2] == 0.0f);   // all zero: nobody agrees, divisor 0 -> 1
   CHECK(mixed[3] == 3.0f);   // sum 0 counts as +: model 0 agrees
-  scalar::elect_and_merge(mixed, rows, weights, 3, false, 4);
+  scalar::elect_and_merge(mixed, rows, weights, 3, false, 4, scratch);
   CHECK(mixed[0] == 3.0f);
+}
+
+TEST_CASE("abs_sum equals its scalar twin bit for bit and the plain f64 sum closely") {
+  std::mt19937 rng(13);
+  std::normal_distribution<float> normal;
+  for (size_t n : {0, 1, 7, 8, 9, 15, 16, 17, 1000, 16384}) {
+    std::vector<float> x(n);
+    for (auto& v : x) v = normal(rng) * std::exp2(static_cast<float>(rng() % 30) - 15);
+    const double vec = abs_sum(x.data(), n), ref = scalar::abs_sum(x.data(), n);
+    REQUIRE(std::memcmp(&vec, &ref, 8) == 0);
+    double plain = 0;
+    for (float v : x) plain += std::fabs(static_cast<double>(v));
+    REQUIRE(std::fabs(vec - plain) <= 1e-12 * plain);
+  }
+  const float by_hand[] = {1, -2, 3, -4, 5, -6, 7, -8, 9.5f};
+  CHECK(scalar::abs_sum(by_hand, 9) == 45.5);
 }

@@ -16,8 +16,13 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
 // TIES' sign election and disjoint merge over K weighted task vectors ω_k (SPEC §2), per
 // element: γ = sign of Σ_k ω_k (≥ 0 counts as +); model k agrees iff ω_k is non-zero with
 // sign γ; mixed = Σ agreeing ω_k, divided by Σ agreeing w_k (0 becomes 1) when normalizing.
+// Sums run over k in order, from ω_0 (the election) and from 0 (the merge). scratch: 2n.
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
-                     size_t n);
+                     size_t n, float* scratch);
+
+// Σ|x_i| in f64, in a fixed order that vectorizes: eight running sums, x_i going to
+// sum i mod 8, combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)).
+double abs_sum(const float* x, size_t n);
 
 namespace scalar {
 void subtract(float* x, const float* b, size_t n);
@@ -26,7 +31,8 @@ void add_scaled(float* acc, const float* x, float w, size_t n);
 void divide(float* x, float divisor, size_t n);
 void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n);
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
-                     size_t n);
+                     size_t n, float* scratch);
+double abs_sum(const float* x, size_t n);
 }  // namespace scalar
 
 }  // namespace wasmerge

@@ -11,7 +11,12 @@
 
 namespace wasmerge {
 
-uint64_t splitmix64(uint64_t x);
+inline uint64_t splitmix64(uint64_t x) {
+  uint64_t z = x + 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
 uint64_t fnv1a64(const std::string& bytes);
 
 // The per-(tensor, model) stream s; element i is kept iff (splitmix64(s + i) >> 40) < threshold.
@@ -64,12 +69,14 @@ class RadixSelect {
   uint64_t above_prefix_ = 0;  // entries whose high bits exceed the prefix
 };
 
-// Whether entry `bits` is kept, given how many entries equal to the threshold came before it.
-inline bool magnitude_keep(const MagnitudeCut& cut, uint32_t bits, uint64_t& equal_seen) {
-  if (cut.keep_all) return true;
-  if (cut.keep_none || bits < cut.threshold) return false;
-  if (bits > cut.threshold) return true;
-  return equal_seen++ < cut.equal_keep;
-}
+// Zeroes the entries of delta[0..n) the cut drops; `ties_seen` is how many entries equal
+// to the threshold precede delta[0] in the tensor.
+void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ties_seen);
+// Zeroes the entries of delta[0..n), tensor indices first_index.., that DARE drops. With
+// `kept_bits` (n/64 words, n a multiple of 64 but for a tensor's last span) it also
+// records the decision, bit i%64 of word i/64, for apply_kept_bits to replay.
+void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint64_t first_index,
+               uint64_t* kept_bits = nullptr);
+void apply_kept_bits(const uint64_t* kept_bits, float* delta, size_t n);
 
 }  // namespace wasmerge

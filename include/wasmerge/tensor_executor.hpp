@@ -27,8 +27,7 @@ class TensorExecutor {
   void run(const OutputTensor& out, ByteSink& sink, const BlockDone& on_block);
 
   ThreadPool& pool() { return pool_; }
-  // Elements per block for a tensor needing bytes_per_element of raw buffers.
-  size_t block_elements(size_t bytes_per_element) const;
+  uint64_t budget() const { return budget_; }
   std::vector<std::vector<uint8_t>>& input_blocks() { return input_blocks_; }
   std::vector<uint8_t>& output_block() { return output_block_; }
 

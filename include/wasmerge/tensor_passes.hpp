@@ -1,7 +1,9 @@
 #pragma once
-// The passes of one merged tensor (see tensor_executor.hpp): state per model and the
-// per-chunk arithmetic.
+// The passes of one merged tensor (see tensor_executor.hpp): per-model state, the block
+// pipeline (the next block is read while the pool computes this one, the last one is
+// written meanwhile) and the per-chunk arithmetic.
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "wasmerge/sparsify.hpp"
@@ -19,36 +21,51 @@ class TensorPasses {
     RadixSelect select{0, 0};
     MagnitudeCut cut;
     uint32_t dare_threshold = 0;
-    float rescale = 1.0f;       // δ' = δ_kept · rescale
+    float rescale = 1.0f;  // δ' = δ_kept · rescale
     double l1_all = 0, l1_kept = 0;
-    uint64_t equal_seen = 0;    // entries equal to the cut in the blocks already done
+    uint64_t ties_seen = 0;  // entries equal to the cut in the blocks already done
   };
 
-  // Reads each block (or reuses the one cached block) and calls visit(first, count).
-  template <typename Visit>
-  void for_each_block(const TensorExecutor::BlockDone& on_block, bool report_bytes, Visit visit);
+  // One block as a pass sees it: its elements [first, first + count) and where they sit
+  // in the input buffers (`slot`, in elements).
+  struct Block {
+    uint64_t first;
+    size_t count;
+    size_t slot;
+    size_t index;
+  };
+  // visit(block, read_next) must call read_next() once, while the pool is busy.
+  using Visit = std::function<void(const Block&, const std::function<void()>& read_next)>;
+  void for_each_block(const TensorExecutor::BlockDone& on_block, bool report_bytes, const Visit& visit);
+  uint64_t read_block(size_t index);
 
   void histogram_pass(int level, const TensorExecutor::BlockDone& on_block);
   void l1_pass(const TensorExecutor::BlockDone& on_block);
   void write_pass(ByteSink& sink, const TensorExecutor::BlockDone& on_block);
 
-  // f32 base and task vectors of one chunk into this thread's scratch; returns δ_k rows.
-  float* load_chunk(size_t offset_in_block, size_t count, std::vector<float*>& deltas);
-  // Zeroes the entries model k drops; `equal_seen` counts threshold ties before them.
-  void apply_mask(size_t k, float* delta, size_t count, uint64_t first_index, uint64_t& equal_seen) const;
-  // Threshold ties per chunk, prefix-summed: where each chunk's tie count starts.
-  void count_ties(size_t block_first, size_t count);
+  // f32 base and task vectors of one chunk into this thread's scratch; returns the base.
+  float* load_chunk(size_t element, size_t count, std::vector<float*>& deltas);
+  // Zeroes the entries model k drops; `ties_seen` counts threshold ties before them.
+  // DARE decisions of a cached tensor are recorded by the first pass, replayed by the next.
+  void apply_mask(size_t k, float* delta, size_t count, uint64_t first_index, uint64_t ties_seen);
+  bool any_partial_tie() const;
+  // Starts counting the threshold ties of each chunk of the block on the pool.
+  void start_tie_count(const Block& b);
+  // After the count: each chunk's number of ties before it, across blocks.
+  void finish_tie_count();
 
   TensorExecutor& ex_;
   const OutputTensor& out_;
   size_t models_;
   uint64_t total_;
-  size_t block_;
-  bool cached_ = false;  // the whole tensor fits in one block, read once
-  bool block_loaded_ = false;
+  size_t block_;         // elements per block
+  bool cached_ = false;  // the whole tensor stays in the input buffers between passes
+  bool loaded_ = false;  // ... and is there
   std::vector<const ModelTensor*> sources_;  // base (if any), then the models
   std::vector<ModelState> state_;
   std::vector<std::vector<uint64_t>> ties_before_;  // [model][chunk of the block]
+  std::vector<std::vector<uint64_t>> dare_kept_;    // [model][element / 64], when cached
+  bool dare_recorded_ = false;
 };
 
 }  // namespace wasmerge

@@ -24,6 +24,10 @@ class ThreadPool {
   // Runs task(i) for i in [0, n) across the pool and the calling thread; rethrows the
   // first exception a task threw.
   void parallel_for(size_t n, const std::function<void(size_t)>& task);
+  // The same in two halves: start() hands the tasks to the workers and returns, so the
+  // caller can do other work (read the next block); wait() joins in, then waits for all.
+  void start(size_t n, std::function<void(size_t)> task);
+  void wait();
 
  private:
   void worker_loop();
@@ -32,7 +36,7 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   std::mutex mutex_;
   std::condition_variable work_ready_, work_done_;
-  const std::function<void(size_t)>* task_ = nullptr;
+  std::function<void(size_t)> task_;
   size_t next_ = 0, count_ = 0, running_ = 0;
   unsigned generation_ = 0;
   bool stopping_ = false;

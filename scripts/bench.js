@@ -1,0 +1,168 @@
+'use strict';
+// The engine's speed against the I/O floor (see scripts/bench.sh).
+// Generates (once, deterministically) a base + 3 bf16 fine-tunes with Qwen2.5-0.5B-like
+// widths (hidden 896, MLP 4864, vocab 32000; embeddings + 5 layers, ~103M parameters),
+// then times, per method: the wasm CLI, the native CLI, and the I/O floor (read every
+// input once, write an output of the same size), and reports ratios, Mparam/s, peak RSS.
+const fs = require('fs');
+const path = require('path');
+const { spawn } = require('child_process');
+
+const ROOT = path.resolve(__dirname, '..');
+const DIR = process.env.BENCH_DIR || path.join(ROOT, 'build/bench');
+const HIDDEN = 896, MLP = 4864, VOCAB = 32000, KV = 128, LAYERS = 5;
+
+function shapes() {
+  const s = [['model.embed_tokens.weight', [VOCAB, HIDDEN]]];
+  for (let i = 0; i < LAYERS; i++) {
+    const p = `model.layers.${i}.`;
+    s.push([p + 'input_layernorm.weight', [HIDDEN]], [p + 'self_attn.q_proj.weight', [HIDDEN, HIDDEN]],
+      [p + 'self_attn.k_proj.weight', [KV, HIDDEN]], [p + 'self_attn.v_proj.weight', [KV, HIDDEN]],
+      [p + 'self_attn.o_proj.weight', [HIDDEN, HIDDEN]], [p + 'post_attention_layernorm.weight', [HIDDEN]],
+      [p + 'mlp.gate_proj.weight', [MLP, HIDDEN]], [p + 'mlp.up_proj.weight', [MLP, HIDDEN]],
+      [p + 'mlp.down_proj.weight', [HIDDEN, MLP]]);
+  }
+  s.push(['model.norm.weight', [HIDDEN]]);
+  return s;
+}
+
+// xorshift32 over a Uint32Array: fast and deterministic.
+function fillRandom(u32, seed) {
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < u32.length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    u32[i] = x;
+  }
+}
+
+// bf16 weights ~ ±[2^-7, 2^-3); a fine-tune adds noise of about 1/16 of that.
+function tensorBytes(n, seed, base) {
+  const bits = new Uint32Array(Math.ceil(n / 2));
+  fillRandom(bits, seed);
+  const h = new Uint16Array(bits.buffer, 0, n);
+  const f = new Float32Array(1), u = new Uint32Array(f.buffer);
+  for (let i = 0; i < n; i++) {
+    const r = h[i];
+    if (!base) {
+      h[i] = (r & 0x807f) | ((120 + (r & 3)) << 7);
+    } else {
+      u[0] = base[i] << 16;
+      f[0] += ((r & 0xff) - 127.5) / 127.5 * 2 ** -8;
+      h[i] = u[0] >>> 16;  // truncation keeps it on the bf16 grid
+    }
+  }
+  return h;
+}
+
+function writeModel(file, tensors) {
+  const header = {};
+  let offset = 0;
+  for (const [name, shape, data] of tensors) {
+    header[name] = { dtype: 'BF16', shape, data_offsets: [offset, offset + data.byteLength] };
+    offset += data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, len);
+  fs.writeSync(fd, json);
+  for (const [, , data] of tensors) fs.writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  fs.closeSync(fd);
+}
+
+function generate() {
+  const stamp = path.join(DIR, 'models.done');
+  if (fs.existsSync(stamp)) return;
+  fs.mkdirSync(DIR, { recursive: true });
+  console.log(`generating the benchmark models in ${DIR} ...`);
+  const list = shapes();
+  const base = list.map(([name, shape], i) => [name, shape, tensorBytes(shape.reduce((a, b) => a * b), 1000 + i)]);
+  fs.mkdirSync(path.join(DIR, 'base'), { recursive: true });
+  writeModel(path.join(DIR, 'base/model.safetensors'), base);
+  for (let k = 1; k <= 3; k++) {
+    const tuned = base.map(([name, shape, data], i) => [name, shape, tensorBytes(data.length, k * 7919 + i, data)]);
+    fs.mkdirSync(path.join(DIR, `ft${k}`), { recursive: true });
+    writeModel(path.join(DIR, `ft${k}/model.safetensors`), tuned);
+  }
+  fs.writeFileSync(stamp, '');
+}
+
+const CONFIGS = {
+  task_arithmetic: '  - {model: ft1, parameters: {weight: 0.5}}\n  - {model: ft2, parameters: {weight: 0.3}}\n  - {model: ft3, parameters: {weight: 0.2}}\n',
+  ties: '  - {model: ft1, parameters: {weight: 0.5, density: 0.3}}\n  - {model: ft2, parameters: {weight: 0.3, density: 0.5}}\n  - {model: ft3, parameters: {weight: 0.2, density: 0.7}}\n',
+  dare_ties: '  - {model: ft1, parameters: {weight: 0.5, density: 0.3}}\n  - {model: ft2, parameters: {weight: 0.3, density: 0.5}}\n  - {model: ft3, parameters: {weight: 0.2, density: 0.7}}\n',
+};
+
+// Runs a command, sampling its peak RSS (VmHWM) until it exits; resolves {seconds, peakMb}.
+function timed(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn(cmd, args, { cwd: DIR, stdio: ['ignore', 'inherit', 'pipe'] });
+    let stderr = '';
+    let peakKb = 0;
+    child.stderr.on('data', (d) => { stderr += d; });
+    const sample = () => {
+      try {
+        for (const pid of [child.pid, ...childPids(child.pid)]) {
+          const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+          if (m) peakKb = Math.max(peakKb, Number(m[1]));
+        }
+      } catch { /* gone */ }
+    };
+    const timer = setInterval(sample, 25);
+    child.on('close', (status) => {
+      clearInterval(timer);
+      if (status !== 0) reject(new Error(`${cmd} ${args.join(' ')} failed:\n${stderr}`));
+      else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMb: peakKb / 1024 });
+    });
+  });
+}
+
+function childPids(pid) {
+  try {
+    return fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+async function best(runs, fn) {
+  let result = null;
+  for (let i = 0; i < runs; i++) {
+    const r = await fn();
+    if (!result || r.seconds < result.seconds) result = { seconds: r.seconds, peakMb: Math.max(r.peakMb, result ? result.peakMb : 0) };
+  }
+  return result;
+}
+
+async function main() {
+  generate();
+  const inputs = ['base', 'ft1', 'ft2', 'ft3'].map((m) => path.join(DIR, m, 'model.safetensors'));
+  const params = shapes().reduce((a, [, s]) => a + s.reduce((x, y) => x * y), 0);
+  const runs = Number(process.env.BENCH_RUNS || 2);
+  const memory = process.env.BENCH_MEMORY_MB || '1024';
+  console.log(`${(params / 1e6).toFixed(1)}M parameters per model, bf16, base + 3 fine-tunes; ` +
+    `${runs} runs each (best), --memory-mb ${memory}, ${require('os').cpus().length} cores`);
+  const floor = await best(runs, () => timed('node', [path.join(ROOT, 'scripts/io_floor.js'), 'floor.bin', ...inputs]));
+  console.log(`I/O floor: ${floor.seconds.toFixed(2)} s (read ${(4 * params * 2 / 1e6).toFixed(0)} MB, write ${(params * 2 / 1e6).toFixed(0)} MB)`);
+  console.log('method           wasm s  native s  wasm/native  wasm/floor  wasm Mparam/s  peak RSS wasm/native MB');
+  for (const [method, models] of Object.entries(CONFIGS)) {
+    fs.writeFileSync(path.join(DIR, `${method}.yaml`), `merge_method: ${method}\nbase_model: base\nmodels:\n${models}`);
+    const cli = path.join(ROOT, 'scripts/wasmerge');
+    const args = [`${method}.yaml`, `out-${method}`, '--memory-mb', memory];
+    const wasm = await best(runs, () => timed(cli, args));
+    const native = await best(runs, () => timed(cli, [...args, '--native']));
+    const same = fs.readFileSync(path.join(DIR, `out-${method}/model.safetensors`));
+    console.log(`${method.padEnd(16)} ${wasm.seconds.toFixed(2).padStart(6)}  ${native.seconds.toFixed(2).padStart(8)}  ` +
+      `${(wasm.seconds / native.seconds).toFixed(2).padStart(11)}  ${(wasm.seconds / floor.seconds).toFixed(2).padStart(10)}  ` +
+      `${(params / wasm.seconds / 1e6).toFixed(0).padStart(13)}  ${wasm.peakMb.toFixed(0).padStart(9)}/${native.peakMb.toFixed(0)}` +
+      `   (${same.length} bytes)`);
+  }
+}
+
+main().catch((e) => {
+  console.error(e.message);
+  process.exit(1);
+});
