@@ -34,7 +34,8 @@ const std::set<std::string> kPlannedMethods = {"breadcrumbs", "breadcrumbs_ties"
                                                "karcher",     "sce",              "nearswap",    "arcee_fusion"};
 const std::set<std::string> kUnsupportedKeys = {"slices", "chat_template", "tokenizer", "modules"};
 const std::set<std::string> kTopLevelKeys = {"merge_method", "base_model", "models",          "parameters", "dtype",
-                                             "out_dtype",    "random_seed", "tokenizer_source", "name"};
+                                             "out_dtype",    "random_seed", "tokenizer_source", "name",
+                                             "allow_nonfinite"};
 const std::set<std::string> kParameterNames = {"weight", "density", "normalize", "lambda",
                                                "rescale", "rescale_mode", "int8_mask"};
 
@@ -187,6 +188,10 @@ MergeConfig parse_config(const std::string& json_text) {
     if (!ts.is_string()) config_error("tokenizer_source must be 'base' or a model path");
     c.tokenizer_source = ts.get<std::string>();
     if (c.tokenizer_source == "union") config_error("tokenizer_source 'union' is not supported yet by wasmerge");
+  }
+  if (root.contains("allow_nonfinite")) {
+    if (!root["allow_nonfinite"].is_boolean()) config_error("allow_nonfinite must be true or false");
+    c.allow_nonfinite = root["allow_nonfinite"].get<bool>();
   }
   check_parameters(c);
   return c;

@@ -2,6 +2,7 @@
 // tensor's parameters, lay the output out in shards.
 #include "wasmerge/plan.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "wasmerge/error.hpp"
@@ -54,8 +55,22 @@ void resolve_parameters(const MergeConfig& c, int n_layers, OutputTensor& out) {
   out.rescale_inverse_density = lookup(c, nullptr, "rescale_mode", name, t).value_or(0) != 0;
 }
 
+// Embeddings and output heads: the tensors whose rows are the vocabulary.
+bool is_vocabulary_tensor(const std::string& name) {
+  for (const char* part : {"embed_tokens", "lm_head", "wte", "word_embeddings", "embed_in", "embed_out"})
+    if (name.find(part) != std::string::npos) return true;
+  return false;
+}
+
+// A fine-tune that added tokens has more vocabulary rows than the base; mergekit users
+// expect those rows cut off (the base's rows are a prefix of the tensor's bytes).
+bool vocabulary_grew(const std::string& name, const std::vector<uint64_t>& model, const std::vector<uint64_t>& ref) {
+  return is_vocabulary_tensor(name) && model.size() == ref.size() && !model.empty() && model[0] > ref[0] &&
+         std::equal(model.begin() + 1, model.end(), ref.begin() + 1);
+}
+
 // Matches one tensor of the reference model against every model to merge.
-OutputTensor plan_tensor(const MergePlan& plan, const ModelTensor& ref, int n_layers) {
+OutputTensor plan_tensor(MergePlan& plan, const ModelTensor& ref, int n_layers) {
   const MergeConfig& c = plan.config;
   OutputTensor out;
   out.info = ref.info;
@@ -66,7 +81,11 @@ OutputTensor plan_tensor(const MergePlan& plan, const ModelTensor& ref, int n_la
     const Model& model = *plan.models[k];
     const ModelTensor* mt = model.find(ref.info.name);
     if (!mt) fail(model.path, ref.info.name, "missing (it is in " + ref_file + ")");
-    if (mt->info.shape != ref.info.shape)
+    if (vocabulary_grew(ref.info.name, mt->info.shape, ref.info.shape))
+      plan.warnings.push_back(where(mt->source->name(), ref.info.name,
+                                    std::to_string(mt->info.shape[0]) + " vocabulary rows cut to the " +
+                                        std::to_string(ref.info.shape[0]) + " of " + ref_file));
+    else if (mt->info.shape != ref.info.shape)
       fail(mt->source->name(), ref.info.name,
            "shape " + shape_text(mt->info.shape) + " differs from " + shape_text(ref.info.shape) + " in " + ref_file);
     if (mergeable ? !is_mergeable(mt->info.dtype) : mt->info.dtype != ref.info.dtype)
@@ -77,6 +96,7 @@ OutputTensor plan_tensor(const MergePlan& plan, const ModelTensor& ref, int n_la
   }
   if (mergeable) {
     out.info.dtype = c.output_dtype(ref.info.dtype);
+    out.check_finite = !c.allow_nonfinite;
     resolve_parameters(c, n_layers, out);
   } else {
     out.action = TensorAction::CopyBase;  // integer/bool/fp8 tensors that all models share
@@ -134,7 +154,7 @@ MergePlan make_plan(MergeConfig config, InputFiles& files, const PlanOptions& op
     const OutputTensor& out = plan.outputs.back();
     plan.input_bytes += (out.base ? out.base->info.num_bytes() : 0);
     if (out.action == TensorAction::Merge)
-      for (const auto& in : out.inputs) plan.input_bytes += in.tensor->info.num_bytes();
+      for (const auto& in : out.inputs) plan.input_bytes += out.info.num_elements() * dtype_size(in.tensor->info.dtype);
   }
   for (const auto& model : plan.models)
     for (const auto& t : model->tensors)

@@ -88,7 +88,9 @@ uint64_t TensorPasses::read_block(size_t index) {
   for (size_t j = 0; j < sources_.size(); ++j) {
     const ModelTensor& t = *sources_[j];
     const size_t size = dtype_size(t.info.dtype);
-    if (!loaded_) t.source->read(t.absolute_offset() + first * size, count * size, ex_.input_blocks()[j].data() + slot * size);
+    uint8_t* data = ex_.input_blocks()[j].data() + slot * size;
+    if (!loaded_) t.source->read(t.absolute_offset() + first * size, count * size, data);
+    if (out_.check_finite && !finite_checked_) check_finite(t, data, first, count);
     bytes += count * size;
   }
   return bytes;
@@ -109,6 +111,17 @@ void TensorPasses::for_each_block(const TensorExecutor::BlockDone& on_block, boo
     bytes = next_bytes;
   }
   if (cached_) loaded_ = true;
+  finite_checked_ = true;
+}
+
+void TensorPasses::check_finite(const ModelTensor& t, const uint8_t* data, uint64_t first, size_t count) const {
+  const size_t bad = first_nonfinite(t.info.dtype, data, count);
+  if (bad == count) return;
+  float value;
+  to_f32(t.info.dtype, data + bad * dtype_size(t.info.dtype), &value, 1);
+  fail(t.source->name(), t.info.name,
+       std::string(std::isnan(value) ? "NaN" : "infinity") + " at index " + std::to_string(first + bad) +
+           " (allow_nonfinite: true merges it anyway)");
 }
 
 float* TensorPasses::load_chunk(size_t element, size_t count, std::vector<float*>& deltas) {

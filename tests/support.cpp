@@ -113,7 +113,9 @@ Bytes encode(const std::string& dtype, const std::vector<double>& values) {
       } else {
         h = std::signbit(values[i]) ? 0x8000 : 0;
         const double a = std::fabs(values[i]);
-        if (a != 0) {
+        if (std::isnan(a)) h |= 0x7E00;
+        else if (std::isinf(a)) h |= 0x7C00;
+        else if (a != 0) {
           int e;
           std::frexp(a, &e);  // a = f · 2^e, f in [0.5, 1)
           if (e - 1 < -14) h |= static_cast<uint16_t>(std::ldexp(a, 24));  // subnormal: a / 2^-24

@@ -30,6 +30,7 @@ struct MergeConfig {
   std::optional<DType> out_dtype;
   uint64_t random_seed = 0;
   std::string tokenizer_source = "base";
+  bool allow_nonfinite = false;  // ours: merge NaN/Inf inputs instead of refusing them
 
   // The output dtype for a mergeable tensor whose base dtype is `base_dtype`.
   DType output_dtype(DType base_dtype) const;

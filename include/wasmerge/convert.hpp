@@ -15,6 +15,9 @@ void to_f32(DType from, const uint8_t* src, float* dst, size_t n);
 // f32 -> raw little-endian elements of `to`. `to` must be mergeable.
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n);
 
+// The index of the first NaN or ±inf among n raw elements of a mergeable dtype, or n.
+size_t first_nonfinite(DType t, const uint8_t* src, size_t n);
+
 namespace scalar {
 float f16_to_f32(uint16_t h);
 float bf16_to_f32(uint16_t h);

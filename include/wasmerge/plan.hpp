@@ -31,6 +31,7 @@ struct OutputTensor {
   std::vector<TensorInput> inputs;
   Sparsify sparsify = Sparsify::None;
   bool consensus = false;  // TIES sign election
+  bool check_finite = true;  // NaN/Inf in an input is an error (allow_nonfinite: false)
   bool normalize = false;
   float lambda = 1.0f;
   bool rescale = false;

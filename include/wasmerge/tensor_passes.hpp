@@ -38,6 +38,8 @@ class TensorPasses {
   using Visit = std::function<void(const Block&, const std::function<void()>& read_next)>;
   void for_each_block(const TensorExecutor::BlockDone& on_block, bool report_bytes, const Visit& visit);
   uint64_t read_block(size_t index);
+  // NaN or inf in an input is an error naming the file, tensor and first index.
+  void check_finite(const ModelTensor& t, const uint8_t* data, uint64_t first, size_t count) const;
 
   void histogram_pass(int level, const TensorExecutor::BlockDone& on_block);
   void l1_pass(const TensorExecutor::BlockDone& on_block);
@@ -61,6 +63,7 @@ class TensorPasses {
   size_t block_;         // elements per block
   bool cached_ = false;  // the whole tensor stays in the input buffers between passes
   bool loaded_ = false;  // ... and is there
+  bool finite_checked_ = false;  // the first pass looked at every input element
   std::vector<const ModelTensor*> sources_;  // base (if any), then the models
   std::vector<ModelState> state_;
   std::vector<std::vector<uint64_t>> ties_before_;  // [model][chunk of the block]
