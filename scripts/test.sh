@@ -46,8 +46,32 @@ run_node_suite() {  # name command...
   record "$name" "$(echo "$line" | cut -d' ' -f1)" "$(echo "$line" | cut -d' ' -f3)"
 }
 
+# A fuzzer run counts as one test: it passes when libFuzzer finds nothing in its time.
+run_fuzzer() {  # name seconds
+  local log="$log_dir/fuzz.log" corpus
+  corpus=$(mktemp -d)  # new inputs go here, not into the committed seed corpus
+  if build/fuzz/fuzz_merge -max_total_time="$2" -rss_limit_mb=2048 -print_final_stats=1 "$corpus" tests/fuzz/corpus >"$log" 2>&1; then
+    echo "   $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') inputs in $2 s"
+    record "$1" 1 0
+  else
+    grep -A30 -E 'ERROR|runtime error|deadly signal' "$log" | head -40; record "$1" 0 1
+  fi
+  rm -rf "$corpus"
+}
+
 run_doctest "native doctest" build/native/wasmerge_tests
 run_doctest "wasm doctest (node)" node --no-experimental-fetch build/wasm/wasmerge_tests.js
+
+# The same suites under AddressSanitizer + UndefinedBehaviorSanitizer (and LeakSanitizer).
+cmake -S . -B build/asan -DWASMERGE_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+  cmake --build build/asan -j"$(nproc)" --target wasmerge_tests >/dev/null
+run_doctest "native doctest (ASan+UBSan)" build/asan/wasmerge_tests
+
+# libFuzzer on the header parser, the plan and the engine (FUZZ_SECONDS, default 30;
+# a longer run: build/fuzz/fuzz_merge -max_total_time=3600 CORPUS_DIR tests/fuzz/corpus).
+CXX=clang++ cmake -S . -B build/fuzz -DWASMERGE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
+  cmake --build build/fuzz -j"$(nproc)" --target fuzz_merge >/dev/null
+run_fuzzer "fuzz (libFuzzer, ASan+UBSan)" "${FUZZ_SECONDS:-30}"
 run_node_suite "cli" node tests/cli/run.js
 run_node_suite "browser" node tests/browser/run.js
 

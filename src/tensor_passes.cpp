@@ -160,7 +160,7 @@ void TensorPasses::histogram_pass(int level, const TensorExecutor::BlockDone& on
   std::vector<std::vector<uint32_t>> local(tasks, std::vector<uint32_t>(models_ * RadixSelect::kBins));
   for_each_block(on_block, false, [&](const Block& b, const std::function<void()>& read_next) {
     const size_t chunks = chunks_in(b.count);
-    ex_.pool().start(tasks, [&](size_t task) {
+    ThreadPool::Batch batch(ex_.pool(), tasks, [&](size_t task) {
       std::vector<uint32_t>& hist = local[task];
       std::fill(hist.begin(), hist.end(), 0);
       std::vector<float*> deltas;
@@ -184,7 +184,7 @@ void TensorPasses::histogram_pass(int level, const TensorExecutor::BlockDone& on
       }
     });
     read_next();
-    ex_.pool().wait();
+    batch.wait();
     for (const auto& hist : local)
       for (size_t k = 0; k < models_; ++k)
         for (size_t bin = 0; bin < RadixSelect::kBins; ++bin) totals[k][bin] += hist[k * RadixSelect::kBins + bin];
@@ -201,10 +201,10 @@ bool TensorPasses::any_partial_tie() const {
   return std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.cut.partial_tie(); });
 }
 
-void TensorPasses::start_tie_count(const Block& b) {
+std::function<void(size_t)> TensorPasses::tie_count_task(const Block& b) {
   const size_t chunks = chunks_in(b.count);
   for (size_t k = 0; k < models_; ++k) ties_before_[k].assign(chunks, 0);
-  ex_.pool().start(chunks, [this, b](size_t c) {
+  return [this, b](size_t c) {
     std::vector<float*> deltas;
     const size_t n = std::min(kChunk, b.count - c * kChunk);
     load_chunk(b.slot + c * kChunk, n, deltas);
@@ -214,7 +214,7 @@ void TensorPasses::start_tie_count(const Block& b) {
       for (size_t i = 0; i < n; ++i) ties += magnitude_bits(deltas[k][i]) == state_[k].cut.threshold;
       ties_before_[k][c] = ties;
     }
-  });
+  };
 }
 
 void TensorPasses::finish_tie_count() {
@@ -247,16 +247,15 @@ void TensorPasses::l1_pass(const TensorExecutor::BlockDone& on_block) {
         kept[c * models_ + k] = abs_sum(deltas[k], n);
       }
     };
-    if (any_partial_tie()) {
-      start_tie_count(b);
+    const bool ties = any_partial_tie();
+    {
+      ThreadPool::Batch batch(ex_.pool(), chunks, ties ? tie_count_task(b) : sum_chunk);
       read_next();
-      ex_.pool().wait();
+      batch.wait();
+    }
+    if (ties) {
       finish_tie_count();
       ex_.pool().parallel_for(chunks, sum_chunk);
-    } else {
-      ex_.pool().start(chunks, sum_chunk);
-      read_next();
-      ex_.pool().wait();
     }
     for (size_t c = 0; c < chunks; ++c)
       for (size_t k = 0; k < models_; ++k) {
@@ -309,18 +308,16 @@ void TensorPasses::write_pass(ByteSink& sink, const TensorExecutor::BlockDone& o
       pending = nullptr;
     };
     const size_t chunks = chunks_in(b.count);
-    if (any_partial_tie()) {
-      start_tie_count(b);
+    const bool ties = any_partial_tie();
+    {
+      ThreadPool::Batch batch(ex_.pool(), chunks, ties ? tie_count_task(b) : merge_chunk);
       read_next();
       write_pending();
-      ex_.pool().wait();
+      batch.wait();
+    }
+    if (ties) {
       finish_tie_count();
       ex_.pool().parallel_for(chunks, merge_chunk);
-    } else {
-      ex_.pool().start(chunks, merge_chunk);
-      read_next();
-      write_pending();
-      ex_.pool().wait();
     }
     pending = output;
     pending_bytes = b.count * out_size;

@@ -69,6 +69,25 @@ void ThreadPool::start(size_t n, std::function<void(size_t)> task) {
   if (n > 1) work_ready_.notify_all();
 }
 
+void ThreadPool::abandon() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  next_ = count_;
+  work_done_.wait(lock, [&] { return running_ == 0; });
+}
+
+ThreadPool::Batch::Batch(ThreadPool& pool, size_t n, std::function<void(size_t)> task) : pool_(pool) {
+  pool_.start(n, std::move(task));
+}
+
+ThreadPool::Batch::~Batch() {
+  if (!waited_) pool_.abandon();
+}
+
+void ThreadPool::Batch::wait() {
+  waited_ = true;
+  pool_.wait();
+}
+
 void ThreadPool::wait() {
   run_tasks();
   std::unique_lock<std::mutex> lock(mutex_);

@@ -132,7 +132,7 @@ TEST_CASE("elect_and_merge equals its scalar twin, normalize on and off") {
         std::vector<float> a(n), b(n), scratch(2 * n);
         elect_and_merge(a.data(), rows.data(), weights.data(), models, normalize, n, scratch.data());
         scalar::elect_and_merge(b.data(), rows.data(), weights.data(), models, normalize, n, scratch.data());
-        REQUIRE(std::memcmp(a.data(), b.data(), n * 4) == 0);
+        REQUIRE((n == 0 || std::memcmp(a.data(), b.data(), n * 4) == 0));
       }
     }
   }

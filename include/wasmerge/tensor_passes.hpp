@@ -51,8 +51,8 @@ class TensorPasses {
   // DARE decisions of a cached tensor are recorded by the first pass, replayed by the next.
   void apply_mask(size_t k, float* delta, size_t count, uint64_t first_index, uint64_t ties_seen);
   bool any_partial_tie() const;
-  // Starts counting the threshold ties of each chunk of the block on the pool.
-  void start_tie_count(const Block& b);
+  // The pool task counting the threshold ties of each chunk of the block.
+  std::function<void(size_t)> tie_count_task(const Block& b);
   // After the count: each chunk's number of ties before it, across blocks.
   void finish_tie_count();
 

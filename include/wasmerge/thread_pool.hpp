@@ -24,12 +24,28 @@ class ThreadPool {
   // Runs task(i) for i in [0, n) across the pool and the calling thread; rethrows the
   // first exception a task threw.
   void parallel_for(size_t n, const std::function<void(size_t)>& task);
-  // The same in two halves: start() hands the tasks to the workers and returns, so the
-  // caller can do other work (read the next block); wait() joins in, then waits for all.
-  void start(size_t n, std::function<void(size_t)> task);
-  void wait();
+
+  // The same in two halves, so the caller can do other work (read the next block) while
+  // the workers run: the constructor hands out the tasks, wait() joins in and waits for
+  // all. Should the caller's other work throw, the destructor stops handing out tasks and
+  // waits for those running, so none outlives what it refers to.
+  class Batch {
+   public:
+    Batch(ThreadPool& pool, size_t n, std::function<void(size_t)> task);
+    ~Batch();
+    Batch(const Batch&) = delete;
+    Batch& operator=(const Batch&) = delete;
+    void wait();
+
+   private:
+    ThreadPool& pool_;
+    bool waited_ = false;
+  };
 
  private:
+  void start(size_t n, std::function<void(size_t)> task);
+  void wait();
+  void abandon();  // no more tasks; waits for the running ones, ignoring their errors
   void worker_loop();
   void run_tasks();
 

@@ -47,7 +47,7 @@ class PosixSink : public ByteSink {
     while (n > 0) {
       const ssize_t put = ::write(fd_, data, n);
       if (put < 0 && errno == EINTR) continue;
-      if (put <= 0) fail(path_, "", "write failed: " + os_error());
+      if (put <= 0) fail(path_, "", errno == ENOSPC ? "write failed: the disk is full (ENOSPC)" : "write failed: " + os_error());
       data += put;
       n -= static_cast<size_t>(put);
     }
@@ -88,7 +88,7 @@ std::unique_ptr<ByteSink> PosixOutputFiles::create(const std::string& name) {
   const int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(partial, "", "cannot create: " + os_error());
   created_.push_back(name);
-  return std::make_unique<PosixSink>(partial, fd);
+  return std::make_unique<PosixSink>(name, fd);
 }
 
 void PosixOutputFiles::commit() {

@@ -48,7 +48,11 @@ function createNodeHost({ outDir, cancelled = () => false }) {
     },
     write(handle, src) {
       const fd = outputs[handle].fd;
-      for (let done = 0; done < src.length;) done += fs.writeSync(fd, src, done, src.length - done);
+      try {
+        for (let done = 0; done < src.length;) done += fs.writeSync(fd, src, done, src.length - done);
+      } catch (e) {
+        throw new Error(e.code === 'ENOSPC' ? 'write failed: the disk is full (ENOSPC)' : `write failed: ${e.message}`);
+      }
     },
     commit() {
       closeOutputs();

@@ -2,47 +2,16 @@
 // A folder model of a few hundred MB merges with bounded memory: the peak resident size
 // of the wasm CLI stays far below the bytes it reads, and a sample of the output matches
 // the f64 reference.
-const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
 const { test, assert, scratchDir, ROOT } = require('./harness');
 const { readSafetensors, bf16Value } = require('./st_io');
+const { randomBf16, writeBf16Folder } = require('./model_sets');
 
 const ROWS = 4096;
 const COLS = 4096;
 const LAYERS = 6;  // 6 × 16.8M bf16 = 201 MB per model
-
-// Random bf16 bits with exponents kept in a sane range (|x| in [2^-8, 2)), so no inf/NaN.
-function randomBf16(n, seed) {
-  const bytes = Buffer.alloc(2 * n);
-  crypto.randomFillSync(bytes);
-  const halves = new Uint16Array(bytes.buffer, bytes.byteOffset, n);  // little-endian hosts only
-  for (let i = 0; i < n; i++) {
-    const h = halves[i];
-    halves[i] = (h & 0x807f) | ((119 + (h & 7)) << 7);  // exponent 2^-8 .. 2^-1
-  }
-  return bytes;
-}
-
-function writeFolder(dir, tensors) {
-  fs.mkdirSync(dir, { recursive: true });
-  const header = {};
-  let offset = 0;
-  for (const [name, data] of tensors) {
-    header[name] = { dtype: 'BF16', shape: [ROWS, COLS], data_offsets: [offset, offset + data.length] };
-    offset += data.length;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  const fd = fs.openSync(path.join(dir, 'model.safetensors'), 'w');
-  fs.writeSync(fd, len);
-  fs.writeSync(fd, json);
-  for (const [, data] of tensors) fs.writeSync(fd, data);
-  fs.closeSync(fd);
-}
 
 // Runs the command and samples VmHWM (the kernel's peak RSS) until it exits.
 function runMeasuringPeak(cmd, args, cwd) {
@@ -69,7 +38,7 @@ test('a 600 MB set of folder models merges in bounded memory (peak RSS well belo
   try {
     const names = Array.from({ length: LAYERS }, (_, i) => `model.layers.${i}.mlp.up_proj.weight`);
     const models = ['base', 'a', 'b'].map((m, k) => names.map((n, i) => [n, randomBf16(ROWS * COLS, k * 100 + i)]));
-    ['base', 'a', 'b'].forEach((m, k) => writeFolder(path.join(dir, m), models[k]));
+    ['base', 'a', 'b'].forEach((m, k) => writeBf16Folder(path.join(dir, m), models[k], [ROWS, COLS]));
     fs.writeFileSync(path.join(dir, 'merge.yaml'), `merge_method: task_arithmetic
 base_model: base
 models:

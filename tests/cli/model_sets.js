@@ -62,4 +62,41 @@ function writeModel(dir, name, values, dtype, { folder = false, shards = 1 } = {
   return folderPath;
 }
 
-module.exports = { SHAPES, count, baseValues, fineTune, writeModel };
+// Large models for memory and fault tests: random bf16 bits (deterministic, xorshift32)
+// with exponents kept in [2^-8, 2^-1), so no inf/NaN.
+function randomBf16(n, seed) {
+  const halves = new Uint16Array(n + (n % 2));
+  const words = new Uint32Array(halves.buffer);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < words.length; i++) {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    words[i] = x;
+  }
+  for (let i = 0; i < n; i++) {
+    const h = halves[i];
+    halves[i] = (h & 0x807f) | ((119 + (h & 7)) << 7);
+  }
+  return Buffer.from(halves.buffer, 0, 2 * n);
+}
+
+// dir/model.safetensors from [[name, bf16 bytes]] tensors, all of one shape.
+function writeBf16Folder(dir, tensors, shape) {
+  fs.mkdirSync(dir, { recursive: true });
+  const header = {};
+  let offset = 0;
+  for (const [name, data] of tensors) {
+    header[name] = { dtype: 'BF16', shape, data_offsets: [offset, offset + data.length] };
+    offset += data.length;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  const fd = fs.openSync(path.join(dir, 'model.safetensors'), 'w');
+  fs.writeSync(fd, len);
+  fs.writeSync(fd, json);
+  for (const [, data] of tensors) fs.writeSync(fd, data);
+  fs.closeSync(fd);
+}
+
+module.exports = { SHAPES, count, baseValues, fineTune, writeModel, randomBf16, writeBf16Folder };
