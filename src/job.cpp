@@ -27,6 +27,15 @@ Job parse_job(const std::string& text) {
   job.options.memory_mb = j.value("memory_mb", uint64_t{1024});
   job.options.out_shard_size = j.value("out_shard_size", uint64_t{5'000'000'000ull});
   if (j.contains("random_seed") && !j["random_seed"].is_null()) job.options.random_seed = j["random_seed"].get<uint64_t>();
+  if (j.contains("explain") && j["explain"].is_object()) {
+    const auto& e = j["explain"];
+    ExplainRequest request;
+    request.tensor = e.value("tensor", std::string());
+    request.offset = e.value("offset", uint64_t{0});
+    request.count = e.value("count", size_t{256});
+    job.options.explain = request;
+  }
+  job.options.analyze = j.value("analyze", false);
   if (job.options.memory_mb == 0) fail("job", "", "memory_mb must be positive");
   if (job.options.out_shard_size == 0) fail("job", "", "out_shard_size must be positive");
   return job;
@@ -54,7 +63,7 @@ int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory
       return !(cancelled && cancelled());
     };
     auto on_warning = [&](const std::string& w) { emit(json{{"event", "warning"}, {"message", w}}.dump()); };
-    const MergeResult r = run_merge(job.config_json, job.options, inputs, *outputs, on_progress, on_warning);
+    const MergeResult r = run_merge(job.config_json, job.options, inputs, *outputs, on_progress, on_warning, emit);
     emit(json{{"event", "done"}, {"files", r.files}, {"tensor_count", r.tensor_count}, {"tensor_bytes", r.tensor_bytes}}
              .dump());
     return 0;

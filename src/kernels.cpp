@@ -36,7 +36,7 @@ namespace {
 void merge_agreeing(float* __restrict mixed, float* __restrict divisor, const float* __restrict sum,
                     const float* __restrict omega, float weight, size_t n) {
   for (size_t i = 0; i < n; ++i) {
-    const bool agrees = (omega[i] > 0.0f) == (sum[i] >= 0.0f) && omega[i] != 0.0f;
+    const bool agrees = agrees_with(omega[i], elected_positive(sum[i]));
     mixed[i] = mixed[i] + (agrees ? omega[i] : 0.0f);
     divisor[i] = divisor[i] + (agrees ? weight : 0.0f);
   }

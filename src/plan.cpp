@@ -44,7 +44,9 @@ void resolve_parameters(const MergeConfig& c, int n_layers, OutputTensor& out) {
     if (!weight && tr.weight_required)
       fail(entry.path, name, "no 'weight' applies to this tensor (no filter matches it)");
     input.weight = static_cast<float>(weight.value_or(1.0));
-    input.density = lookup(c, &entry, "density", name, t).value_or(1.0);  // checked in (0, 1] by the config
+    const auto density = lookup(c, &entry, "density", name, t);  // checked in (0, 1] by the config
+    input.density = density.value_or(1.0);
+    input.density_given = density.has_value();
     input.dare_stream = dare_stream(c.random_seed, name, input.model_index);
   }
   out.sparsify = tr.sparsify_magnitude ? Sparsify::Magnitude : tr.sparsify_random ? Sparsify::Random : Sparsify::None;

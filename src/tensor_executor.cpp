@@ -8,9 +8,13 @@ namespace wasmerge {
 TensorExecutor::TensorExecutor(ThreadPool& pool, uint64_t memory_budget_bytes)
     : pool_(pool), budget_(memory_budget_bytes) {}
 
-void TensorExecutor::run(const OutputTensor& out, ByteSink& sink, const BlockDone& on_block) {
+void TensorExecutor::run(const OutputTensor& out, ByteSink& sink, const BlockDone& on_block, Explanation* explain) {
   if (out.action == TensorAction::CopyBase) return copy_base(out, sink, on_block);
-  TensorPasses(*this, out).run(sink, on_block);
+  TensorPasses(*this, out, explain).run(sink, on_block);
+}
+
+TensorReport TensorExecutor::analyze(const OutputTensor& out, const BlockDone& on_block) {
+  return TensorPasses(*this, out).analyze(on_block);
 }
 
 void TensorExecutor::copy_base(const OutputTensor& out, ByteSink& sink, const BlockDone& on_block) {

@@ -30,8 +30,8 @@ bool needs_l1_pass(const OutputTensor& out) {
 
 }  // namespace
 
-TensorPasses::TensorPasses(TensorExecutor& executor, const OutputTensor& out)
-    : ex_(executor), out_(out), models_(out.inputs.size()), total_(out.info.num_elements()), state_(models_) {
+TensorPasses::TensorPasses(TensorExecutor& executor, const OutputTensor& out, Explanation* explain)
+    : ex_(executor), out_(out), explain_(explain), models_(out.inputs.size()), total_(out.info.num_elements()), state_(models_) {
   if (out.base) sources_.push_back(out.base);
   for (const auto& in : out.inputs) sources_.push_back(in.tensor);
 
@@ -283,10 +283,15 @@ void TensorPasses::write_pass(ByteSink& sink, const TensorExecutor::BlockDone& o
       std::vector<float*> deltas;
       const size_t n = std::min(kChunk, b.count - c * kChunk);
       float* base = load_chunk(b.slot + c * kChunk, n, deltas);
+      const uint64_t first = b.first + c * kChunk;
+      using Stage = Explanation::Stage;
       for (size_t k = 0; k < models_; ++k) {
-        apply_mask(k, deltas[k], n, b.first + c * kChunk, ties_before_[k].empty() ? 0 : ties_before_[k][c]);
+        if (explain_) explain_->capture(Stage::Delta, k, first, deltas[k], n);
+        apply_mask(k, deltas[k], n, first, ties_before_[k].empty() ? 0 : ties_before_[k][c]);
         if (state_[k].rescale != 1.0f) scale_into(deltas[k], deltas[k], state_[k].rescale, n);
+        if (explain_) explain_->capture(Stage::Kept, k, first, deltas[k], n);
         scale_into(deltas[k], deltas[k], weights[k], n);  // ω_k = w_k · δ'_k
+        if (explain_) explain_->capture(Stage::Weighted, k, first, deltas[k], n);
       }
       float* mixed = base + (models_ + 1) * kChunk;
       if (out_.consensus) {
@@ -296,11 +301,13 @@ void TensorPasses::write_pass(ByteSink& sink, const TensorExecutor::BlockDone& o
         for (size_t k = 1; k < models_; ++k) add_scaled(mixed, deltas[k], 1.0f, n);
         if (divisor != 1.0f) divide(mixed, divisor, n);
       }
+      if (explain_) explain_->capture_mixed(first, mixed, n);
       float* result = mixed;
       if (out_.base) {
         add_lambda_times(deltas[0], base, mixed, out_.lambda, n);  // b + λ·mixed
         result = deltas[0];
       }
+      if (explain_) explain_->capture_result(first, result, n);
       from_f32(out_.info.dtype, result, output + c * kChunk * out_size, n);
     };
     auto write_pending = [&] {
@@ -323,6 +330,82 @@ void TensorPasses::write_pass(ByteSink& sink, const TensorExecutor::BlockDone& o
     pending_bytes = b.count * out_size;
   });
   if (pending) sink.write(pending, pending_bytes);
+}
+
+TensorReport TensorPasses::analyze(const TensorExecutor::BlockDone& on_block) {
+  if (std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); })) {
+    histogram_pass(0, on_block);
+    histogram_pass(1, on_block);
+  }
+  for (auto& s : state_) s.ties_seen = 0;
+  TensorReport report = chunk_report({0, 0, 0, 0}, 0);  // all counts zero
+  report.tensor = out_.info.name;
+  report.elements = total_;
+  for (size_t k = 0; k < models_; ++k) {
+    report.densities.push_back(out_.inputs[k].density);
+    report.keep.push_back(magnitude_keep_count(out_.inputs[k].density, total_));
+  }
+  std::vector<TensorReport> parts;
+  for_each_block(on_block, true, [&](const Block& b, const std::function<void()>& read_next) {
+    const size_t chunks = chunks_in(b.count);
+    parts.assign(chunks, TensorReport());
+    auto report_chunk = [&](size_t c) { parts[c] = chunk_report(b, c); };
+    const bool ties = any_partial_tie();
+    {
+      ThreadPool::Batch batch(ex_.pool(), chunks, ties ? tie_count_task(b) : report_chunk);
+      read_next();
+      batch.wait();
+    }
+    if (ties) {
+      finish_tie_count();
+      ex_.pool().parallel_for(chunks, report_chunk);
+    }
+    for (const auto& part : parts) report.add(part);
+  });
+  return report;
+}
+
+// The counts of one chunk: |δ| by binade, zeros, sign conflicts, top-k intersections.
+TensorReport TensorPasses::chunk_report(const Block& b, size_t c) {
+  TensorReport r;
+  r.abs_delta_hist.assign(models_, std::vector<uint64_t>(TensorReport::kBins, 0));
+  r.zero.assign(models_, 0);
+  r.topk_both.assign(models_, std::vector<uint64_t>(models_, 0));
+  if (b.count == 0) return r;
+  std::vector<float*> deltas;
+  const size_t n = std::min(kChunk, b.count - c * kChunk);
+  load_chunk(b.slot + c * kChunk, n, deltas);
+  for (size_t k = 0; k < models_; ++k)
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t bits = magnitude_bits(deltas[k][i]);
+      if (bits == 0) {
+        ++r.zero[k];
+        continue;
+      }
+      const int binade = static_cast<int>(bits >> 23) - 127;  // floor(log2 |δ|) for normal floats
+      ++r.abs_delta_hist[k][std::clamp(binade - TensorReport::kMinLog2, 0, TensorReport::kBins - 1)];
+    }
+  for (size_t i = 0; i < n; ++i) {
+    bool positive = false, negative = false;
+    for (size_t k = 0; k < models_; ++k) {
+      positive |= deltas[k][i] > 0.0f;
+      negative |= deltas[k][i] < 0.0f;
+    }
+    r.sign_conflicts += positive && negative;
+  }
+  thread_local std::vector<float> kept;
+  kept.resize(models_ * kChunk);
+  for (size_t k = 0; k < models_; ++k) {
+    std::copy(deltas[k], deltas[k] + n, kept.data() + k * kChunk);
+    apply_mask(k, kept.data() + k * kChunk, n, b.first + c * kChunk, ties_before_[k].empty() ? 0 : ties_before_[k][c]);
+  }
+  for (size_t a = 0; a < models_; ++a)
+    for (size_t bm = a; bm < models_; ++bm) {
+      uint64_t both = 0;
+      for (size_t i = 0; i < n; ++i) both += kept[a * kChunk + i] != 0.0f && kept[bm * kChunk + i] != 0.0f;
+      r.topk_both[a][bm] = r.topk_both[bm][a] = both;
+    }
+  return r;
 }
 
 }  // namespace wasmerge

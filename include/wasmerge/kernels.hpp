@@ -13,6 +13,11 @@ void add_scaled(float* acc, const float* x, float w, size_t n);          // acc 
 void divide(float* x, float divisor, size_t n);                          // x /= divisor
 void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n);  // out = b + λ·mixed
 
+// The election's two rules, per element: the sign is + when Σ ω ≥ 0; a model agrees
+// when its ω is non-zero with that sign.
+inline bool elected_positive(float sum) { return sum >= 0.0f; }
+inline bool agrees_with(float omega, bool positive) { return (omega > 0.0f) == positive && omega != 0.0f; }
+
 // TIES' sign election and disjoint merge over K weighted task vectors ω_k (SPEC §2), per
 // element: γ = sign of Σ_k ω_k (≥ 0 counts as +); model k agrees iff ω_k is non-zero with
 // sign γ; mixed = Σ agreeing ω_k, divided by Σ agreeing w_k (0 becomes 1) when normalizing.

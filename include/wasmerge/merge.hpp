@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "wasmerge/byte_io.hpp"
+#include "wasmerge/explain.hpp"
 
 namespace wasmerge {
 
@@ -21,6 +22,7 @@ struct Progress {
 // Return false to cancel: the merge stops, its output is discarded, run_merge throws.
 using ProgressFn = std::function<bool(const Progress&)>;
 using WarningFn = std::function<void(const std::string&)>;
+using ReportFn = std::function<void(const std::string& event_json)>;  // explain, tensor_report
 
 struct MergeOptions {
   unsigned threads = 0;                        // 0: every core
@@ -28,6 +30,8 @@ struct MergeOptions {
   uint64_t out_shard_size = 5'000'000'000ull;  // bytes per output shard
   std::optional<uint64_t> random_seed;         // overrides the config's
   std::string config_text;                     // the user's own text (YAML), for the model card
+  std::optional<ExplainRequest> explain;       // report the steps of one tensor (explain.hpp)
+  bool analyze = false;  // write nothing; report each tensor's task vectors (analysis.hpp)
 };
 
 struct MergeResult {
@@ -42,6 +46,7 @@ class Cancelled : public std::runtime_error {
 };
 
 MergeResult run_merge(const std::string& config_json, const MergeOptions& options, InputFiles& inputs,
-                      OutputFiles& outputs, const ProgressFn& on_progress = {}, const WarningFn& on_warning = {});
+                      OutputFiles& outputs, const ProgressFn& on_progress = {}, const WarningFn& on_warning = {},
+                      const ReportFn& on_report = {});
 
 }  // namespace wasmerge

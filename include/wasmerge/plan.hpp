@@ -18,6 +18,7 @@ struct TensorInput {
   size_t model_index;  // 0-based among the non-base models, in config order
   float weight = 1.0f;
   double density = 1.0;
+  bool density_given = false;  // the config sets one (else mergekit's default, 1)
   uint64_t dare_stream = 0;  // the DARE mask's stream for (seed, tensor, model)
 };
 

@@ -10,6 +10,8 @@
 #include <functional>
 #include <vector>
 
+#include "wasmerge/analysis.hpp"
+#include "wasmerge/explain.hpp"
 #include "wasmerge/plan.hpp"
 #include "wasmerge/thread_pool.hpp"
 
@@ -24,7 +26,9 @@ class TensorExecutor {
   TensorExecutor(ThreadPool& pool, uint64_t memory_budget_bytes);
   // on_block(bytes) follows each block: the write pass reports its input bytes, the
   // passes before it report 0 (a chance to cancel).
-  void run(const OutputTensor& out, ByteSink& sink, const BlockDone& on_block);
+  void run(const OutputTensor& out, ByteSink& sink, const BlockDone& on_block, Explanation* explain = nullptr);
+  // The per-tensor report of analysis.hpp; out.sparsify must be Magnitude.
+  TensorReport analyze(const OutputTensor& out, const BlockDone& on_block);
 
   ThreadPool& pool() { return pool_; }
   uint64_t budget() const { return budget_; }

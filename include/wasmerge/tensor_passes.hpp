@@ -6,6 +6,8 @@
 #include <functional>
 #include <vector>
 
+#include "wasmerge/analysis.hpp"
+#include "wasmerge/explain.hpp"
 #include "wasmerge/sparsify.hpp"
 #include "wasmerge/tensor_executor.hpp"
 
@@ -13,8 +15,11 @@ namespace wasmerge {
 
 class TensorPasses {
  public:
-  TensorPasses(TensorExecutor& executor, const OutputTensor& out);
+  // explain: when set, the write pass records its steps for the elements it asks for.
+  TensorPasses(TensorExecutor& executor, const OutputTensor& out, Explanation* explain = nullptr);
   void run(ByteSink& sink, const TensorExecutor::BlockDone& on_block);
+  // The analysis instead of a merge: out.sparsify must be Magnitude (the top-k sets).
+  TensorReport analyze(const TensorExecutor::BlockDone& on_block);
 
  private:
   struct ModelState {
@@ -51,6 +56,7 @@ class TensorPasses {
   // DARE decisions of a cached tensor are recorded by the first pass, replayed by the next.
   void apply_mask(size_t k, float* delta, size_t count, uint64_t first_index, uint64_t ties_seen);
   bool any_partial_tie() const;
+  TensorReport chunk_report(const Block& b, size_t chunk);
   // The pool task counting the threshold ties of each chunk of the block.
   std::function<void(size_t)> tie_count_task(const Block& b);
   // After the count: each chunk's number of ties before it, across blocks.
@@ -58,6 +64,7 @@ class TensorPasses {
 
   TensorExecutor& ex_;
   const OutputTensor& out_;
+  Explanation* explain_;
   size_t models_;
   uint64_t total_;
   size_t block_;         // elements per block
