@@ -98,24 +98,20 @@ void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ti
   }
 }
 
-void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint64_t first_index, uint64_t* kept_bits) {
-  if (!kept_bits) {
+void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint64_t first_index, uint8_t* kept) {
+  if (!kept) {
     for (size_t i = 0; i < n; ++i) delta[i] = dare_keep(stream, first_index + i, threshold) ? delta[i] : 0.0f;
     return;
   }
-  for (size_t w = 0; w * 64 < n; ++w) {
-    uint64_t word = 0;
-    for (size_t i = w * 64; i < n && i < w * 64 + 64; ++i) {
-      const bool keep = dare_keep(stream, first_index + i, threshold);
-      word |= static_cast<uint64_t>(keep) << (i % 64);
-      delta[i] = keep ? delta[i] : 0.0f;
-    }
-    kept_bits[w] = word;
-  }
+#ifdef __clang__
+#pragma clang loop vectorize(disable)  // wasm's i64x2.mul is emulated: scalar 64-bit math is faster
+#endif
+  for (size_t i = 0; i < n; ++i) kept[i] = dare_keep(stream, first_index + i, threshold);
+  apply_kept(kept, delta, n);
 }
 
-void apply_kept_bits(const uint64_t* kept_bits, float* delta, size_t n) {
-  for (size_t i = 0; i < n; ++i) delta[i] = (kept_bits[i / 64] >> (i % 64)) & 1 ? delta[i] : 0.0f;
+void apply_kept(const uint8_t* kept, float* delta, size_t n) {
+  for (size_t i = 0; i < n; ++i) delta[i] = kept[i] ? delta[i] : 0.0f;
 }
 
 }  // namespace wasmerge

@@ -61,9 +61,9 @@ TensorPasses::TensorPasses(TensorExecutor& executor, const OutputTensor& out, Ex
   const bool several_passes = needs_l1_pass(out) ||
       std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); });
   const bool record_dare = out.sparsify == Sparsify::Random && needs_l1_pass(out);
-  const uint64_t dare_bytes = record_dare ? models_ * ((total_ + 63) / 64) * 8 : 0;
+  const uint64_t dare_bytes = record_dare ? models_ * total_ : 0;
   cached_ = several_passes && total_ * in_bytes + 2 * block_ * out_bytes + dare_bytes <= budget;
-  if (cached_ && record_dare) dare_kept_.assign(models_, std::vector<uint64_t>((total_ + 63) / 64));
+  if (cached_ && record_dare) dare_kept_.assign(models_, std::vector<uint8_t>(total_));
 
   const size_t rows = cached_ ? static_cast<size_t>(total_) : 2 * block_;
   ex_.input_blocks().resize(sources_.size());
@@ -145,8 +145,8 @@ float* TensorPasses::load_chunk(size_t element, size_t count, std::vector<float*
 
 void TensorPasses::apply_mask(size_t k, float* delta, size_t count, uint64_t first_index, uint64_t ties_seen) {
   if (out_.sparsify == Sparsify::Random) {
-    uint64_t* kept = dare_kept_.empty() ? nullptr : dare_kept_[k].data() + first_index / 64;
-    if (kept && dare_recorded_) apply_kept_bits(kept, delta, count);
+    uint8_t* kept = dare_kept_.empty() ? nullptr : dare_kept_[k].data() + first_index;
+    if (kept && dare_recorded_) apply_kept(kept, delta, count);
     else dare_mask(out_.inputs[k].dare_stream, state_[k].dare_threshold, delta, count, first_index, kept);
   } else if (out_.sparsify == Sparsify::Magnitude) magnitude_mask(state_[k].cut, delta, count, ties_seen);
 }

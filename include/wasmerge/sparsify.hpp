@@ -73,10 +73,9 @@ class RadixSelect {
 // to the threshold precede delta[0] in the tensor.
 void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ties_seen);
 // Zeroes the entries of delta[0..n), tensor indices first_index.., that DARE drops. With
-// `kept_bits` (n/64 words, n a multiple of 64 but for a tensor's last span) it also
-// records the decision, bit i%64 of word i/64, for apply_kept_bits to replay.
+// `kept` (n bytes) it also records each decision (1 kept, 0 dropped) for apply_kept.
 void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint64_t first_index,
-               uint64_t* kept_bits = nullptr);
-void apply_kept_bits(const uint64_t* kept_bits, float* delta, size_t n);
+               uint8_t* kept = nullptr);
+void apply_kept(const uint8_t* kept, float* delta, size_t n);
 
 }  // namespace wasmerge

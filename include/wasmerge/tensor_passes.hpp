@@ -74,7 +74,7 @@ class TensorPasses {
   std::vector<const ModelTensor*> sources_;  // base (if any), then the models
   std::vector<ModelState> state_;
   std::vector<std::vector<uint64_t>> ties_before_;  // [model][chunk of the block]
-  std::vector<std::vector<uint64_t>> dare_kept_;    // [model][element / 64], when cached
+  std::vector<std::vector<uint8_t>> dare_kept_;     // [model][element]: 1 kept, when cached
   bool dare_recorded_ = false;
 };
 
