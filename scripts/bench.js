@@ -6,7 +6,9 @@
 // input once, write an output of the same size), and reports ratios, Mparam/s, peak RSS.
 const fs = require('fs');
 const path = require('path');
-const { spawn } = require('child_process');
+const { spawn, spawnSync } = require('child_process');
+// The test suites' safetensors writer (one writer for the project's generated models).
+const { safetensorsHeader, writeSafetensors } = require('../tests/cli/st_io');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIR = process.env.BENCH_DIR || path.join(ROOT, 'build/bench');
@@ -55,21 +57,7 @@ function tensorBytes(n, seed, base) {
 }
 
 function writeModel(file, tensors) {
-  const header = {};
-  let offset = 0;
-  for (const [name, shape, data] of tensors) {
-    header[name] = { dtype: 'BF16', shape, data_offsets: [offset, offset + data.byteLength] };
-    offset += data.byteLength;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  const fd = fs.openSync(file, 'w');
-  fs.writeSync(fd, len);
-  fs.writeSync(fd, json);
-  for (const [, , data] of tensors) fs.writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-  fs.closeSync(fd);
+  writeSafetensors(file, tensors.map(([name, shape, data]) => ({ name, dtype: 'BF16', shape, data })));
 }
 
 function generate() {
@@ -96,10 +84,10 @@ const CONFIGS = {
 };
 
 // Runs a command, sampling its peak RSS (VmHWM) until it exits; resolves {seconds, peakMb}.
-function timed(cmd, args) {
+function timed(cmd, args, cwd = DIR) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd: DIR, stdio: ['ignore', 'inherit', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'inherit', 'pipe'] });
     let stderr = '';
     let peakKb = 0;
     child.stderr.on('data', (d) => { stderr += d; });
@@ -137,7 +125,40 @@ async function best(runs, fn) {
   return result;
 }
 
+// One tensor of 3 GB per model (1.5G bf16 elements), base + 2 fine-tunes, merged with TIES
+// within a 256 MB budget: it cannot stay in memory, so every pass re-reads it.
+async function bigTensor() {
+  const dir = path.join(DIR, 'big');
+  const rows = 49152, cols = 32768, n = rows * cols, step = 1 << 26;
+  if (!fs.existsSync(path.join(dir, 'done'))) {
+    console.log(`generating three ${(2 * n / 1e9).toFixed(1)} GB single-tensor models in ${dir} ...`);
+    for (const [k, name] of ['base', 'a', 'b'].entries()) {
+      fs.mkdirSync(path.join(dir, name), { recursive: true });
+      const fd = fs.openSync(path.join(dir, name, 'model.safetensors'), 'w');
+      fs.writeSync(fd, safetensorsHeader([{ name: 'w', dtype: 'BF16', shape: [rows, cols], bytes: 2 * n }]));
+      for (let first = 0; first < n; first += step) {
+        const base = tensorBytes(step, 77 + first / step);
+        const data = k === 0 ? base : tensorBytes(step, k * 1000 + first / step, base);
+        fs.writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      }
+      fs.closeSync(fd);
+    }
+    fs.writeFileSync(path.join(dir, 'done'), '');
+  }
+  fs.writeFileSync(path.join(dir, 'ties.yaml'),
+    'merge_method: ties\nbase_model: base\nmodels:\n  - {model: a, parameters: {weight: 0.5, density: 0.3}}\n' +
+    '  - {model: b, parameters: {weight: 0.5, density: 0.3}}\n');
+  const cli = path.join(ROOT, 'scripts/wasmerge');
+  const wasm = await timed(cli, ['ties.yaml', 'out-wasm', '--memory-mb', '256'], dir);
+  const native = await timed(cli, ['ties.yaml', 'out-native', '--memory-mb', '256', '--native'], dir);
+  const same = spawnSync('cmp', ['out-wasm/model.safetensors', 'out-native/model.safetensors'], { cwd: dir }).status === 0;
+  console.log(`one ${(2 * n / 1e9).toFixed(1)} GB tensor, ties, --memory-mb 256: wasm ${wasm.seconds.toFixed(1)} s, ` +
+    `peak RSS ${wasm.peakMb.toFixed(0)} MB; native ${native.seconds.toFixed(1)} s, peak RSS ${native.peakMb.toFixed(0)} MB; ` +
+    `same bytes: ${same}`);
+}
+
 async function main() {
+  if (process.env.BENCH_BIG) return bigTensor();
   generate();
   const inputs = ['base', 'ft1', 'ft2', 'ft3'].map((m) => path.join(DIR, m, 'model.safetensors'));
   const params = shapes().reduce((a, [, s]) => a + s.reduce((x, y) => x * y), 0);

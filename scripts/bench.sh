@@ -2,6 +2,7 @@
 # Speed and memory of the engine on a generated ~100M-parameter bf16 model set:
 # wasm CLI, native CLI and the I/O floor per method, their ratios, Mparam/s, peak RSS.
 # BENCH_RUNS (default 2), BENCH_MEMORY_MB (default 1024), BENCH_DIR (default build/bench).
+# BENCH_BIG=1 instead merges one 3 GB tensor per model within a 256 MB budget (9 GB of disk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh >/dev/null

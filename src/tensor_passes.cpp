@@ -229,6 +229,23 @@ void TensorPasses::finish_tie_count() {
   }
 }
 
+// The pool runs task on every chunk of the block while this thread does meanwhile()
+// (the next read, the last write). With ties at a cut, counting them per chunk comes
+// first, overlapped instead, since the task needs where each chunk's count starts.
+void TensorPasses::run_chunks(const Block& b, const std::function<void(size_t)>& task, const std::function<void()>& meanwhile) {
+  const size_t chunks = chunks_in(b.count);
+  const bool ties = any_partial_tie();
+  {
+    ThreadPool::Batch batch(ex_.pool(), chunks, ties ? tie_count_task(b) : task);
+    meanwhile();
+    batch.wait();
+  }
+  if (ties) {
+    finish_tie_count();
+    ex_.pool().parallel_for(chunks, task);
+  }
+}
+
 // ‖δ‖₁ and ‖δ_kept‖₁ per model, as f64 partials per chunk summed in chunk order.
 void TensorPasses::l1_pass(const TensorExecutor::BlockDone& on_block) {
   for (auto& s : state_) s.ties_seen = 0;
@@ -247,16 +264,7 @@ void TensorPasses::l1_pass(const TensorExecutor::BlockDone& on_block) {
         kept[c * models_ + k] = abs_sum(deltas[k], n);
       }
     };
-    const bool ties = any_partial_tie();
-    {
-      ThreadPool::Batch batch(ex_.pool(), chunks, ties ? tie_count_task(b) : sum_chunk);
-      read_next();
-      batch.wait();
-    }
-    if (ties) {
-      finish_tie_count();
-      ex_.pool().parallel_for(chunks, sum_chunk);
-    }
+    run_chunks(b, sum_chunk, read_next);
     for (size_t c = 0; c < chunks; ++c)
       for (size_t k = 0; k < models_; ++k) {
         state_[k].l1_all += all[c * models_ + k];
@@ -314,18 +322,10 @@ void TensorPasses::write_pass(ByteSink& sink, const TensorExecutor::BlockDone& o
       if (pending) sink.write(pending, pending_bytes);
       pending = nullptr;
     };
-    const size_t chunks = chunks_in(b.count);
-    const bool ties = any_partial_tie();
-    {
-      ThreadPool::Batch batch(ex_.pool(), chunks, ties ? tie_count_task(b) : merge_chunk);
+    run_chunks(b, merge_chunk, [&] {
       read_next();
       write_pending();
-      batch.wait();
-    }
-    if (ties) {
-      finish_tie_count();
-      ex_.pool().parallel_for(chunks, merge_chunk);
-    }
+    });
     pending = output;
     pending_bytes = b.count * out_size;
   });
@@ -350,16 +350,7 @@ TensorReport TensorPasses::analyze(const TensorExecutor::BlockDone& on_block) {
     const size_t chunks = chunks_in(b.count);
     parts.assign(chunks, TensorReport());
     auto report_chunk = [&](size_t c) { parts[c] = chunk_report(b, c); };
-    const bool ties = any_partial_tie();
-    {
-      ThreadPool::Batch batch(ex_.pool(), chunks, ties ? tie_count_task(b) : report_chunk);
-      read_next();
-      batch.wait();
-    }
-    if (ties) {
-      finish_tie_count();
-      ex_.pool().parallel_for(chunks, report_chunk);
-    }
+    run_chunks(b, report_chunk, read_next);
     for (const auto& part : parts) report.add(part);
   });
   return report;

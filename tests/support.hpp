@@ -48,6 +48,17 @@ class MemoryOutputs : public wasmerge::OutputFiles {
   }
 };
 
+// A tensor's name and dimensions, for tests that build model families.
+struct Shape {
+  std::string name;
+  std::vector<uint64_t> dims;
+  size_t n() const {
+    size_t k = 1;
+    for (auto d : dims) k *= d;
+    return k;
+  }
+};
+
 struct TestTensor {
   std::string name;
   std::string dtype;  // "F32", "F16", "BF16", "F64", "I64", ...

@@ -11,18 +11,9 @@
 
 using namespace wasmerge;
 using test::Bytes;
+using test::Shape;
 
 namespace {
-
-struct Shape {
-  std::string name;
-  std::vector<uint64_t> dims;
-  size_t n() const {
-    size_t k = 1;
-    for (auto d : dims) k *= d;
-    return k;
-  }
-};
 
 const std::vector<Shape> kShapes = {{"model.embed_tokens.weight", {11, 8}},
                                     {"model.layers.0.mlp.up_proj.weight", {8, 5}},

@@ -56,6 +56,7 @@ class TensorPasses {
   // DARE decisions of a cached tensor are recorded by the first pass, replayed by the next.
   void apply_mask(size_t k, float* delta, size_t count, uint64_t first_index, uint64_t ties_seen);
   bool any_partial_tie() const;
+  void run_chunks(const Block& b, const std::function<void(size_t)>& task, const std::function<void()>& meanwhile);
   TensorReport chunk_report(const Block& b, size_t chunk);
   // The pool task counting the threshold ties of each chunk of the block.
   std::function<void(size_t)> tie_count_task(const Block& b);

@@ -82,21 +82,7 @@ function randomBf16(n, seed) {
 // dir/model.safetensors from [[name, bf16 bytes]] tensors, all of one shape.
 function writeBf16Folder(dir, tensors, shape) {
   fs.mkdirSync(dir, { recursive: true });
-  const header = {};
-  let offset = 0;
-  for (const [name, data] of tensors) {
-    header[name] = { dtype: 'BF16', shape, data_offsets: [offset, offset + data.length] };
-    offset += data.length;
-  }
-  let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
-  const len = Buffer.alloc(8);
-  len.writeBigUInt64LE(BigInt(json.length));
-  const fd = fs.openSync(path.join(dir, 'model.safetensors'), 'w');
-  fs.writeSync(fd, len);
-  fs.writeSync(fd, json);
-  for (const [, data] of tensors) fs.writeSync(fd, data);
-  fs.closeSync(fd);
+  writeSafetensors(path.join(dir, 'model.safetensors'), tensors.map(([name, data]) => ({ name, dtype: 'BF16', shape, data })));
 }
 
 module.exports = { SHAPES, count, baseValues, fineTune, writeModel, randomBf16, writeBf16Folder };

@@ -61,23 +61,33 @@ function decode(dtype, bytes) {
   return out;
 }
 
-// tensors: [{name, dtype, shape, values}] -> file bytes
-function writeSafetensors(file, tensors, metadata) {
+// The bytes before the data: length + JSON padded to 8, for tensors [{name, dtype, shape,
+// bytes}] laid out back to back in that order.
+function safetensorsHeader(tensors, metadata) {
   const header = {};
   if (metadata) header.__metadata__ = metadata;
-  const chunks = [];
   let offset = 0;
   for (const t of tensors) {
-    const data = t.data || encode(t.dtype, t.values);
-    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + data.length] };
-    offset += data.length;
-    chunks.push(data);
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [offset, offset + t.bytes] };
+    offset += t.bytes;
   }
   let json = JSON.stringify(header);
-  json += ' '.repeat((8 - (json.length % 8)) % 8);
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const len = Buffer.alloc(8);
   len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  fs.writeFileSync(file, Buffer.concat([len, Buffer.from(json), ...chunks]));
+  return Buffer.concat([len, Buffer.from(json)]);
+}
+
+// tensors: [{name, dtype, shape, values | data (bytes: Buffer or typed array)}] -> file
+function writeSafetensors(file, tensors, metadata) {
+  const datas = tensors.map((t) => {
+    const d = t.data || encode(t.dtype, t.values);
+    return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  });
+  const fd = fs.openSync(file, 'w');
+  fs.writeSync(fd, safetensorsHeader(tensors.map((t, i) => ({ ...t, bytes: datas[i].length })), metadata));
+  for (const d of datas) fs.writeSync(fd, d);
+  fs.closeSync(fd);
 }
 
 // -> { metadata, tensors: Map(name -> {dtype, shape, values, bytes}), order: [names by offset] }
@@ -120,4 +130,4 @@ function roundToGrid(dtype, x) {
   return Math.fround(r);
 }
 
-module.exports = { encode, decode, writeSafetensors, readSafetensors, rng, roundToGrid, f16Value, bf16Value, SIZES };
+module.exports = { encode, decode, safetensorsHeader, writeSafetensors, readSafetensors, rng, roundToGrid, f16Value, bf16Value, SIZES };
