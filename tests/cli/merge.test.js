@@ -4,7 +4,7 @@
 const fs = require('fs');
 const path = require('path');
 const { test, assert, scratchDir, wasmerge, safetensorsIn } = require('./harness');
-const { readSafetensors } = require('./st_io');
+const { readSafetensors, writeSafetensors } = require('./st_io');
 const { baseValues, fineTune, writeModel, SHAPES } = require('./model_sets');
 const { referenceMerge, withinTolerance } = require('./reference');
 
@@ -80,22 +80,49 @@ models:
   assert.deepStrictEqual(fs.readdirSync(path.join(dir, 'out')).sort(), ['README.md', 'model.safetensors']);
 });
 
-test('wasm and native give the same bytes, for 1 and 2 threads and two memory budgets', () => {
-  const dir = scratchDir('same');
-  familyIn(dir, 'BF16', { shards: 2 });
-  fs.writeFileSync(path.join(dir, 'merge.yaml'), TASK_ARITHMETIC);
-  const runs = [
-    ['wasm1', ['--threads', '1', '--memory-mb', '8']],
-    ['wasm2', ['--threads', '2']],
-    ['native1', ['--native', '--threads', '1', '--memory-mb', '8']],
-    ['native2', ['--native', '--threads', '2']],
-  ];
-  const outputs = runs.map(([out, flags]) => {
-    const r = wasmerge(['merge.yaml', out, ...flags], { cwd: dir });
-    assert.strictEqual(r.status, 0, r.stderr);
-    return fs.readFileSync(path.join(dir, out, 'model.safetensors'));
+const TIES = TASK_ARITHMETIC.replace('task_arithmetic', 'ties')
+  .replace('{weight: [1.0, 0.2]}', '{weight: [1.0, 0.2], density: 0.4}').replace('weight: -0.3', 'weight: -0.3\n      density: [0.2, 0.9]');
+const DARE_TIES = TIES.replace('merge_method: ties', 'merge_method: dare_ties\nrandom_seed: 17');
+
+for (const [method, config] of [['task_arithmetic', TASK_ARITHMETIC], ['ties', TIES], ['dare_ties', DARE_TIES]]) {
+  test(`${method}: wasm and native give the same bytes, for 1 and 2 threads and two memory budgets`, () => {
+    const dir = scratchDir('same');
+    familyIn(dir, 'BF16', { shards: 2 });
+    fs.writeFileSync(path.join(dir, 'merge.yaml'), config);
+    const runs = [
+      ['wasm1', ['--threads', '1', '--memory-mb', '8']],
+      ['wasm2', ['--threads', '2']],
+      ['native1', ['--native', '--threads', '1', '--memory-mb', '8']],
+      ['native2', ['--native', '--threads', '2']],
+    ];
+    const outputs = runs.map(([out, flags]) => {
+      const r = wasmerge(['merge.yaml', out, ...flags], { cwd: dir });
+      assert.strictEqual(r.status, 0, r.stderr);
+      return fs.readFileSync(path.join(dir, out, 'model.safetensors'));
+    });
+    outputs.forEach((o, i) => assert.ok(o.equals(outputs[0]), `${runs[i][0]} differs from ${runs[0][0]}`));
   });
-  outputs.forEach((o, i) => assert.ok(o.equals(outputs[0]), `${runs[i][0]} differs from ${runs[0][0]}`));
+}
+
+test('a fine-tune with a grown vocabulary: cut to the base, with one warning line per tensor', () => {
+  const dir = scratchDir('vocab');
+  const { base } = familyIn(dir, 'BF16');
+  const grown = [...base].map(([name, values]) => {
+    const shape = SHAPES.find(([n]) => n === name)[1].slice();
+    if (!/embed_tokens|lm_head/.test(name)) return { name, dtype: 'BF16', shape, values };
+    shape[0] += 2;
+    return { name, dtype: 'BF16', shape, values: [...values, ...new Array(2 * shape[1]).fill(0.5)] };
+  });
+  writeSafetensors(path.join(dir, 'b.safetensors'), grown);
+  fs.writeFileSync(path.join(dir, 'merge.yaml'), TASK_ARITHMETIC);
+  const r = wasmerge(['merge.yaml', 'out'], { cwd: dir });
+  assert.strictEqual(r.status, 0, r.stderr);
+  const warnings = r.stderr.split('\n').filter((l) => l.startsWith('warning:'));
+  assert.deepStrictEqual(warnings, [
+    "warning: ./b.safetensors: tensor 'model.embed_tokens.weight': 15 vocabulary rows cut to the 13 of ./base/model.safetensors",
+    "warning: ./b.safetensors: tensor 'lm_head.weight': 15 vocabulary rows cut to the 13 of ./base/model.safetensors",
+  ]);
+  assert.deepStrictEqual(readSafetensors(path.join(dir, 'out/model.safetensors')).tensors.get('lm_head.weight').shape, [13, 16]);
 });
 
 test('folder output: config.json with torch_dtype, tokenizer files, model card, metadata', () => {
