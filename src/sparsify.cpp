@@ -1,6 +1,7 @@
 #include "wasmerge/sparsify.hpp"
 
 #include <cmath>
+#include <cstring>
 
 namespace wasmerge {
 
@@ -66,6 +67,17 @@ MagnitudeCut RadixSelect::trivial_cut() const {
 }
 
 namespace {
+
+// x, or +0 when dropped, without a branch: masks are random, and compilers (clang for
+// wasm especially) turn `keep ? x : 0` into a branch that mispredicts half the time.
+inline float keep_if(float x, bool keep) {
+  uint32_t bits;
+  std::memcpy(&bits, &x, 4);
+  bits &= 0u - static_cast<uint32_t>(keep);
+  std::memcpy(&x, &bits, 4);
+  return x;
+}
+
 size_t count_ties(const float* delta, size_t n, uint32_t threshold) {
   size_t ties = 0;
   for (size_t i = 0; i < n; ++i) ties += magnitude_bits(delta[i]) == threshold;
@@ -75,9 +87,9 @@ size_t count_ties(const float* delta, size_t n, uint32_t threshold) {
 // Keeps the entries whose |δ| is at least (or_equal) or above the threshold.
 void keep_from(float* delta, size_t n, uint32_t threshold, bool or_equal) {
   if (or_equal)
-    for (size_t i = 0; i < n; ++i) delta[i] = magnitude_bits(delta[i]) >= threshold ? delta[i] : 0.0f;
+    for (size_t i = 0; i < n; ++i) delta[i] = keep_if(delta[i], magnitude_bits(delta[i]) >= threshold);
   else
-    for (size_t i = 0; i < n; ++i) delta[i] = magnitude_bits(delta[i]) > threshold ? delta[i] : 0.0f;
+    for (size_t i = 0; i < n; ++i) delta[i] = keep_if(delta[i], magnitude_bits(delta[i]) > threshold);
 }
 }  // namespace
 
@@ -94,13 +106,13 @@ void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ti
     const bool tie = bits == cut.threshold;
     const bool keep = (bits > cut.threshold) | (tie & (ties_seen < cut.equal_keep));
     ties_seen += tie;
-    delta[i] = keep ? delta[i] : 0.0f;
+    delta[i] = keep_if(delta[i], keep);
   }
 }
 
 void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint64_t first_index, uint8_t* kept) {
   if (!kept) {
-    for (size_t i = 0; i < n; ++i) delta[i] = dare_keep(stream, first_index + i, threshold) ? delta[i] : 0.0f;
+    for (size_t i = 0; i < n; ++i) delta[i] = keep_if(delta[i], dare_keep(stream, first_index + i, threshold));
     return;
   }
 #ifdef __clang__
@@ -111,7 +123,7 @@ void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint
 }
 
 void apply_kept(const uint8_t* kept, float* delta, size_t n) {
-  for (size_t i = 0; i < n; ++i) delta[i] = kept[i] ? delta[i] : 0.0f;
+  for (size_t i = 0; i < n; ++i) delta[i] = keep_if(delta[i], kept[i]);
 }
 
 }  // namespace wasmerge
