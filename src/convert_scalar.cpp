@@ -1,4 +1,5 @@
 // The scalar twins: the definition of every conversion, written for clarity.
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -75,8 +76,15 @@ namespace wasmerge {
 // An all-ones exponent field marks NaN and infinity in every IEEE format.
 size_t first_nonfinite(DType t, const uint8_t* src, size_t n) {
   auto scan = [&](auto exponent_mask, auto load) {
-    for (size_t i = 0; i < n; ++i)
-      if ((load(i) & exponent_mask) == exponent_mask) return i;
+    constexpr size_t kSpan = 256;  // a branch-free test per span vectorizes; the search runs once
+    for (size_t first = 0; first < n; first += kSpan) {
+      const size_t end = std::min(n, first + kSpan);
+      bool any = false;
+      for (size_t i = first; i < end; ++i) any |= (load(i) & exponent_mask) == exponent_mask;
+      if (!any) continue;
+      for (size_t i = first; i < end; ++i)
+        if ((load(i) & exponent_mask) == exponent_mask) return i;
+    }
     return n;
   };
   switch (t) {
