@@ -19,13 +19,13 @@ struct MethodRow {
   MethodTraits traits;
 };
 
-//                                 base   density random magnitude consensus normalize rescale weight_req
+//                                               base   random magnitude consensus normalize rescale weight_req
 constexpr MethodRow kMethods[] = {
-    {Method::Linear, "linear", {false, false, false, false, false, true, false, false}},
-    {Method::TaskArithmetic, "task_arithmetic", {true, false, false, false, false, false, false, true}},
-    {Method::Ties, "ties", {true, true, false, true, true, true, false, true}},
-    {Method::DareLinear, "dare_linear", {true, true, true, false, false, false, true, true}},
-    {Method::DareTies, "dare_ties", {true, true, true, false, true, false, true, true}},
+    {Method::Linear, "linear", {false, false, false, false, true, false, false}},
+    {Method::TaskArithmetic, "task_arithmetic", {true, false, false, false, false, false, true}},
+    {Method::Ties, "ties", {true, false, true, true, true, false, true}},
+    {Method::DareLinear, "dare_linear", {true, true, false, false, false, true, true}},
+    {Method::DareTies, "dare_ties", {true, true, false, true, false, true, true}},
 };
 
 // mergekit methods this project has not implemented yet get their own message.

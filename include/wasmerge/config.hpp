@@ -41,7 +41,6 @@ MergeConfig parse_config(const std::string& json_text);
 // Which parameters a method reads, and their defaults (SPEC §2's table).
 struct MethodTraits {
   bool needs_base;
-  bool uses_density;
   bool sparsify_random;     // DARE
   bool sparsify_magnitude;  // TIES
   bool consensus;           // sign election
