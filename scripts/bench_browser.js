@@ -122,6 +122,10 @@ async function main() {
   const app = await openApp();
   const peak = new Map();
   const sampler = setInterval(() => sampleRendererRss(peak), 200);
+  const ticker = setInterval(async () => {  // a line now and then, so a stall shows
+    const stats = await app.page.textContent('#progress-stats').catch(() => '');
+    console.log(`  … ${stats}`);
+  }, 10000);
   let result;
   try {
     const { page } = app;
@@ -136,7 +140,7 @@ async function main() {
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);
     result = { wall, engineSeconds: run.seconds, heapMb: run.heapBytes / 2 ** 20, outBytes: run.outcome.tensor_bytes, cores };
     console.log(`page: ${wall.toFixed(1)} s from Merge to the download link (${run.seconds.toFixed(1)} s in the worker), ` +
-      `${(inputBytes / 1e9 / run.seconds).toFixed(2)} GB/s read, ${(run.outcome.tensor_bytes / 1e9).toFixed(2)} GB written, ` +
+      `${(inputBytes / 1e9 / run.seconds).toFixed(2)} GB/s of input, ${(run.outcome.tensor_bytes / 1e9).toFixed(2)} GB written, ` +
       `${cores} threads, wasm heap ${result.heapMb.toFixed(0)} MiB (budget 1024 MB + 96 MiB), ` +
       `peak renderer RSS ${(Math.max(0, ...peak.values()) / 2 ** 20).toFixed(0)} MiB`);
     const io = run.io;
@@ -156,6 +160,8 @@ async function main() {
     }
   } finally {
     clearInterval(sampler);
+    clearInterval(ticker);
+    if (process.exitCode || !result) console.log(app.consoleLines.slice(-20).join('\n'));
     await app.close();
   }
   return result;

@@ -1,9 +1,11 @@
 // The merge worker: holds the picked File objects, loads the wasm engine (the same module
 // the CLI runs under node) and runs one job on this thread, blocking it; the engine's
 // pthreads do the arithmetic. The messages are written down in protocol.js.
-/* global wasmergeProtocol, wasmergeHeapSize, wasmergeFileTable, wasmergeZip, wasmergeWorkerHost, createWasmerge */
+/* global wasmergeProtocol, wasmergeHeapSize, wasmergeFileTable, wasmergeZip, wasmergeBlockingReader, wasmergeWorkerHost,
+   createWasmerge */
 'use strict';
-importScripts('protocol.js', 'heap_size.js', 'file_table.js', 'crc32.js', 'zip_container.js', 'worker_host.js');
+importScripts('protocol.js', 'heap_size.js', 'file_table.js', 'crc32.js', 'zip_container.js', 'blocking_reader.js',
+  'worker_host.js');
 
 const P = wasmergeProtocol;
 const ENGINE_DIR = new URL('engine/', self.location.href).href;
@@ -29,8 +31,11 @@ async function merge({ files, job, memoryMb, threads, cancel, output }) {
   }
   const access = await fileHandle.createSyncAccessHandle();
   const container = new wasmergeZip.ZipContainer(access);
-  const host = wasmergeWorkerHost.createWorkerHost({ files: table, container, cancelFlag: new Int32Array(cancel) });
+  const reader = await wasmergeBlockingReader.startReaderWorker([...new Set(byPath.values())]);
+  const readInto = reader ? reader.read : wasmergeBlockingReader.fileReaderSyncReader();
+  const host = wasmergeWorkerHost.createWorkerHost({ files: table, container, cancelFlag: new Int32Array(cancel), readInto });
   const removeOutput = async () => {
+    if (reader) reader.close();
     if (host.settled !== 'committed') {
       try { container.abort(); } catch { /* closed already */ }
       await dir.removeEntry(output).catch(() => {});

@@ -1,7 +1,7 @@
 // The browser host of the wasm engine (the interface is described in src/wasm/host_io.js;
 // src/wasm/node_host.js is node's). It runs in the merge worker, inside runJob:
-// - inputs: the File objects the user picked, read synchronously with FileReaderSync
-//   over File.slice (a worker may block; the page may not);
+// - inputs: the File objects the user picked, read synchronously (a worker may block; the
+//   page may not) by blocking_reader.js: through the reader worker, or FileReaderSync;
 // - outputs: entries of one zip on an OPFS sync access handle (zip_container.js), so a
 //   10 GB result streams to disk and never sits in memory;
 // - cancel: a flag in shared memory that the page sets while the worker is busy.
@@ -12,11 +12,11 @@
   'use strict';
 
   // files: { lookup(path) -> File | undefined } (file_table.js, or a Map-backed stand-in)
-  // container: a ZipContainer; cancelFlag: Int32Array on a SharedArrayBuffer, [0] != 0 stops.
-  function createWorkerHost({ files, container, cancelFlag, readerFactory = () => new FileReaderSync() }) {
+  // container: a ZipContainer; cancelFlag: Int32Array on a SharedArrayBuffer, [0] != 0 stops;
+  // readInto(file, offset, dst): fills dst (a view of the wasm heap) or throws.
+  function createWorkerHost({ files, container, cancelFlag, readInto }) {
     const inputs = new Map();
     let nextInput = 1;
-    let reader = null;
     let settled = null;  // 'committed' | 'discarded'
     let heapBytes = 0;   // the wasm heap's size as the last read/write saw it (it may grow)
     // Where the time goes (scripts/bench_browser.js reports it): reads, and writes with their CRC.
@@ -35,17 +35,8 @@
         return handle;
       },
       read(handle, offset, dst) {
-        const file = inputs.get(handle);
-        reader = reader || readerFactory();
         const t0 = performance.now();
-        let bytes;
-        try {
-          bytes = reader.readAsArrayBuffer(file.slice(offset, offset + dst.length));
-        } catch (e) {
-          throw new Error(`cannot read the file (${e.name || 'error'}): was it changed or moved after it was picked?`);
-        }
-        if (bytes.byteLength !== dst.length) throw new Error('the file ended early (changed after it was picked?)');
-        dst.set(new Uint8Array(bytes));  // dst is a view of the shared wasm heap
+        readInto(inputs.get(handle), offset, dst);
         heapBytes = Math.max(heapBytes, dst.buffer.byteLength);
         io.reads++;
         io.readBytes += dst.length;

@@ -36,7 +36,9 @@ test('page: the demo merges with no files picked, to the bytes scripts/wasmerge 
 test('demo: the committed web/demo is what scripts/make_demo.js writes', () => {
   const dir = scratchDir('make-demo');
   const files = makeDemo(dir);
-  assert.deepStrictEqual(fs.readdirSync(DEMO).sort(), files.slice().sort());
+  // (web/demo/'s subfolders belong to other demos, with their own generators and checks)
+  const committed = fs.readdirSync(DEMO, { withFileTypes: true }).filter((e) => e.isFile()).map((e) => e.name);
+  assert.deepStrictEqual(committed.sort(), files.slice().sort());
   for (const f of files) assert.ok(fs.readFileSync(path.join(dir, f)).equals(fs.readFileSync(path.join(DEMO, f))), `${f} differs: rerun scripts/make_demo.js`);
 });
 
@@ -144,7 +146,8 @@ test('page: too little browser storage is said before the merge starts', async (
   await withApp(async ({ page }) => {
     assert.strictEqual(await mergeAndWait(page), 'failed');
     assert.match(await statusText(page), /Not enough browser storage.*needs about [\d.]+ MB/);
-    assert.deepStrictEqual(page.workers(), [], 'the merge worker was started anyway');
+    assert.strictEqual(await page.textContent('#progress-stats'), 'Ready.', 'the merge was started anyway');
+    assert.deepStrictEqual(await opfsFiles(page), []);
   }, { initScript: () => { navigator.storage.estimate = async () => ({ quota: 100000, usage: 50000 }); } });
 });
 

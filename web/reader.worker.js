@@ -1,0 +1,123 @@
+// The reader worker: serves the merge worker's reads of the picked files, copying the
+// bytes straight into the engine's shared wasm heap while the merge worker waits on a
+// shared flag (blocking_reader.js).
+//
+// Why a worker of its own: each Blob read costs milliseconds whatever its size, and the
+// engine reads in blocks of a few MB, so reading each block when asked for it (as
+// FileReaderSync in the merge worker must) spends most of a merge waiting. Here each file
+// is read in WINDOW-sized pieces with the asynchronous Blob API, and the piece after the
+// one in use is read ahead while the engine computes. Pieces are read with a BYOB stream
+// reader into two buffers per file, used in turn: a fresh ArrayBuffer per read would
+// leave hundreds of MB of garbage between collections.
+//
+//   merge worker -> reader: {files: [File, ...], control: SharedArrayBuffer}  (once)
+//                           {file, offset, length, heap: SharedArrayBuffer, at}  (a read)
+//   reader -> merge worker: {ready: true} after the first message
+// control (Int32Array): [0] state 1 = reading, 2 = done, 3 = failed (the message in the
+// bytes from CONTROL_TEXT on, [1] its length).
+'use strict';
+const CONTROL_TEXT = 16;
+const WINDOW = 16 * 1024 * 1024;
+const STALL_MS = 20000;  // a piece read taking longer than this is retried
+let files = null;
+let control = null;
+// Streams being read, held here: a pending read of a stream nothing else references
+// never completed in Chromium 156 (collected mid-read, it seems).
+const reading = new Set();
+let windows = null;  // per file: {current: piece, ahead: Promise<piece> | null, free: [ArrayBuffer]}
+                     // piece: {start, bytes: Uint8Array}
+function settle(state, message = '') {
+  const text = new TextEncoder().encode(message.slice(0, 500));
+  new Uint8Array(control.buffer, CONTROL_TEXT, text.length).set(text);
+  control[1] = text.length;
+  Atomics.store(control, 0, state);
+  Atomics.notify(control, 0);
+}
+
+// Reads [start, start + max(length, WINDOW)) of file (clipped to its end) into buffer.
+async function readPiece(file, start, length, buffer) {
+  const n = Math.min(file.size, start + Math.max(length, WINDOW)) - start;
+  const blob = file.slice(start, start + n);
+  let stalled;
+  const bytes = await Promise.race([
+    readInto(blob, buffer),
+    new Promise((resolve) => { stalled = setTimeout(resolve, STALL_MS, null); }),
+  ]).finally(() => clearTimeout(stalled));
+  // A stream that stopped answering: read the piece again the plain way.
+  const piece = bytes || new Uint8Array(await blob.arrayBuffer());
+  if (piece.length !== n) throw new Error('the file ended early (changed after it was picked?)');
+  return { start, bytes: piece };
+}
+
+// -> the blob's bytes, in buffer where byte streams exist.
+async function readInto(blob, buffer) {
+  let reader;
+  try {
+    reader = blob.stream().getReader({ mode: 'byob' });
+  } catch {  // no byte streams: a fresh buffer
+    return new Uint8Array(await blob.arrayBuffer());
+  }
+  let filled = 0;
+  reading.add(reader);
+  try {
+    while (filled < blob.size) {
+      const { value, done } = await reader.read(new Uint8Array(buffer, filled, blob.size - filled));
+      if (done) break;
+      buffer = value.buffer;  // handed back (transferred) with the bytes in it
+      filled += value.byteLength;
+    }
+  } finally {
+    reading.delete(reader);
+  }
+  reader.releaseLock();
+  return new Uint8Array(buffer, 0, filled);
+}
+
+const covers = (piece, offset, length) =>
+  piece && offset >= piece.start && offset + length <= piece.start + piece.bytes.length;
+
+function takeBuffer(w, length) {
+  return length > WINDOW ? new ArrayBuffer(length) : w.free.pop() || new ArrayBuffer(WINDOW);
+}
+
+function giveBack(w, piece) {
+  if (piece && piece.bytes.buffer.byteLength === WINDOW) w.free.push(piece.bytes.buffer);
+}
+
+async function read(index, offset, length) {
+  const file = files[index];
+  const w = windows[index];
+  if (!covers(w.current, offset, length)) {
+    const ahead = w.ahead && await w.ahead.catch(() => null);
+    w.ahead = null;
+    giveBack(w, w.current);
+    if (covers(ahead, offset, length)) w.current = ahead;
+    else {
+      giveBack(w, ahead);
+      w.current = null;
+      w.current = await readPiece(file, offset, length, takeBuffer(w, length));
+    }
+  }
+  const piece = w.current;
+  const end = piece.start + piece.bytes.length;
+  if (!w.ahead && end < file.size) w.ahead = readPiece(file, end, 0, takeBuffer(w, WINDOW));
+  return piece.bytes.subarray(offset - piece.start, offset - piece.start + length);
+}
+
+self.onmessage = async ({ data }) => {
+  if (data.files) {
+    files = data.files;
+    windows = files.map(() => ({ current: null, ahead: null, free: [] }));
+    control = new Int32Array(data.control);
+    self.postMessage({ ready: true });
+    return;
+  }
+  const { file, offset, length, heap, at } = data;
+  try {
+    new Uint8Array(heap, at, length).set(await read(file, offset, length));
+    settle(2);
+  } catch (e) {
+    settle(3, e.name === 'NotReadableError' || e.name === 'NotFoundError'
+      ? `cannot read the file (${e.name}): was it changed or moved after it was picked?` : e.message || String(e));
+  }
+};
