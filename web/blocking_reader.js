@@ -18,7 +18,7 @@
       try {
         bytes = reader.readAsArrayBuffer(file.slice(offset, offset + dst.length));
       } catch (e) {
-        throw new Error(`cannot read the file (${e.name || 'error'}): was it changed or moved after it was picked?`);
+        throw new Error(`cannot read the file: was it changed or moved after it was picked? (${e.message || e.name})`);
       }
       if (bytes.byteLength !== dst.length) throw new Error('the file ended early (changed after it was picked?)');
       dst.set(new Uint8Array(bytes));  // dst is a view of the shared wasm heap

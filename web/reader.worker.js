@@ -39,12 +39,17 @@ async function readPiece(file, start, length, buffer) {
   const n = Math.min(file.size, start + Math.max(length, WINDOW)) - start;
   const blob = file.slice(start, start + n);
   let stalled;
-  const bytes = await Promise.race([
-    readInto(blob, buffer),
-    new Promise((resolve) => { stalled = setTimeout(resolve, STALL_MS, null); }),
-  ]).finally(() => clearTimeout(stalled));
-  // A stream that stopped answering: read the piece again the plain way.
-  const piece = bytes || new Uint8Array(await blob.arrayBuffer());
+  let piece;
+  try {
+    const bytes = await Promise.race([
+      readInto(blob, buffer),
+      new Promise((resolve) => { stalled = setTimeout(resolve, STALL_MS, null); }),
+    ]).finally(() => clearTimeout(stalled));
+    // A stream that stopped answering: read the piece again the plain way.
+    piece = bytes || new Uint8Array(await blob.arrayBuffer());
+  } catch (e) {  // Chromium says "network error" (streams) or NotReadableError for a changed file
+    throw new Error(`cannot read the file: was it changed or moved after it was picked? (${e.message || e.name})`);
+  }
   if (piece.length !== n) throw new Error('the file ended early (changed after it was picked?)');
   return { start, bytes: piece };
 }
@@ -87,6 +92,7 @@ function giveBack(w, piece) {
 async function read(index, offset, length) {
   const file = files[index];
   const w = windows[index];
+  if (offset + length > file.size) throw new Error('the file ended early (changed after it was picked?)');
   if (!covers(w.current, offset, length)) {
     const ahead = w.ahead && await w.ahead.catch(() => null);
     w.ahead = null;
@@ -117,7 +123,6 @@ self.onmessage = async ({ data }) => {
     new Uint8Array(heap, at, length).set(await read(file, offset, length));
     settle(2);
   } catch (e) {
-    settle(3, e.name === 'NotReadableError' || e.name === 'NotFoundError'
-      ? `cannot read the file (${e.name}): was it changed or moved after it was picked?` : e.message || String(e));
+    settle(3, e.message || String(e));
   }
 };

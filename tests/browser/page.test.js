@@ -182,3 +182,22 @@ dtype: float16
     assert.strictEqual(await page.isVisible('th.density-col'), false, 'linear has no density');
   });
 });
+
+test('page: a file changed on disk after it was picked is named, with what happened', async () => {
+  const dir = scratchDir('changed');
+  const base = baseValues(1, 'BF16');
+  writeModel(dir, 'base', base, 'BF16');
+  writeModel(dir, 'later', baseValues(2, 'BF16'), 'BF16');
+  await withApp(async ({ page }) => {
+    await pickFiles(page, ['base.safetensors', 'later.safetensors'].map((f) => path.join(dir, f)));
+    await setConfig(page, `merge_method: task_arithmetic
+base_model: base.safetensors
+models:
+  - {model: later.safetensors, parameters: {weight: 1.0}}
+`);
+    await new Promise((r) => setTimeout(r, 1100));  // a modification time the browser can tell apart
+    writeModel(dir, 'later', baseValues(3, 'BF16'), 'BF16');
+    assert.strictEqual(await mergeAndWait(page), 'failed');
+    assert.match(await statusText(page), /later\.safetensors.*changed or moved after it was picked/);
+  });
+});
