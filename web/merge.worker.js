@@ -11,9 +11,26 @@ const P = wasmergeProtocol;
 const ENGINE_DIR = new URL('engine/', self.location.href).href;
 
 self.onmessage = ({ data }) => {
+  if (data.verb === P.PLAYGROUND) return playground(data.args);
   if (data.verb !== P.MERGE) return;
   merge(data.args).catch((e) => post(P.FAILED, { message: e && e.message ? e.message : String(e) }));
 };
+
+// The merging playground (web/playground/): many tiny merges on one engine that stays
+// loaded for the page's visit. Its messages are described in playground/worker_session.js.
+let playgroundSession = null;
+function playground(args) {
+  if (!playgroundSession) {
+    importScripts('playground/worker_session.js');
+    playgroundSession = self.wasmergePlaygroundSession.createSession({
+      loadEngine,
+      createWorkerHost: wasmergeWorkerHost.createWorkerHost,
+      readFile: wasmergeBlockingReader.fileReaderSyncReader(),
+      post: (result, transfer) => self.postMessage({ verb: P.PLAYGROUND, args: result }, transfer),
+    });
+  }
+  playgroundSession.handle(args);
+}
 
 function post(verb, args) {
   self.postMessage({ verb, args });

@@ -29,6 +29,9 @@
 //     {verb: 'failed', args: {message}}           the worker itself failed (engine would not
 //                                                 load, storage refused); nothing is left in OPFS
 //
+// The merging playground keeps one such worker for the page's visit and talks to it with
+//     {verb: 'playground', args: {id, op, ...}}  both ways (playground/worker_session.js).
+//
 // Cancel works while the worker is blocked in the engine: the engine polls the shared flag
 // after every block. Should the worker not answer soon after, the page terminates it and
 // removes the output itself (merge_client.js).
@@ -44,6 +47,7 @@
     WARNING: 'warning',
     FINISHED: 'finished',
     FAILED: 'failed',
+    PLAYGROUND: 'playground',
     OPFS_DIR: 'wasmerge',
     PROGRESS_MS: 100,
     STATUS: { DONE: 0, FAILED: 1, CANCELLED: 130 },
