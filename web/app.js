@@ -1,7 +1,8 @@
 // The page: wires the pickers, the form and YAML, the merge worker, the progress bar and
 // the result. Each piece lives in its own file; this one only connects them.
 /* global wasmergeFeatures, wasmergeFileTable, wasmergeFilePicker, wasmergeConfigForm, wasmergeJob,
-   wasmergeOutputEstimate, wasmergeMergeClient, wasmergeProgressView, wasmergeResultView, wasmergeFormat, wasmergeProtocol */
+   wasmergeOutputEstimate, wasmergeMergeClient, wasmergeProgressView, wasmergeResultView, wasmergeFormat, wasmergeProtocol,
+   wasmergePlayground */
 'use strict';
 (function main() {
   const $ = (id) => document.getElementById(id);
@@ -281,6 +282,13 @@
     onPick,
     onError: (e) => say(`Could not read what was dropped: ${e.message}`, 'error'),
   });
+
+  // ---- the merging playground (web/playground/), first on the page; its per-layer report
+  // reads the models picked here ----
+  if (missing.length) $('playground').textContent = `The merging playground runs the merge engine, which needs ${missing.join(', ')}.`;
+  else wasmergePlayground.mount($('playground'), {
+    selection: () => (table.size ? { files: table.entries(), config: form.current().config } : null),
+  }).catch((e) => console.warn('the playground stopped', e));
 
   setState('loading');
   showCapabilities(false);

@@ -12,6 +12,13 @@ const APP = [
   'vendor/js-yaml.min.js', 'engine/wasmerge.js', 'engine/wasmerge.wasm', 'engine/wasmerge.worker.js',
   'demo/demo.json', 'demo/merge.yaml', 'demo/base.safetensors', 'demo/math.safetensors', 'demo/code.safetensors',
   'demo/chat.safetensors',
+  'playground/playground.css', 'playground/random.js', 'playground/tasks.js', 'playground/mlp.js', 'playground/evaluate.js',
+  'playground/merge_config.js', 'playground/playground_client.js', 'playground/results_table.js', 'playground/boundary_view.js',
+  'playground/line_chart.js', 'playground/sweeps.js', 'playground/ties_steps.js', 'playground/layer_report.js',
+  'playground/markup.js', 'playground/playground.js', 'playground/worker_session.js', 'playground/safetensors_f32.js',
+  'demo/playground/playground.json', 'demo/playground/base.safetensors', 'demo/playground/moons.safetensors',
+  'demo/playground/circles.safetensors', 'demo/playground/spirals.safetensors', 'demo/playground/checkerboard.safetensors',
+  'demo/playground/wave.safetensors',
 ];
 
 self.addEventListener('install', (event) => {
