@@ -214,17 +214,15 @@
       const entry = row.index >= 0 ? models()[row.index] : null;
       const entryParams = entry && isMap(entry.parameters) ? entry.parameters : {};
       const globals = isMap(config.parameters) ? config.parameters : {};
-      for (const key of ['weight', 'density']) {
+      if (row.role !== 'merge') {  // the base takes part in no weighting; skipped models in nothing
+        const cell = tr.insertCell();
+        cell.colSpan = 2;
+        cell.className = 'not-weighted';
+        cell.textContent = row.role === 'base' ? 'reference (no weight)' : '';
+      }
+      for (const key of row.role === 'merge' ? ['weight', 'density'] : []) {
         const cell = tr.insertCell();
         if (key === 'density') cell.className = 'density-col';
-        if (row.role !== 'merge') {  // the base takes part in no weighting; skipped models in nothing
-          if (key === 'weight') {
-            cell.colSpan = 2;
-            cell.className = 'not-weighted';
-            cell.textContent = row.role === 'base' ? 'reference (no weight)' : '';
-          }
-          continue;
-        }
         const input = document.createElement('input');
         input.dataset.field = key;
         input.setAttribute('aria-label', `${key} of ${row.name}`);

@@ -8,7 +8,8 @@
   function formatBytes(n) {
     if (n >= 1e9) return (n / 1e9).toFixed(2) + ' GB';
     if (n >= 1e6) return (n / 1e6).toFixed(1) + ' MB';
-    return (n / 1e3).toFixed(0) + ' kB';
+    if (n >= 1e3) return (n / 1e3).toFixed(0) + ' kB';
+    return `${n} B`;
   }
 
   function formatDuration(seconds) {
