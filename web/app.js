@@ -55,8 +55,9 @@
   // through it once to become cross-origin isolated.
   function registerServiceWorker() {
     if (!('serviceWorker' in navigator) || !/^https?:$/.test(location.protocol)) return;
+    // Active means installed, and installing it cached the app.
+    navigator.serviceWorker.ready.then(() => showCapabilities(true));
     navigator.serviceWorker.register('sw.js').then(() => {
-      showCapabilities(true);
       if (self.crossOriginIsolated || sessionStorage.getItem('wasmerge-isolation-reload')) return;
       const reload = () => {
         sessionStorage.setItem('wasmerge-isolation-reload', '1');

@@ -3,6 +3,7 @@
 // localhost port and drives Debian's Chromium (headless, fresh profile) with
 // playwright-core. Every request the pages make is recorded.
 const fs = require('fs');
+const http = require('http');
 const os = require('os');
 const path = require('path');
 const { chromium } = require('playwright-core');
@@ -13,20 +14,30 @@ const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-async function startServer(root = path.join(ROOT, 'web')) {
-  const server = createServer(root);
+// isolationHeaders: false serves as a static host that cannot send COOP/COEP would.
+async function startServer({ root = path.join(ROOT, 'web'), isolationHeaders = true } = {}) {
+  let server = createServer(root);
+  if (!isolationHeaders) {
+    const serve = server.listeners('request')[0];
+    server = http.createServer((req, res) => {
+      const writeHead = res.writeHead;
+      res.writeHead = (status, headers) => writeHead.call(res, status, Object.fromEntries(Object.entries(headers)
+        .filter(([k]) => !/^cross-origin-(opener|embedder)-policy$/i.test(k))));
+      serve(req, res);
+    });
+  }
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, url: `http://localhost:${server.address().port}/` };
 }
 
 // -> {context, page, requests, url, close()}
 // initScript: a function run in the page before its own scripts (to stand in for a
-// browser API).
-async function openApp({ downloadsDir, initScript } = {}) {
-  const { server, url } = await startServer();
+// browser API); serviceWorkers: 'block' keeps sw.js out.
+async function openApp({ downloadsDir, initScript, isolationHeaders = true, serviceWorkers = 'allow' } = {}) {
+  const { server, url } = await startServer({ isolationHeaders });
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'wasmerge-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM, args: ARGS, acceptDownloads: true, downloadsPath: downloadsDir,
+    executablePath: CHROMIUM, args: ARGS, acceptDownloads: true, downloadsPath: downloadsDir, serviceWorkers,
     viewport: { width: 1280, height: 900 },
   });
   const requests = [];
@@ -39,10 +50,14 @@ async function openApp({ downloadsDir, initScript } = {}) {
   await page.goto(url);
   return {
     context, page, requests, url, consoleLines,
+    // Stops answering requests, as a server gone away would (the offline test).
+    stopServer: () => new Promise((resolve) => {
+      server.close(resolve);
+      if (server.closeAllConnections) server.closeAllConnections();
+    }),
     async close() {
       await context.close();
-      await new Promise((resolve) => server.close(resolve));
-      server.closeAllConnections && server.closeAllConnections();
+      if (server.listening) await this.stopServer();
       fs.rmSync(profile, { recursive: true, force: true });
     },
   };

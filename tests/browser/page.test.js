@@ -201,3 +201,40 @@ models:
     assert.match(await statusText(page), /later\.safetensors.*changed or moved after it was picked/);
   });
 });
+
+test('page: once loaded, it works offline through its service worker, still cross-origin isolated', async () => {
+  await withApp(async ({ page, context, stopServer }) => {
+    await page.evaluate(() => navigator.serviceWorker.ready);
+    await page.waitForFunction(async () => {
+      const cache = await caches.open('wasmerge-v1');
+      const urls = (await cache.keys()).map((r) => r.url);
+      return ['engine/wasmerge.wasm', 'merge.worker.js', 'reader.worker.js', 'demo/base.safetensors', 'vendor/js-yaml.min.js']
+        .every((p) => urls.some((u) => u.endsWith(p)));
+    }, null, { timeout: 20000, polling: 250 });
+    await stopServer();  // and the network with it
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.mergeState === 'idle');
+    assert.strictEqual(await page.evaluate(() => self.crossOriginIsolated), true);
+    assert.strictEqual(await mergeAndWait(page), 'done', await statusText(page));
+    assert.match(await statusText(page), /Merged 39 tensors/);
+  });
+});
+
+test('page: on a static host without COOP/COEP, the service worker makes it cross-origin isolated', async () => {
+  await withApp(async ({ page }) => {
+    await page.waitForFunction(() => self.crossOriginIsolated === true, null, { timeout: 20000 });
+    await page.waitForFunction(() => document.body.dataset.mergeState === 'idle');
+    assert.strictEqual(await mergeAndWait(page), 'done', await statusText(page));
+  }, { isolationHeaders: false });
+});
+
+test('page: without cross-origin isolation (no headers, no service worker) it says what is missing', async () => {
+  await withApp(async ({ page }) => {
+    assert.strictEqual(await page.evaluate(() => self.crossOriginIsolated), false);
+    assert.match(await page.textContent('#notice'), /lacks WebAssembly threads.*scripts\/wasmerge/);
+    assert.strictEqual(await mergeAndWait(page), 'failed');
+    assert.match(await statusText(page), /Merging needs WebAssembly threads/);
+    assert.match(await page.inputValue('[data-testid=config]'), /merge_method: ties/, 'the config can still be written');
+  }, { isolationHeaders: false, serviceWorkers: 'block' });
+});
