@@ -238,3 +238,18 @@ test('page: without cross-origin isolation (no headers, no service worker) it sa
     assert.match(await page.inputValue('[data-testid=config]'), /merge_method: ties/, 'the config can still be written');
   }, { isolationHeaders: false, serviceWorkers: 'block' });
 });
+
+test('page: files dropped on the drop zone join the picked models', async () => {
+  await withApp(async ({ page }) => {
+    await page.evaluate(() => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(1234)], 'dropped-a.safetensors'));
+      dt.items.add(new File([new Uint8Array(99)], 'dropped-b.safetensors'));
+      document.getElementById('dropzone').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    });
+    await page.waitForSelector('tr[data-name="dropped-b.safetensors"]');
+    assert.match(await page.textContent('tr[data-name="dropped-a.safetensors"]'), /file · 1 kB/);
+    assert.strictEqual(await page.isVisible('#demo-banner'), false, 'the demo is replaced');
+    assert.match(await page.inputValue('[data-testid=config]'), /dropped-a\.safetensors/);
+  });
+});
