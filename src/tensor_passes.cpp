@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "wasmerge/convert.hpp"
 #include "wasmerge/error.hpp"
@@ -56,28 +57,58 @@ TensorPasses::TensorPasses(TensorExecutor& executor, const OutputTensor& out, Ex
   const size_t out_bytes = dtype_size(out.info.dtype);
   const uint64_t budget = ex_.budget() / 2;
   const uint64_t fit = budget / (2 * (in_bytes + out_bytes));
-  if (fit < kChunk) fail("", out.info.name, "the memory budget of " + std::to_string(ex_.budget() >> 20) + " MB is too small to merge it");
-  block_ = static_cast<size_t>(std::min<uint64_t>(fit / kChunk * kChunk, kBlockElements));
+  if (fit < std::min<uint64_t>(kChunk, total_))
+    fail("", out.info.name, "the memory budget of " + std::to_string(ex_.budget() >> 20) + " MB is too small to merge it");
+  // Blocks are whole chunks; a tensor smaller than one chunk is one block of its own size.
+  block_ = fit >= kChunk ? static_cast<size_t>(std::min<uint64_t>(fit / kChunk * kChunk, kBlockElements)) : kChunk;
+  const size_t block_rows = static_cast<size_t>(std::min<uint64_t>(block_, total_));
   const bool several_passes = needs_l1_pass(out) ||
       std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); });
   const bool record_dare = out.sparsify == Sparsify::Random && needs_l1_pass(out);
   const uint64_t dare_bytes = record_dare ? models_ * total_ : 0;
-  cached_ = several_passes && total_ * in_bytes + 2 * block_ * out_bytes + dare_bytes <= budget;
+  cached_ = several_passes && total_ * in_bytes + 2 * block_rows * out_bytes + dare_bytes <= budget;
   if (cached_ && record_dare) dare_kept_.assign(models_, std::vector<uint8_t>(total_));
 
-  const size_t rows = cached_ ? static_cast<size_t>(total_) : 2 * block_;
+  const size_t rows = cached_ ? static_cast<size_t>(total_) : 2 * block_rows;
   ex_.input_blocks().resize(sources_.size());
   for (size_t j = 0; j < sources_.size(); ++j) ex_.input_blocks()[j].resize(rows * dtype_size(sources_[j]->info.dtype));
-  ex_.output_block().resize(2 * block_ * out_bytes);
+  ex_.output_block().resize(2 * block_rows * out_bytes);
 }
 
 void TensorPasses::run(ByteSink& sink, const TensorExecutor::BlockDone& on_block) {
-  if (std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); })) {
-    histogram_pass(0, on_block);
-    histogram_pass(1, on_block);
-  }
+  select_cuts(on_block);
   if (needs_l1_pass(out_)) l1_pass(on_block);
   write_pass(sink, on_block);
+}
+
+// Each magnitude trim's cut. A tensor of one chunk is cut directly from its |δ| bit
+// patterns (selecting the k-th largest, O(n)): the same cut as the two histogram passes,
+// which cost 65536 bins a model however small the tensor.
+void TensorPasses::select_cuts(const TensorExecutor::BlockDone& on_block) {
+  if (std::none_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); })) return;
+  if (total_ > kChunk) {
+    histogram_pass(0, on_block);
+    histogram_pass(1, on_block);
+    return;
+  }
+  for_each_block(on_block, false, [&](const Block& b, const std::function<void()>& read_next) {
+    read_next();
+    std::vector<float*> deltas;
+    load_chunk(b.slot, b.count, deltas);
+    std::vector<uint32_t> bits(b.count);
+    for (size_t k = 0; k < models_; ++k) {
+      ModelState& s = state_[k];
+      if (!s.select.needs_passes()) continue;
+      for (size_t i = 0; i < b.count; ++i) bits[i] = magnitude_bits(deltas[k][i]);
+      const uint64_t keep = magnitude_keep_count(out_.inputs[k].density, total_);
+      std::nth_element(bits.begin(), bits.begin() + static_cast<long>(keep - 1), bits.end(), std::greater<uint32_t>());
+      s.cut = MagnitudeCut();
+      s.cut.threshold = bits[keep - 1];
+      const auto above = static_cast<uint64_t>(std::count_if(bits.begin(), bits.end(), [&](uint32_t v) { return v > s.cut.threshold; }));
+      s.cut.equal_total = static_cast<uint64_t>(std::count(bits.begin(), bits.end(), s.cut.threshold));
+      s.cut.equal_keep = keep - above;
+    }
+  });
 }
 
 uint64_t TensorPasses::read_block(size_t index) {
@@ -333,10 +364,7 @@ void TensorPasses::write_pass(ByteSink& sink, const TensorExecutor::BlockDone& o
 }
 
 TensorReport TensorPasses::analyze(const TensorExecutor::BlockDone& on_block) {
-  if (std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); })) {
-    histogram_pass(0, on_block);
-    histogram_pass(1, on_block);
-  }
+  select_cuts(on_block);
   for (auto& s : state_) s.ties_seen = 0;
   TensorReport report = chunk_report({0, 0, 0, 0}, 0);  // all counts zero
   report.tensor = out_.info.name;

@@ -112,3 +112,12 @@ TEST_CASE("a memory budget too small for the plan is a clear error") {
                     "tensor 'w': the memory budget of 0 MB is too small to merge it");
   CHECK(out.committed.empty());
 }
+
+TEST_CASE("a 1 MB budget merges small tensors (a tensor smaller than a chunk is one block)") {
+  auto files = three_models("F32", std::vector<double>(128, 1.0));
+  test::MemoryOutputs out;
+  MergeOptions o;
+  o.memory_mb = 1;
+  run_merge(config(), o, files, out);
+  CHECK(test::decode_file(out.committed.at("model.safetensors")).at("w").values == std::vector<double>(128, 1.5));
+}

@@ -46,6 +46,7 @@ class TensorPasses {
   // NaN or inf in an input is an error naming the file, tensor and first index.
   void check_finite(const ModelTensor& t, const uint8_t* data, uint64_t first, size_t count) const;
 
+  void select_cuts(const TensorExecutor::BlockDone& on_block);
   void histogram_pass(int level, const TensorExecutor::BlockDone& on_block);
   void l1_pass(const TensorExecutor::BlockDone& on_block);
   void write_pass(ByteSink& sink, const TensorExecutor::BlockDone& on_block);
