@@ -62,8 +62,7 @@ TensorPasses::TensorPasses(TensorExecutor& executor, const OutputTensor& out, Ex
   // Blocks are whole chunks; a tensor smaller than one chunk is one block of its own size.
   block_ = fit >= kChunk ? static_cast<size_t>(std::min<uint64_t>(fit / kChunk * kChunk, kBlockElements)) : kChunk;
   const size_t block_rows = static_cast<size_t>(std::min<uint64_t>(block_, total_));
-  const bool several_passes = needs_l1_pass(out) ||
-      std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); });
+  const bool several_passes = needs_l1_pass(out) || any_selection();
   const bool record_dare = out.sparsify == Sparsify::Random && needs_l1_pass(out);
   const uint64_t dare_bytes = record_dare ? models_ * total_ : 0;
   cached_ = several_passes && total_ * in_bytes + 2 * block_rows * out_bytes + dare_bytes <= budget;
@@ -85,7 +84,7 @@ void TensorPasses::run(ByteSink& sink, const TensorExecutor::BlockDone& on_block
 // patterns (selecting the k-th largest, O(n)): the same cut as the two histogram passes,
 // which cost 65536 bins a model however small the tensor.
 void TensorPasses::select_cuts(const TensorExecutor::BlockDone& on_block) {
-  if (std::none_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); })) return;
+  if (!any_selection()) return;
   if (total_ > kChunk) {
     histogram_pass(0, on_block);
     histogram_pass(1, on_block);
@@ -100,7 +99,7 @@ void TensorPasses::select_cuts(const TensorExecutor::BlockDone& on_block) {
       ModelState& s = state_[k];
       if (!s.select.needs_passes()) continue;
       for (size_t i = 0; i < b.count; ++i) bits[i] = magnitude_bits(deltas[k][i]);
-      const uint64_t keep = magnitude_keep_count(out_.inputs[k].density, total_);
+      const uint64_t keep = s.select.keep();
       std::nth_element(bits.begin(), bits.begin() + static_cast<long>(keep - 1), bits.end(), std::greater<uint32_t>());
       s.cut = MagnitudeCut();
       s.cut.threshold = bits[keep - 1];
@@ -111,18 +110,22 @@ void TensorPasses::select_cuts(const TensorExecutor::BlockDone& on_block) {
   });
 }
 
-uint64_t TensorPasses::read_block(size_t index) {
+TensorPasses::Block TensorPasses::block_at(size_t index) const {
   const uint64_t first = index * static_cast<uint64_t>(block_);
-  const size_t count = static_cast<size_t>(std::min<uint64_t>(block_, total_ - first));
-  const size_t slot = cached_ ? static_cast<size_t>(first) : (index % 2) * block_;
+  return Block{first, static_cast<size_t>(std::min<uint64_t>(block_, total_ - first)),
+               cached_ ? static_cast<size_t>(first) : (index % 2) * block_, index};
+}
+
+uint64_t TensorPasses::read_block(size_t index) {
+  const Block b = block_at(index);
   uint64_t bytes = 0;
   for (size_t j = 0; j < sources_.size(); ++j) {
     const ModelTensor& t = *sources_[j];
     const size_t size = dtype_size(t.info.dtype);
-    uint8_t* data = ex_.input_blocks()[j].data() + slot * size;
-    if (!loaded_) t.source->read(t.absolute_offset() + first * size, count * size, data);
-    if (out_.check_finite && !finite_checked_) check_finite(t, data, first, count);
-    bytes += count * size;
+    uint8_t* data = ex_.input_blocks()[j].data() + b.slot * size;
+    if (!loaded_) t.source->read(t.absolute_offset() + b.first * size, b.count * size, data);
+    if (out_.check_finite && !finite_checked_) check_finite(t, data, b.first, b.count);
+    bytes += b.count * size;
   }
   return bytes;
 }
@@ -131,11 +134,8 @@ void TensorPasses::for_each_block(const TensorExecutor::BlockDone& on_block, boo
   const size_t blocks = static_cast<size_t>((total_ + block_ - 1) / block_);
   uint64_t bytes = blocks ? read_block(0) : 0;
   for (size_t b = 0; b < blocks; ++b) {
-    const uint64_t first = b * static_cast<uint64_t>(block_);
-    const Block block{first, static_cast<size_t>(std::min<uint64_t>(block_, total_ - first)),
-                      cached_ ? static_cast<size_t>(first) : (b % 2) * block_, b};
     uint64_t next_bytes = 0;
-    visit(block, [&] {
+    visit(block_at(b), [&] {
       if (b + 1 < blocks) next_bytes = read_block(b + 1);
     });
     on_block(report_bytes ? bytes : 0);
@@ -226,6 +226,10 @@ void TensorPasses::histogram_pass(int level, const TensorExecutor::BlockDone& on
     if (level == 0) s.select.finish_high_pass(totals[k]);
     else s.cut = s.select.finish_low_pass(totals[k]);
   }
+}
+
+bool TensorPasses::any_selection() const {
+  return std::any_of(state_.begin(), state_.end(), [](const ModelState& s) { return s.select.needs_passes(); });
 }
 
 bool TensorPasses::any_partial_tie() const {

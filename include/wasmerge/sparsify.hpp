@@ -56,6 +56,7 @@ class RadixSelect {
 
   RadixSelect(uint64_t n, uint64_t keep);
   bool needs_passes() const { return keep_ > 0 && keep_ < n_; }
+  uint64_t keep() const { return keep_; }
   // Pass 0 counts bits >> 16 of every entry; pass 1 counts bits & 0xFFFF of the entries
   // with (bits >> 16) == prefix().
   uint32_t prefix() const { return prefix_; }

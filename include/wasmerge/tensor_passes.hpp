@@ -42,6 +42,7 @@ class TensorPasses {
   // visit(block, read_next) must call read_next() once, while the pool is busy.
   using Visit = std::function<void(const Block&, const std::function<void()>& read_next)>;
   void for_each_block(const TensorExecutor::BlockDone& on_block, bool report_bytes, const Visit& visit);
+  Block block_at(size_t index) const;  // its elements and where they sit in the buffers
   uint64_t read_block(size_t index);
   // NaN or inf in an input is an error naming the file, tensor and first index.
   void check_finite(const ModelTensor& t, const uint8_t* data, uint64_t first, size_t count) const;
@@ -56,6 +57,7 @@ class TensorPasses {
   // Zeroes the entries model k drops; `ties_seen` counts threshold ties before them.
   // DARE decisions of a cached tensor are recorded by the first pass, replayed by the next.
   void apply_mask(size_t k, float* delta, size_t count, uint64_t first_index, uint64_t ties_seen);
+  bool any_selection() const;  // some model's magnitude cut needs selecting
   bool any_partial_tie() const;
   void run_chunks(const Block& b, const std::function<void(size_t)>& task, const std::function<void()>& meanwhile);
   TensorReport chunk_report(const Block& b, size_t chunk);
