@@ -1,11 +1,14 @@
 'use strict';
 // scripts/wasmerge: reads a mergekit YAML, builds the job, runs it on the wasm engine
 // (default) or the native one (--native), and reports progress, warnings and errors.
+// --dry-run runs a `plan` job (headers only, nothing written), --list-methods a
+// `describe` job; both print the engine's answer, as text or --json.
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { parseArgs, UsageError, USAGE } = require('./args');
 const { createProgressBar, formatBytes } = require('./progress');
+const { formatMethods, formatPlan } = require('./report');
 const { runNativeJob } = require('./native_engine');
 const { runWasmJob } = require('../wasm/node_engine');
 const { parseConfigText, buildJob: makeJob, ConfigError } = require('../../web/job');
@@ -40,6 +43,46 @@ function buildJob(opts) {
   });
 }
 
+// A dry run: the plan job of the engine's protocol (no out_dir: it writes nothing).
+function buildPlanJob(opts) {
+  const { text, config } = readConfig(opts.config);
+  const job = { kind: 'plan', config, config_text: text, threads: opts.threads || 1,
+                memory_mb: opts.memoryMb, out_shard_size: opts.outShardSize };
+  return { job, json: JSON.stringify(job) };
+}
+
+function describeJob() {
+  const job = { kind: 'describe' };
+  return { job, json: JSON.stringify(job) };
+}
+
+function runEngine(job, opts, onEvent) {
+  return opts.native
+    ? runNativeJob(job, onEvent, { binary: path.join(ROOT, 'build/native/wasmerge-native') })
+    : runWasmJob(job, onEvent, { buildDir: path.join(ROOT, 'build/wasm') });
+}
+
+// Runs a describe or plan job; prints the one event it answers with (`expected`).
+async function query(job, expected, opts, print) {
+  let outcome = null;
+  const status = await runEngine(job, opts, (event) => {
+    if (event.event === 'warning') process.stderr.write(`warning: ${event.message}\n`);
+    else if (event.event !== 'progress') outcome = event;
+  });
+  if (outcome && outcome.event === 'error') {
+    process.stderr.write(`error: ${outcome.message}\n`);
+    return status || 1;
+  }
+  if (status !== 0 || !outcome || outcome.event !== expected) {
+    process.stderr.write(`error: the engine answered no ${expected} event (exit ${status}` +
+      `${outcome ? `, got a ${outcome.event} event` : ''})\n`);
+    return status || 1;
+  }
+  const text = opts.json ? JSON.stringify(outcome, null, 2) + '\n' : print(outcome);
+  await new Promise((resolve) => process.stdout.write(text, resolve));
+  return 0;
+}
+
 async function main(argv) {
   let opts;
   try {
@@ -49,14 +92,16 @@ async function main(argv) {
     process.stderr.write((e.message ? `error: ${e.message}\n` : '') + USAGE + '\n');
     return e.message ? 2 : 0;
   }
+  if (opts.mode === 'list-methods') return query(describeJob(), 'methods', opts, (e) => formatMethods(e.methods));
   let job;
   try {
-    job = buildJob(opts);
+    job = opts.mode === 'dry-run' ? buildPlanJob(opts) : buildJob(opts);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }
+  if (opts.mode === 'dry-run') return query(job, 'plan', opts, (plan) => formatPlan(plan, opts));
   fs.mkdirSync(opts.outDir, { recursive: true });
 
   const bar = createProgressBar();
@@ -67,9 +112,7 @@ async function main(argv) {
     else if (event.event === 'warning') { bar.finish(); process.stderr.write(`warning: ${event.message}\n`); }
     else outcome = event;
   };
-  const status = opts.native
-    ? await runNativeJob(job, onEvent, { binary: path.join(ROOT, 'build/native/wasmerge-native') })
-    : await runWasmJob(job, onEvent, { buildDir: path.join(ROOT, 'build/wasm') });
+  const status = await runEngine(job, opts, onEvent);
   bar.finish();
   if (outcome && outcome.event === 'done') {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);

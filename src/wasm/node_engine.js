@@ -16,7 +16,8 @@ function runWasmJob({ job, json }, onEvent, { buildDir }) {
       buildDir,
       cancelFlag,
       outDir: job.out_dir,
-      moduleArgs: { INITIAL_MEMORY: heapBytes(job.memory_mb), poolSize: Math.max(1, job.threads - 1) },
+      // A describe job has no budget or threads: the bare heap and one pool thread.
+      moduleArgs: { INITIAL_MEMORY: heapBytes(job.memory_mb || 0), poolSize: Math.max(1, (job.threads || 1) - 1) },
     },
   });
   let signals = 0;
