@@ -8,7 +8,7 @@ const fs = require('fs');
 const path = require('path');
 const { spawn, spawnSync } = require('child_process');
 // The test suites' safetensors writer (one writer for the project's generated models).
-const { safetensorsHeader, writeSafetensors } = require('../tests/cli/st_io');
+const { safetensorsHeader, writeSafetensors } = require('./lib/st_io');
 
 const ROOT = path.resolve(__dirname, '..');
 const DIR = process.env.BENCH_DIR || path.join(ROOT, 'build/bench');

@@ -12,8 +12,8 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { writeSafetensors, rng, roundToGrid } = require('../tests/cli/st_io');
-const { SHAPES, baseValues, fineTune, writeModel } = require('../tests/cli/model_sets');
+const { writeSafetensors, rng, roundToGrid } = require('./lib/st_io');
+const { SHAPES, baseValues, fineTune, writeModel } = require('./lib/model_sets');
 
 // ---- models -----------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@
 //   node scripts/make_demo.js [OUT_DIR]   (default web/demo)
 const fs = require('fs');
 const path = require('path');
-const { writeSafetensors, encode, rng, roundToGrid } = require('../tests/cli/st_io');
+const { writeSafetensors, encode, rng, roundToGrid } = require('./lib/st_io');
 
 const VOCAB = 256;
 const HIDDEN = 128;

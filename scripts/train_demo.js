@@ -11,7 +11,7 @@
 //   node scripts/train_demo.js [OUT_DIR]   (default web/demo/playground)
 const fs = require('fs');
 const path = require('path');
-const { writeSafetensors } = require('../tests/cli/st_io');
+const { writeSafetensors } = require('./lib/st_io');
 const { TASKS, evalSet } = require('../web/playground/tasks');
 const mlp = require('../web/playground/mlp');
 const { initWeights, train, roundToF32 } = require('./demo_trainer');

@@ -5,7 +5,7 @@
 const fs = require('fs');
 const path = require('path');
 const { test, assert, scratchDir, wasmerge } = require('../cli/harness');
-const { baseValues, fineTune, writeModel } = require('../cli/model_sets');
+const { baseValues, fineTune, writeModel } = require('../../scripts/lib/model_sets');
 const { pickFiles, pickFolder, setConfig, mergeAndWait, statusText, download } = require('./browser');
 const { withApp } = require('./app_session');
 const { readZip } = require('./zip_reader');

@@ -4,7 +4,7 @@
 const fs = require('fs');
 const path = require('path');
 const { test, assert, scratchDir, wasmerge, ROOT } = require('../cli/harness');
-const { baseValues, writeModel } = require('../cli/model_sets');
+const { baseValues, writeModel } = require('../../scripts/lib/model_sets');
 const { pickFiles, setConfig, mergeAndWait, statusText, download, opfsFiles } = require('./browser');
 const { withApp, offOrigin } = require('./app_session');
 const { makeDemo } = require('../../scripts/make_demo');

@@ -8,7 +8,7 @@
 const fs = require('fs');
 const path = require('path');
 const { test, assert, scratchDir, wasmerge, ROOT } = require('../cli/harness');
-const { readSafetensors } = require('../cli/st_io');
+const { readSafetensors } = require('../../scripts/lib/st_io');
 const { withApp } = require('./app_session');
 const { trainDemo } = require('../../scripts/train_demo');
 const mlp = require('../../web/playground/mlp');

@@ -1,8 +1,8 @@
 'use strict';
 // Independent computations the playground's tests check the page against, in f64 from
-// the model files (tests/cli/st_io.js), following SPEC §2 rather than the engine's code:
+// the model files (scripts/lib/st_io.js), following SPEC §2 rather than the engine's code:
 // TIES's steps on a window of one tensor, and the share of sign conflicts between models.
-const { readSafetensors } = require('../cli/st_io');
+const { readSafetensors } = require('../../scripts/lib/st_io');
 
 // δ_k = f32(m_k) − f32(b), rounded to f32 as the engine computes it.
 function taskVectors(baseFile, modelFiles, tensor) {

@@ -4,8 +4,8 @@
 const fs = require('fs');
 const path = require('path');
 const { test, assert, scratchDir, wasmerge, safetensorsIn } = require('./harness');
-const { writeSafetensors } = require('./st_io');
-const { baseValues, fineTune, writeModel } = require('./model_sets');
+const { writeSafetensors } = require('../../scripts/lib/st_io');
+const { baseValues, fineTune, writeModel } = require('../../scripts/lib/model_sets');
 
 function family(dir) {
   const base = baseValues(1, 'BF16');

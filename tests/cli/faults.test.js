@@ -7,8 +7,8 @@ const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
 const { test, assert, scratchDir, wasmerge, ROOT } = require('./harness');
-const { writeSafetensors } = require('./st_io');
-const { baseValues, fineTune, writeModel, randomBf16, writeBf16Folder } = require('./model_sets');
+const { writeSafetensors } = require('../../scripts/lib/st_io');
+const { baseValues, fineTune, writeModel, randomBf16, writeBf16Folder } = require('../../scripts/lib/model_sets');
 
 const ENGINES = [[], ['--native']];
 

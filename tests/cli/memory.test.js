@@ -6,8 +6,8 @@ const fs = require('fs');
 const path = require('path');
 const { spawn } = require('child_process');
 const { test, assert, scratchDir, ROOT } = require('./harness');
-const { readSafetensors, bf16Value } = require('./st_io');
-const { randomBf16, writeBf16Folder } = require('./model_sets');
+const { readSafetensors, bf16Value } = require('../../scripts/lib/st_io');
+const { randomBf16, writeBf16Folder } = require('../../scripts/lib/model_sets');
 
 const ROWS = 4096;
 const COLS = 4096;

@@ -4,8 +4,8 @@
 const fs = require('fs');
 const path = require('path');
 const { test, assert, scratchDir, wasmerge, safetensorsIn } = require('./harness');
-const { readSafetensors, writeSafetensors } = require('./st_io');
-const { baseValues, fineTune, writeModel, SHAPES } = require('./model_sets');
+const { readSafetensors, writeSafetensors } = require('../../scripts/lib/st_io');
+const { baseValues, fineTune, writeModel, SHAPES } = require('../../scripts/lib/model_sets');
 const { referenceMerge, withinTolerance } = require('./reference');
 
 function checkAgainstReference(file, dtype, expected, scaleOf) {

@@ -1,5 +1,6 @@
 'use strict';
-// Test-side safetensors reading and writing in plain JS, independent of the engine, and
+// safetensors reading and writing in plain JS, independent of the engine (for the tests,
+// the demo and bench generators, scripts/compare_builds.js), and
 // exact decoders/encoders for the float dtypes (from their IEEE definitions).
 const fs = require('fs');
 

@@ -1,5 +1,5 @@
 'use strict';
-// Small model families for the CLI tests: a base and fine-tunes (base + delta), written
+// Small model families for the tests and scripts: a base and fine-tunes (base + delta), written
 // as single files or folders, with a few layers named like a Llama/Qwen checkpoint.
 const fs = require('fs');
 const path = require('path');
