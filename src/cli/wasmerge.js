@@ -102,7 +102,9 @@ async function main(argv) {
     return 1;
   }
   if (opts.mode === 'dry-run') return query(job, 'plan', opts, (plan) => formatPlan(plan, opts));
-  fs.mkdirSync(opts.outDir, { recursive: true });
+  // The native engine writes into an existing folder; one this run made goes again if the
+  // merge fails before writing anything (a config or file error leaves no folder behind).
+  const madeDir = fs.mkdirSync(opts.outDir, { recursive: true });
 
   const bar = createProgressBar();
   const started = Date.now();
@@ -123,7 +125,20 @@ async function main(argv) {
   } else if (status !== 0) {
     process.stderr.write(`error: the engine stopped without a result (exit ${status})\n`);
   }
+  if (status !== 0 && madeDir) removeEmptyFolders(opts.outDir, madeDir);
   return status;
+}
+
+// Removes dir and its parents up to top (the first folder mkdir made), those that are empty.
+function removeEmptyFolders(dir, top) {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    try {
+      fs.rmdirSync(d);
+    } catch {
+      return;  // not empty (or gone): keep it and its parents
+    }
+    if (d === path.resolve(top)) return;
+  }
 }
 
 // Should the engine never settle (a module that fails to start), do not exit 0.
