@@ -18,10 +18,10 @@ function scratchDir(label) {
   return fs.mkdtempSync(path.join(os.tmpdir(), `wasmerge-${label}-`));
 }
 
-// Runs scripts/wasmerge in cwd; returns { status, stderr }.
+// Runs scripts/wasmerge in cwd; returns { status, stderr, stdout }.
 function wasmerge(args, { cwd }) {
-  const r = spawnSync(path.join(ROOT, 'scripts/wasmerge'), args, { cwd, encoding: 'utf8' });
-  return { status: r.status, stderr: r.stderr };
+  const r = spawnSync(path.join(ROOT, 'scripts/wasmerge'), args, { cwd, encoding: 'utf8', maxBuffer: 64 << 20 });
+  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
 function safetensorsIn(dir) {
