@@ -62,8 +62,9 @@ function runEngine(job, opts, onEvent) {
     : runWasmJob(job, onEvent, { buildDir: path.join(ROOT, 'build/wasm') });
 }
 
-// Runs a describe or plan job; prints the one event it answers with (`expected`).
-async function query(job, expected, opts, print) {
+// Runs a describe or plan job and prints the one event it answers with (`expected`): as
+// text (print), or as JSON, of what json picks from it.
+async function query(job, expected, opts, print, json = (event) => event) {
   let outcome = null;
   const status = await runEngine(job, opts, (event) => {
     if (event.event === 'warning') process.stderr.write(`warning: ${event.message}\n`);
@@ -78,7 +79,7 @@ async function query(job, expected, opts, print) {
       `${outcome ? `, got a ${outcome.event} event` : ''})\n`);
     return status || 1;
   }
-  const text = opts.json ? JSON.stringify(outcome, null, 2) + '\n' : print(outcome);
+  const text = opts.json ? JSON.stringify(json(outcome), null, 2) + '\n' : print(outcome);
   await new Promise((resolve) => process.stdout.write(text, resolve));
   return 0;
 }
@@ -92,7 +93,7 @@ async function main(argv) {
     process.stderr.write((e.message ? `error: ${e.message}\n` : '') + USAGE + '\n');
     return e.message ? 2 : 0;
   }
-  if (opts.mode === 'list-methods') return query(describeJob(), 'methods', opts, (e) => formatMethods(e.methods));
+  if (opts.mode === 'list-methods') return query(describeJob(), 'methods', opts, (e) => formatMethods(e.methods), (e) => e.methods);
   let job;
   try {
     job = opts.mode === 'dry-run' ? buildPlanJob(opts) : buildJob(opts);

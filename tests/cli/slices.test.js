@@ -158,11 +158,34 @@ test('slices: a per-model scale filter matches the input tensor name, a global o
   assertScaled(path.join(out, 'model.safetensors'), layout, models, scaleOf);
 });
 
+// f32 values exactly halfway between two bf16 values (the low 16 bits 0x8000), every
+// third element: rounding them tests ties to even.
+function withBf16Halfways(tensors) {
+  const b = Buffer.alloc(4);
+  for (const t of tensors) {
+    t.values = t.values.map((v, i) => {
+      if (i % 3) return v;
+      b.writeFloatLE(v, 0);
+      b.writeUInt32LE(((b.readUInt32LE(0) & 0xffff0000) | 0x8000) >>> 0, 0);
+      return b.readFloatLE(0);
+    });
+  }
+  return tensors;
+}
+
+// bf16 values f16 must round: halfway on its subnormal grid (quantum 2^-24), below half a
+// quantum, and past its largest finite value (-> ±inf).
+function withF16Edges(tensors) {
+  const edges = [2 ** -25, 3 * 2 ** -25, 5 * 2 ** -25, -3 * 2 ** -25, 2 ** -30, -(2 ** -30), 65536, -131072, 7 * 2 ** -26];
+  tensors[0].values.splice(0, edges.length, ...edges);
+  return tensors;
+}
+
 test('slices: passthrough with a dtype change: f32 -> bfloat16 and bf16 -> out_dtype float16, rounded to nearest even', () => {
   const dir = scratchDir('dtype');
   const models = modelsIn(dir, [
-    ['./f.safetensors', 'f', layeredTensors({ dtype: 'F32', seed: 8 })],
-    ['./h.safetensors', 'h', layeredTensors({ dtype: 'BF16', seed: 9 })],
+    ['./f.safetensors', 'f', withBf16Halfways(layeredTensors({ dtype: 'F32', seed: 8 }))],
+    ['./h.safetensors', 'h', withF16Edges(layeredTensors({ dtype: 'BF16', seed: 9 }))],
   ]);
   for (const [model, extra, dtype] of [['./f.safetensors', 'dtype: bfloat16\n', 'BF16'], ['./h.safetensors', 'out_dtype: float16\n', 'F16']]) {
     const slices = [{ sources: [{ model, range: [0, 4] }] }, { sources: [{ model, range: [2, 6] }] }];
