@@ -28,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Whatever layers the file has: the first two stacked on layers 1..3 (depth up-scaling).
   const std::string slices = R"("allow_nonfinite":true,"slices":[{"sources":[{"model":"a.safetensors","layer_range":[0,2]}]},
       {"sources":[{"model":"a.safetensors","layer_range":[1,3],"parameters":{"scale":0.5}}]}]})";
-  for (const std::string config : {R"({"merge_method":"ties",)" + models, R"({"merge_method":"dare_linear",)" + models,
+  for (const std::string& config : {R"({"merge_method":"ties",)" + models, R"({"merge_method":"dare_linear",)" + models,
                                    R"({"merge_method":"passthrough",)" + slices}) {
     try {
       wasmerge::run_merge(config, options, inputs, outputs);
