@@ -47,11 +47,11 @@ run_node_suite() {  # name command...
 }
 
 # A fuzzer run counts as one test: it passes when libFuzzer finds nothing in its time.
-run_fuzzer() {  # name seconds
-  local log="$log_dir/fuzz.log" corpus
+run_fuzzer() {  # name target seeds seconds
+  local log="$log_dir/$2.log" corpus
   corpus=$(mktemp -d)  # new inputs go here, not into the committed seed corpus
-  if build/fuzz/fuzz_merge -max_total_time="$2" -rss_limit_mb=2048 -print_final_stats=1 "$corpus" tests/fuzz/corpus >"$log" 2>&1; then
-    echo "   $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') inputs in $2 s"
+  if build/fuzz/"$2" -max_total_time="$4" -rss_limit_mb=2048 -print_final_stats=1 "$corpus" "$3" >"$log" 2>&1; then
+    echo "   $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') inputs in $4 s"
     record "$1" 1 0
   else
     grep -A30 -E 'ERROR|runtime error|deadly signal' "$log" | head -40; record "$1" 0 1
@@ -67,11 +67,14 @@ cmake -S . -B build/asan -DWASMERGE_SANITIZE=ON -DCMAKE_BUILD_TYPE=RelWithDebInf
   cmake --build build/asan -j"$(nproc)" --target wasmerge_tests >/dev/null
 run_doctest "native doctest (ASan+UBSan)" build/asan/wasmerge_tests
 
-# libFuzzer on the header parser, the plan and the engine (FUZZ_SECONDS, default 30;
-# a longer run: build/fuzz/fuzz_merge -max_total_time=3600 CORPUS_DIR tests/fuzz/corpus).
+# libFuzzer (FUZZ_SECONDS each, default 20): safetensors files through the header parser,
+# the plan and the engine; configs (slice maps, parameters) through the parser, the layer
+# map, the dry run, the merge and the analysis. A longer run:
+#   build/fuzz/fuzz_config -max_total_time=3600 CORPUS_DIR tests/fuzz/config_corpus
 CXX=clang++ cmake -S . -B build/fuzz -DWASMERGE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null &&
-  cmake --build build/fuzz -j"$(nproc)" --target fuzz_merge >/dev/null
-run_fuzzer "fuzz (libFuzzer, ASan+UBSan)" "${FUZZ_SECONDS:-30}"
+  cmake --build build/fuzz -j"$(nproc)" --target fuzz_merge fuzz_config >/dev/null
+run_fuzzer "fuzz files (libFuzzer, ASan+UBSan)" fuzz_merge tests/fuzz/corpus "${FUZZ_SECONDS:-20}"
+run_fuzzer "fuzz configs (libFuzzer, ASan+UBSan)" fuzz_config tests/fuzz/config_corpus "${FUZZ_SECONDS:-20}"
 run_node_suite "cli" node tests/cli/run.js
 run_node_suite "browser" node tests/browser/run.js
 

@@ -1,7 +1,9 @@
 #include "wasmerge/companion_files.hpp"
 
 #include <nlohmann/json.hpp>
-#include <set>
+#include <optional>
+
+#include "wasmerge/architecture.hpp"
 
 #include "wasmerge/error.hpp"
 
@@ -15,30 +17,36 @@ constexpr const char* kTokenizerFiles[] = {
 
 const Model* tokenizer_model(const MergePlan& plan) {
   const std::string& source = plan.config.tokenizer_source;
-  if (source == "base" || (plan.config.base_model && source == *plan.config.base_model)) return &plan.reference();
-  for (size_t k = 0; k < plan.models.size(); ++k)
-    if (plan.config.models[k].path == source) return plan.models[k].get();
-  return &plan.reference();
+  if (source == "base" || (plan.config.base_model && source == *plan.config.base_model)) return plan.donor;
+  return &plan.model(source);
 }
 
-const char* method_link(Method m) {
-  switch (m) {
-    case Method::Linear: return "[linear](https://arxiv.org/abs/2203.05482)";
-    case Method::TaskArithmetic: return "[task arithmetic](https://arxiv.org/abs/2212.04089)";
-    case Method::Ties: return "[TIES](https://arxiv.org/abs/2306.01708)";
-    case Method::DareLinear: return "linear [DARE](https://arxiv.org/abs/2311.03099)";
-    case Method::DareTies: return "[DARE](https://arxiv.org/abs/2311.03099) [TIES](https://arxiv.org/abs/2306.01708)";
+std::string layers_text(int first, int end) {
+  return end - first == 1 ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(end - 1);
+}
+
+// config.json with the plan's edits: torch_dtype; with a new layer map, the layer count
+// and every top-level list with one entry per donor layer, re-indexed (SPEC §5).
+std::string edited_config(const MergePlan& plan, const std::string& path, const std::string& text) {
+  const ConfigEdits& edits = plan.config_edits;
+  if (!edits.torch_dtype && !edits.layers_changed) return text;
+  auto config = nlohmann::ordered_json::parse(text, nullptr, false);
+  if (config.is_discarded() || !config.is_object()) fail(path, "", "is not a JSON object");
+  if (edits.torch_dtype) config["torch_dtype"] = torch_dtype_name(*edits.torch_dtype);
+  if (edits.layers_changed) {
+    std::optional<std::string> key;
+    for (const auto& k : layer_count_keys())
+      if (!key && config.contains(k) && config[k].is_number_integer()) key = k;
+    const int64_t donor_layers = key ? config[*key].get<int64_t>() : -1;
+    for (auto& [name, value] : config.items()) {
+      if (!value.is_array() || static_cast<int64_t>(value.size()) != donor_layers) continue;
+      nlohmann::ordered_json mapped = nlohmann::ordered_json::array();
+      for (int layer : edits.layer_map) mapped.push_back(layer < donor_layers ? value[layer] : value.back());
+      value = mapped;
+    }
+    config[key.value_or(layer_count_keys().front())] = edits.output_layers;
   }
-  return "";
-}
-
-// The dtype every mergeable output tensor has, if they all share one.
-std::optional<DType> uniform_output_dtype(const MergePlan& plan) {
-  std::set<DType> seen;
-  for (const auto& out : plan.outputs)
-    if (out.action == TensorAction::Merge) seen.insert(out.info.dtype);
-  if (seen.size() == 1) return *seen.begin();
-  return std::nullopt;
+  return config.dump(2) + "\n";
 }
 
 }  // namespace
@@ -55,17 +63,27 @@ std::string shard_index_json(const MergePlan& plan) {
 std::string model_card(const MergePlan& plan, const std::string& config_text) {
   std::string card = "---\nbase_model:\n";
   if (plan.config.base_model) card += "- " + *plan.config.base_model + "\n";
-  for (const auto& m : plan.config.models) card += "- " + m.path + "\n";
+  for (const auto& m : plan.config.merged_models()) card += "- " + m + "\n";
   card += "library_name: transformers\ntags:\n- mergekit\n- merge\n- wasmerge\n---\n";
   card += "# merged\n\nThis is a merge of pre-trained language models created with wasmerge, "
           "a browser port of [mergekit](https://github.com/arcee-ai/mergekit).\n\n";
   card += "## Merge Details\n### Merge Method\n\nThis model was merged using the ";
-  card += method_link(plan.config.method);
+  card += plan.config.method->card_link();
   card += " merge method";
-  if (plan.config.base_model && traits(plan.config.method).needs_base)
+  if (plan.config.base_model && plan.config.method->needs_base())
     card += " using " + *plan.config.base_model + " as a base";
   card += ".\n\n### Models Merged\n\nThe following models were included in the merge:\n";
-  for (const auto& m : plan.config.models) card += "* " + m.path + "\n";
+  for (const auto& m : plan.config.merged_models()) card += "* " + m + "\n";
+  if (plan.config.uses_slices && !plan.layer_runs.empty()) {
+    card += "\n### Layer map\n\n";
+    for (const auto& run : plan.layer_runs) {
+      card += "* output layers " + layers_text(run.first, run.end) + " ←";
+      for (size_t i = 0; i < run.sources.size(); ++i)
+        card += (i ? ", " : " ") + run.sources[i].model + " layers " +
+                layers_text(run.sources[i].first, run.sources[i].first + run.end - run.first);
+      card += "\n";
+    }
+  }
   card += "\n### Configuration\n\nThe following YAML configuration was used to produce this model:\n\n```yaml\n";
   card += config_text;
   if (!config_text.empty() && config_text.back() != '\n') card += "\n";
@@ -74,17 +92,10 @@ std::string model_card(const MergePlan& plan, const std::string& config_text) {
 }
 
 void write_companion_files(const MergePlan& plan, InputFiles& inputs, OutputFiles& outputs) {
-  const Model& ref = plan.reference();
-  if (ref.is_folder && inputs.file_size(ref.folder_file("config.json"))) {
-    const std::string path = ref.folder_file("config.json");
-    std::string text = read_small_file(inputs, path);
-    if (auto dtype = uniform_output_dtype(plan)) {
-      auto config = nlohmann::ordered_json::parse(text, nullptr, false);
-      if (config.is_discarded() || !config.is_object()) fail(path, "", "is not a JSON object");
-      config["torch_dtype"] = torch_dtype_name(*dtype);
-      text = config.dump(2) + "\n";
-    }
-    write_small_file(outputs, "config.json", text);
+  const Model& donor = *plan.donor;
+  if (donor.is_folder && inputs.file_size(donor.folder_file("config.json"))) {
+    const std::string path = donor.folder_file("config.json");
+    write_small_file(outputs, "config.json", edited_config(plan, path, read_small_file(inputs, path)));
   }
   const Model* source = tokenizer_model(plan);
   if (!source->is_folder) return;

@@ -1,49 +1,48 @@
-#include "wasmerge/explain.hpp"
+#include "explain.hpp"
 
 #include <algorithm>
-#include <nlohmann/json.hpp>
-
-#include "wasmerge/kernels.hpp"
 
 namespace wasmerge {
 
-Explanation::Explanation(const ExplainRequest& request, const std::string& method, size_t models,
+Explanation::Explanation(const ExplainRequest& request, const MergeMethod& method, size_t models,
                          uint64_t tensor_elements)
-    : tensor_(request.tensor), method_(method), offset_(std::min(request.offset, tensor_elements)),
-      count_(static_cast<size_t>(std::min<uint64_t>(request.count, tensor_elements - offset_))),
-      delta_(models, std::vector<float>(count_)), kept_(delta_), weighted_(delta_), mixed_(count_), result_(count_) {}
+    : tensor_(request.tensor), method_(method.name()), order_(method.stages()),
+      offset_(std::min(request.offset, tensor_elements)),
+      count_(static_cast<size_t>(std::min<uint64_t>(request.count, tensor_elements - offset_))) {
+  for (const auto& name : order_) {  // laid out before the pool's threads write into them
+    Stage& s = stages_[name];
+    s.rows.assign(models, std::vector<float>(count_));
+    s.merged.assign(count_, 0.0f);
+  }
+}
 
 void Explanation::copy_window(std::vector<float>& into, uint64_t first, const float* values, size_t n) {
   const uint64_t begin = std::max(first, offset_), end = std::min(first + n, offset_ + count_);
   for (uint64_t i = begin; i < end; ++i) into[i - offset_] = values[i - first];
 }
 
-void Explanation::capture(Stage stage, size_t model, uint64_t first, const float* values, size_t n) {
-  auto& rows = stage == Stage::Delta ? delta_ : stage == Stage::Kept ? kept_ : weighted_;
-  copy_window(rows[model], first, values, n);
+void Explanation::capture(std::string_view stage, int model, uint64_t first, const float* values, size_t n) {
+  auto it = stages_.find(stage);
+  if (it == stages_.end()) return;  // a stage the method does not list
+  Stage& s = it->second;
+  if (model < 0) {
+    s.whole = true;
+    copy_window(s.merged, first, values, n);
+  } else {
+    s.per_model = true;
+    copy_window(s.rows[static_cast<size_t>(model)], first, values, n);
+  }
 }
 
-void Explanation::capture_mixed(uint64_t first, const float* values, size_t n) { copy_window(mixed_, first, values, n); }
-void Explanation::capture_result(uint64_t first, const float* values, size_t n) { copy_window(result_, first, values, n); }
-
-std::string Explanation::to_json(bool consensus) const {
-  nlohmann::ordered_json j = {{"event", "explain"}, {"tensor", tensor_}, {"offset", offset_}, {"count", count_},
-                              {"method", method_}, {"delta", delta_},   {"kept", kept_},     {"weighted", weighted_}};
-  if (consensus) {  // the election, by the kernel's own rule, from the weighted vectors
-    std::vector<int> sign(count_);
-    std::vector<std::vector<int>> agree(weighted_.size(), std::vector<int>(count_));
-    for (size_t i = 0; i < count_; ++i) {
-      float sum = weighted_[0][i];
-      for (size_t k = 1; k < weighted_.size(); ++k) sum = sum + weighted_[k][i];
-      const bool positive = elected_positive(sum);
-      sign[i] = positive ? 1 : -1;
-      for (size_t k = 0; k < weighted_.size(); ++k) agree[k][i] = agrees_with(weighted_[k][i], positive);
-    }
-    j["sign"] = sign;
-    j["agree"] = agree;
+std::string Explanation::to_json() const {
+  nlohmann::ordered_json j = {{"event", "explain"}, {"tensor", tensor_}, {"offset", offset_},
+                              {"count", count_},    {"method", method_}, {"stages", order_}};
+  for (const auto& name : order_) {
+    const Stage& s = stages_.at(name);
+    if (s.per_model) j[name] = s.rows;
+    else if (s.whole) j[name] = s.merged;
   }
-  j["mixed"] = mixed_;
-  j["result"] = result_;
+  for (const auto& [key, value] : extras_.items()) j[key] = value;
   return j.dump();
 }
 

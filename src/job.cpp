@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wasmerge/error.hpp"
+#include "wasmerge/method.hpp"
 
 namespace wasmerge {
 namespace {
@@ -11,6 +12,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 struct Job {
+  std::string kind;  // merge | plan | analyze | describe
   std::string config_json;
   std::string out_dir;
   MergeOptions options;
@@ -18,8 +20,13 @@ struct Job {
 
 Job parse_job(const std::string& text) {
   const json j = json::parse(text, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("config")) fail("job", "", "malformed job (no config)");
+  if (j.is_discarded() || !j.is_object()) fail("job", "", "malformed job (not a JSON object)");
   Job job;
+  job.kind = j.value("kind", std::string(j.value("analyze", false) ? "analyze" : "merge"));
+  if (job.kind != "merge" && job.kind != "plan" && job.kind != "analyze" && job.kind != "describe")
+    fail("job", "", "unknown kind '" + job.kind + "' (merge, plan, analyze or describe)");
+  if (job.kind == "describe") return job;
+  if (!j.contains("config")) fail("job", "", "malformed job (no config)");
   job.config_json = j["config"].dump();
   job.out_dir = j.value("out_dir", std::string("."));
   job.options.config_text = j.value("config_text", job.config_json);
@@ -35,7 +42,6 @@ Job parse_job(const std::string& text) {
     request.count = e.value("count", size_t{256});
     job.options.explain = request;
   }
-  job.options.analyze = j.value("analyze", false);
   if (job.options.memory_mb == 0) fail("job", "", "memory_mb must be positive");
   if (job.options.out_shard_size == 0) fail("job", "", "out_shard_size must be positive");
   return job;
@@ -51,7 +57,15 @@ int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory
             const CancelFn& cancelled) {
   try {
     const Job job = parse_job(job_json);
-    auto outputs = make_outputs(job.out_dir);
+    auto on_warning = [&](const std::string& w) { emit(json{{"event", "warning"}, {"message", w}}.dump()); };
+    if (job.kind == "describe") {
+      emit(methods_event_json());
+      return 0;
+    }
+    if (job.kind == "plan") {
+      emit(plan_merge(job.config_json, job.options, inputs, on_warning));
+      return 0;
+    }
     auto on_progress = [&](const Progress& p) {
       emit(json{{"event", "progress"},
                 {"bytes_done", p.bytes_done},
@@ -62,7 +76,12 @@ int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory
                .dump());
       return !(cancelled && cancelled());
     };
-    auto on_warning = [&](const std::string& w) { emit(json{{"event", "warning"}, {"message", w}}.dump()); };
+    if (job.kind == "analyze") {
+      const size_t tensors = run_analysis(job.config_json, job.options, inputs, on_progress, on_warning, emit);
+      emit(json{{"event", "done"}, {"files", json::array()}, {"tensor_count", tensors}, {"tensor_bytes", 0}}.dump());
+      return 0;
+    }
+    auto outputs = make_outputs(job.out_dir);
     const MergeResult r = run_merge(job.config_json, job.options, inputs, *outputs, on_progress, on_warning, emit);
     emit(json{{"event", "done"}, {"files", r.files}, {"tensor_count", r.tensor_count}, {"tensor_bytes", r.tensor_bytes}}
              .dump());
@@ -73,7 +92,7 @@ int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory
   } catch (const MergeError& e) {
     emit(error_event(e.what(), false));
   } catch (const std::bad_alloc&) {
-    emit(error_event("out of memory: lower --memory-mb or merge fewer models at once", false));
+    emit(error_event("out of memory: lower the memory budget or merge fewer models at once", false));
   } catch (const std::exception& e) {
     emit(error_event(std::string("internal error: ") + e.what(), false));
   }

@@ -2,8 +2,6 @@
 
 #include <cmath>
 #include <algorithm>
-#include <cctype>
-#include <cstdlib>
 
 namespace wasmerge {
 
@@ -31,27 +29,6 @@ std::vector<double> Parameter::all_values() const {
     out.insert(out.end(), inner.begin(), inner.end());
   }
   return out;
-}
-
-std::optional<int> layer_index(const std::string& tensor) {
-  for (const char* marker : {"layers.", "h.", "blocks."}) {
-    const std::string m = marker;
-    for (size_t pos = tensor.find(m); pos != std::string::npos; pos = tensor.find(m, pos + 1)) {
-      if (pos != 0 && tensor[pos - 1] != '.') continue;  // "h." must be a whole name part
-      size_t digits_end = pos + m.size();
-      while (digits_end < tensor.size() && std::isdigit(static_cast<unsigned char>(tensor[digits_end]))) ++digits_end;
-      if (digits_end == pos + m.size() || digits_end >= tensor.size() || tensor[digits_end] != '.') continue;
-      return std::atoi(tensor.c_str() + pos + m.size());
-    }
-  }
-  return std::nullopt;
-}
-
-double layer_position(const std::string& tensor, int n_layers) {
-  auto i = layer_index(tensor);
-  if (!i) return 0.0;
-  if (n_layers <= 1) return 1.0;
-  return static_cast<double>(*i) / static_cast<double>(n_layers - 1);
 }
 
 }  // namespace wasmerge

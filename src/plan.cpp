@@ -1,12 +1,13 @@
-// Building the plan: open every model, match tensors against the base, resolve each
-// tensor's parameters, lay the output out in shards.
+// Building the plan: open every model once, map output tensors to their sources
+// (layer_map.hpp), check and resolve each one, lay the output out in shards.
 #include "wasmerge/plan.hpp"
 
 #include <algorithm>
 #include <cstdio>
 
+#include "layer_map.hpp"
+#include "wasmerge/architecture.hpp"
 #include "wasmerge/error.hpp"
-#include "wasmerge/sparsify.hpp"
 
 namespace wasmerge {
 namespace {
@@ -17,51 +18,35 @@ std::string shape_text(const std::vector<uint64_t>& shape) {
   return s + "]";
 }
 
-int count_layers(const Model& model) {
-  int n = 0;
-  for (const auto& t : model.tensors)
-    if (auto i = layer_index(t.info.name)) n = std::max(n, *i + 1);
-  return n;
-}
-
-// The value of a parameter for one tensor: the model's own setting wins over the global one.
-std::optional<double> lookup(const MergeConfig& c, const ModelEntry* model, const std::string& name,
-                             const std::string& tensor, double t) {
-  if (model)
-    if (auto it = model->parameters.find(name); it != model->parameters.end())
-      if (auto v = it->second.resolve(tensor, t)) return v;
-  if (auto it = c.parameters.find(name); it != c.parameters.end()) return it->second.resolve(tensor, t);
+// The first value the chain source > slice > global gives for a parameter. Per-model
+// filters match the input tensor's name, the others the output's (as mergekit).
+std::optional<double> lookup(const MergeConfig& c, const Slice& slice, const SliceSource* source,
+                             const std::string& name, const std::string& input_name, const std::string& output_name,
+                             double t) {
+  if (source)
+    if (auto it = source->parameters.find(name); it != source->parameters.end())
+      if (auto v = it->second.resolve(input_name, t)) return v;
+  for (const Parameters* level : {&slice.parameters, &c.parameters})
+    if (auto it = level->find(name); it != level->end())
+      if (auto v = it->second.resolve(output_name, t)) return v;
   return std::nullopt;
 }
 
-void resolve_parameters(const MergeConfig& c, int n_layers, OutputTensor& out) {
-  const std::string& name = out.info.name;
-  const double t = layer_position(name, n_layers);
-  const MethodTraits& tr = traits(c.method);
-  for (auto& input : out.inputs) {
-    const ModelEntry& entry = c.models[input.model_index];
-    auto weight = lookup(c, &entry, "weight", name, t);
-    if (!weight && tr.weight_required)
-      fail(entry.path, name, "no 'weight' applies to this tensor (no filter matches it)");
-    input.weight = static_cast<float>(weight.value_or(1.0));
-    const auto density = lookup(c, &entry, "density", name, t);  // checked in (0, 1] by the config
-    input.density = density.value_or(1.0);
-    input.density_given = density.has_value();
-    input.dare_stream = dare_stream(c.random_seed, name, input.model_index);
+void resolve_parameters(const MergeConfig& c, const MappedTensor& m, OutputTensor& out) {
+  const Slice& slice = c.slices[m.slice];
+  for (const ParamSpec& spec : out.method->params()) {
+    if (spec.scope == ParamSpec::Scope::Global) {
+      if (auto v = lookup(c, slice, nullptr, spec.name, m.name, m.name, m.t)) out.params.set(spec.name, *v);
+      continue;
+    }
+    for (size_t k = 0; k < out.inputs.size(); ++k) {
+      const SliceSource& source = slice.sources[k];
+      auto v = lookup(c, slice, &source, spec.name, m.inputs[k]->info.name, m.name, m.t);
+      if (v) out.inputs[k].params.set(spec.name, *v);
+      else if (spec.required)
+        fail(source.model, m.name, "no '" + spec.name + "' applies to this tensor (no filter matches it)");
+    }
   }
-  out.sparsify = tr.sparsify_magnitude ? Sparsify::Magnitude : tr.sparsify_random ? Sparsify::Random : Sparsify::None;
-  out.consensus = tr.consensus;
-  out.normalize = lookup(c, nullptr, "normalize", name, t).value_or(tr.default_normalize) != 0;
-  out.lambda = static_cast<float>(lookup(c, nullptr, "lambda", name, t).value_or(1.0));
-  out.rescale = lookup(c, nullptr, "rescale", name, t).value_or(tr.default_rescale) != 0;
-  out.rescale_inverse_density = lookup(c, nullptr, "rescale_mode", name, t).value_or(0) != 0;
-}
-
-// Embeddings and output heads: the tensors whose rows are the vocabulary.
-bool is_vocabulary_tensor(const std::string& name) {
-  for (const char* part : {"embed_tokens", "lm_head", "wte", "word_embeddings", "embed_in", "embed_out"})
-    if (name.find(part) != std::string::npos) return true;
-  return false;
 }
 
 // A fine-tune that added tokens has more vocabulary rows than the base; mergekit users
@@ -71,38 +56,46 @@ bool vocabulary_grew(const std::string& name, const std::vector<uint64_t>& model
          std::equal(model.begin() + 1, model.end(), ref.begin() + 1);
 }
 
-// Matches one tensor of the reference model against every model to merge.
-OutputTensor plan_tensor(MergePlan& plan, const ModelTensor& ref, int n_layers) {
+// Every input must fit the reference's shape and dtype.
+void check_input(MergePlan& plan, const ModelTensor& in, const ModelTensor& ref) {
+  const std::string ref_file = ref.source->name();
+  const std::string& name = in.info.name;
+  if (vocabulary_grew(name, in.info.shape, ref.info.shape))
+    plan.warnings.push_back(where(in.source->name(), name,
+                                  std::to_string(in.info.shape[0]) + " vocabulary rows cut to the " +
+                                      std::to_string(ref.info.shape[0]) + " of " + ref_file));
+  else if (in.info.shape != ref.info.shape)
+    fail(in.source->name(), name,
+         "shape " + shape_text(in.info.shape) + " differs from " + shape_text(ref.info.shape) + " in " + ref_file);
+  const bool mergeable = is_mergeable(ref.info.dtype);
+  if (mergeable ? !is_mergeable(in.info.dtype) : in.info.dtype != ref.info.dtype)
+    fail(in.source->name(), name,
+         std::string("dtype ") + dtype_name(in.info.dtype) + " cannot be merged with " + dtype_name(ref.info.dtype) +
+             " in " + ref_file);
+}
+
+OutputTensor plan_tensor(MergePlan& plan, const MappedTensor& m) {
   const MergeConfig& c = plan.config;
   OutputTensor out;
-  out.info = ref.info;
-  out.base = plan.base && traits(c.method).needs_base ? &ref : nullptr;  // linear ignores the base
-  const bool mergeable = is_mergeable(ref.info.dtype);
-  const std::string ref_file = ref.source->name();
-  for (size_t k = 0; k < plan.models.size(); ++k) {
-    const Model& model = *plan.models[k];
-    const ModelTensor* mt = model.find(ref.info.name);
-    if (!mt) fail(model.path, ref.info.name, "missing (it is in " + ref_file + ")");
-    if (vocabulary_grew(ref.info.name, mt->info.shape, ref.info.shape))
-      plan.warnings.push_back(where(mt->source->name(), ref.info.name,
-                                    std::to_string(mt->info.shape[0]) + " vocabulary rows cut to the " +
-                                        std::to_string(ref.info.shape[0]) + " of " + ref_file));
-    else if (mt->info.shape != ref.info.shape)
-      fail(mt->source->name(), ref.info.name,
-           "shape " + shape_text(mt->info.shape) + " differs from " + shape_text(ref.info.shape) + " in " + ref_file);
-    if (mergeable ? !is_mergeable(mt->info.dtype) : mt->info.dtype != ref.info.dtype)
-      fail(mt->source->name(), ref.info.name,
-           std::string("dtype ") + dtype_name(mt->info.dtype) + " cannot be merged with " + dtype_name(ref.info.dtype) +
-               " in " + ref_file);
-    out.inputs.push_back(TensorInput{mt, k});
+  out.info = m.reference->info;
+  out.info.name = m.name;
+  out.method = c.method;
+  out.t = m.t;
+  out.random_seed = c.random_seed;
+  out.base = m.base;
+  for (const ModelTensor* in : m.inputs) check_input(plan, *in, *m.reference);
+  for (size_t k = 0; k < m.inputs.size(); ++k) out.inputs.push_back(TensorInput{m.inputs[k], k, {}});
+  if (!is_mergeable(m.reference->info.dtype)) {  // integer/bool/fp8 tensors that all models share
+    out.action = TensorAction::Copy;
+    out.copy_from = m.reference;
+    return out;
   }
-  if (mergeable) {
-    out.info.dtype = c.output_dtype(ref.info.dtype);
-    out.check_finite = !c.allow_nonfinite;
-    resolve_parameters(c, n_layers, out);
-  } else {
-    out.action = TensorAction::CopyBase;  // integer/bool/fp8 tensors that all models share
-    out.base = &ref;
+  out.info.dtype = c.output_dtype(m.reference->info.dtype);
+  out.check_finite = !c.allow_nonfinite;
+  resolve_parameters(c, m, out);
+  if (auto k = c.method->byte_copy(out)) {
+    out.action = TensorAction::Copy;
+    out.copy_from = out.inputs[*k].tensor;
   }
   return out;
 }
@@ -128,41 +121,80 @@ void assign_shards(MergePlan& plan, uint64_t out_shard_size) {
     plan.output_bytes += bytes;
   }
   const size_t n = shard + 1;
-  for (size_t i = 0; i < n; ++i) plan.shard_names.push_back(n == 1 ? "model.safetensors" : shard_name(i, n));
+  for (size_t i = 0; i < n; ++i) {
+    plan.shard_names.push_back(n == 1 ? "model.safetensors" : shard_name(i, n));
+    std::vector<TensorInfo> infos;
+    uint64_t data = 0;
+    for (const auto& out : plan.outputs)
+      if (out.shard == i) {
+        infos.push_back(out.info);
+        data += out.info.num_elements() * dtype_size(out.info.dtype);
+      }
+    plan.shard_bytes.push_back(serialize_safetensors_header(infos, plan.metadata).size() + data);
+  }
 }
 
-void check_tokenizer_source(const MergePlan& plan) {
-  const std::string& source = plan.config.tokenizer_source;
+void check_tokenizer_source(const MergeConfig& c) {
+  const std::string& source = c.tokenizer_source;
   if (source == "base") return;
-  if (plan.config.base_model && source == *plan.config.base_model) return;
-  for (const auto& m : plan.config.models)
-    if (m.path == source) return;
+  if (c.base_model && source == *c.base_model) return;
+  for (const auto& m : c.merged_models())
+    if (m == source) return;
   fail("config", "", "tokenizer_source '" + source + "' is neither 'base' nor one of the models");
+}
+
+// The dtype every mergeable output tensor has, if they all share one.
+std::optional<DType> uniform_output_dtype(const MergePlan& plan) {
+  std::optional<DType> seen;
+  for (const auto& out : plan.outputs) {
+    if (out.action == TensorAction::Copy && !is_mergeable(out.info.dtype)) continue;
+    if (seen && *seen != out.info.dtype) return std::nullopt;
+    seen = out.info.dtype;
+  }
+  return seen;
 }
 
 }  // namespace
 
-MergePlan make_plan(MergeConfig config, InputFiles& files, const PlanOptions& options) {
+const Model& MergePlan::model(const std::string& path) const {
+  for (const auto& m : models)
+    if (m->path == path) return *m;
+  fail(path, "", "is not among the models of the merge");
+}
+
+MergePlan make_plan(MergeConfig config, InputFiles& files, uint64_t out_shard_size, const std::string& config_text) {
   MergePlan plan;
   plan.config = std::move(config);
-  check_tokenizer_source(plan);
-  if (plan.config.base_model) plan.base = std::make_unique<Model>(open_model(files, *plan.config.base_model));
-  for (const auto& entry : plan.config.models) plan.models.push_back(std::make_unique<Model>(open_model(files, entry.path)));
+  const MergeConfig& c = plan.config;
+  plan.warnings = c.warnings;
+  check_tokenizer_source(c);
+  std::vector<std::string> paths;
+  if (c.base_model) paths.push_back(*c.base_model);
+  for (const auto& p : c.merged_models())
+    if (std::find(paths.begin(), paths.end(), p) == paths.end()) paths.push_back(p);
+  for (const auto& p : paths) plan.models.push_back(std::make_unique<Model>(open_model(files, p)));
 
-  const Model& ref = plan.reference();
-  const int n_layers = count_layers(ref);
-  for (const auto& t : ref.tensors) {
-    plan.outputs.push_back(plan_tensor(plan, t, n_layers));
+  const LayerMap map = map_tensors(plan);
+  plan.donor = map.donor;
+  plan.layer_runs = map.runs;
+  plan.config_edits.output_layers = map.output_layers;
+  plan.config_edits.layer_map = map.layer_map;
+  plan.config_edits.layers_changed = map.layers_changed;
+  plan.warnings.insert(plan.warnings.end(), map.warnings.begin(), map.warnings.end());
+  for (const MappedTensor& m : map.tensors) {
+    plan.outputs.push_back(plan_tensor(plan, m));
     const OutputTensor& out = plan.outputs.back();
-    plan.input_bytes += (out.base ? out.base->info.num_bytes() : 0);
-    if (out.action == TensorAction::Merge)
-      for (const auto& in : out.inputs) plan.input_bytes += out.info.num_elements() * dtype_size(in.tensor->info.dtype);
+    if (out.action == TensorAction::Copy) {
+      plan.input_bytes += out.copy_from->info.num_bytes();
+      continue;
+    }
+    plan.input_bytes += out.base ? out.base->info.num_bytes() : 0;
+    for (const auto& in : out.inputs) plan.input_bytes += out.info.num_elements() * dtype_size(in.tensor->info.dtype);
   }
-  for (const auto& model : plan.models)
-    for (const auto& t : model->tensors)
-      if (!ref.find(t.info.name))
-        plan.warnings.push_back(where(model->path, t.info.name, "not in " + ref.path + "; left out of the merge"));
-  assign_shards(plan, options.out_shard_size);
+  plan.config_edits.torch_dtype = uniform_output_dtype(plan);
+  plan.metadata["format"] = "pt";
+  plan.metadata["merge_config"] = config_text;
+  assign_shards(plan, out_shard_size);
   return plan;
 }
 

@@ -27,7 +27,8 @@ bool reference_dare_keep(uint64_t seed, const std::string& name, uint64_t model,
   return static_cast<double>(mix(s + index) >> 40) < std::floor(density * 16777216.0 + 0.5);
 }
 
-std::vector<double> reference_merge(const RefTensorMerge& m) {
+// SPEC §2's family: sparsify, rescale, weight, then sum or elect, then b + λ·mixed.
+std::vector<double> task_arithmetic_family(const RefTensorMerge& m) {
   const size_t n = m.models[0].size(), K = m.models.size();
   const bool has_base = m.method != "linear";
   const bool ties = m.method == "ties", dare = m.method.rfind("dare", 0) == 0;
@@ -85,5 +86,23 @@ std::vector<double> reference_merge(const RefTensorMerge& m) {
   }
   return out;
 }
+
+// SPEC §5: the one source, times its scale (the engine rounds to the output dtype).
+std::vector<double> passthrough(const RefTensorMerge& m) {
+  std::vector<double> out = m.models.at(0);
+  const double scale = m.scales.empty() ? 1.0 : m.scales[0];
+  for (double& v : out) v *= scale;
+  return out;
+}
+
+const std::map<std::string, Reference>& references() {
+  static const std::map<std::string, Reference> table = {
+      {"linear", task_arithmetic_family},    {"task_arithmetic", task_arithmetic_family},
+      {"ties", task_arithmetic_family},      {"dare_linear", task_arithmetic_family},
+      {"dare_ties", task_arithmetic_family}, {"passthrough", passthrough}};
+  return table;
+}
+
+std::vector<double> reference_merge(const RefTensorMerge& m) { return references().at(m.method)(m); }
 
 }  // namespace test

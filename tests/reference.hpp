@@ -1,14 +1,17 @@
 #pragma once
-// The f64 reference of SPEC §2, written for the tests from the SPEC's words alone: no
-// engine code is called. One output tensor at a time.
+// The f64 references of SPEC §2 and §5, written for the tests from the SPEC's words
+// alone: no engine code is called. One output tensor at a time; one reference function
+// per method, found by the method's name (a new method adds one here).
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace test {
 
 struct RefTensorMerge {
-  std::string method;          // linear, task_arithmetic, ties, dare_linear, dare_ties
+  std::string method;          // a name of references()
   std::string name;            // the tensor's name (DARE streams depend on it)
   std::vector<double> base;    // empty for linear
   std::vector<std::vector<double>> models;
@@ -18,9 +21,12 @@ struct RefTensorMerge {
   bool rescale = false;
   bool inverse_density = false;
   uint64_t seed = 0;
+  std::vector<double> scales;  // passthrough: per model
 };
 
-std::vector<double> reference_merge(const RefTensorMerge& m);
+using Reference = std::function<std::vector<double>(const RefTensorMerge&)>;
+const std::map<std::string, Reference>& references();
+std::vector<double> reference_merge(const RefTensorMerge& m);  // references().at(m.method)(m)
 
 // The SPEC's DARE draw, written again here: keep iff (u >> 40) < floor(d·2^24 + 0.5).
 bool reference_dare_keep(uint64_t seed, const std::string& name, uint64_t model, uint64_t index, double density);

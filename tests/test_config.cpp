@@ -26,12 +26,16 @@ TEST_CASE("a full task_arithmetic config") {
                {"model": "./code", "parameters": {"weight": [0.2, 0.8, 1.0], "density": [{"filter": "mlp", "value": 0.3}, {"value": 0.5}]}}],
     "parameters": {"normalize": true, "lambda": 0.5, "int8_mask": true},
     "dtype": "bfloat16", "out_dtype": "float16", "random_seed": 42, "tokenizer_source": "./math"})");
-  CHECK(c.method == Method::TaskArithmetic);
+  CHECK(c.method->name() == "task_arithmetic");
   CHECK(c.base_model == "./base");
-  REQUIRE(c.models.size() == 2);  // the base listed under models is dropped
-  CHECK(c.models[0].path == "./math");
-  CHECK(c.models[1].parameters.at("weight").values.size() == 3);
-  CHECK(c.models[1].parameters.at("density").filtered.size() == 2);
+  REQUIRE(c.slices.size() == 1);  // models: is one slice over every layer
+  const auto& models = c.slices[0].sources;
+  REQUIRE(models.size() == 2);  // the base listed under models is dropped
+  CHECK(models[0].model == "./math");
+  CHECK(models[1].parameters.at("weight").values.size() == 3);
+  CHECK(models[1].parameters.at("density").filtered.size() == 2);
+  REQUIRE(c.warnings.size() == 1);  // task_arithmetic reads no density
+  CHECK(c.warnings[0] == "model './code': parameter 'density' is not used by task_arithmetic");
   CHECK(c.parameters.at("lambda").values[0] == 0.5);
   CHECK(c.dtype == DType::BF16);
   CHECK(c.output_dtype(DType::F32) == DType::F16);
@@ -44,16 +48,22 @@ TEST_CASE("defaults: output dtype follows the base tensor; linear needs no weigh
   CHECK(c.output_dtype(DType::F16) == DType::F16);
   CHECK_FALSE(c.base_model.has_value());
   CHECK(c.random_seed == 0);
-  CHECK(traits(Method::Linear).default_normalize);
-  CHECK_FALSE(traits(Method::TaskArithmetic).default_normalize);
-  CHECK(traits(Method::Ties).default_normalize);
-  CHECK(traits(Method::DareTies).default_rescale);
+  auto default_of = [](const char* method, const char* param) {
+    return *find_method(method)->param(param)->default_value;
+  };
+  CHECK(default_of("linear", "normalize") == 1.0);
+  CHECK(default_of("task_arithmetic", "normalize") == 0.0);
+  CHECK(default_of("ties", "normalize") == 1.0);
+  CHECK(default_of("dare_ties", "rescale") == 1.0);
+  CHECK(default_of("dare_linear", "rescale") == 1.0);
+  CHECK(default_of("ties", "rescale") == 0.0);
 }
 
 TEST_CASE("errors: unknown keys, methods, parameters") {
   CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a"}],"lamda":1})") == "config: unknown key 'lamda'");
   CHECK(error_of(R"({"merge_method":"frankenmerge","models":[{"model":"a"}]})") ==
-        "config: unknown merge_method 'frankenmerge' (known: linear, task_arithmetic, ties, dare_linear, dare_ties)");
+        "config: unknown merge_method 'frankenmerge' (known: linear, task_arithmetic, ties, dare_linear, dare_ties, "
+        "passthrough)");
   CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a","parameters":{"wieght":1}}]})") ==
         "config: model 'a' parameters: unknown parameter 'wieght'");
   CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a","extra":1}]})") ==
@@ -66,7 +76,7 @@ TEST_CASE("errors: unknown keys, methods, parameters") {
 TEST_CASE("errors: mergekit features not supported yet say so") {
   CHECK(error_of(R"({"merge_method":"slerp","models":[{"model":"a"}]})") ==
         "config: merge_method 'slerp' is not supported yet by wasmerge");
-  CHECK(error_of(R"({"merge_method":"linear","slices":[]})") == "config: 'slices' is not supported yet by wasmerge");
+  CHECK(error_of(R"({"merge_method":"linear","slices":[]})") == "config: slices must be a non-empty list");
   CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a"}],"chat_template":"x"})") ==
         "config: 'chat_template' is not supported yet by wasmerge");
   CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a"}],"tokenizer_source":"union"})") ==

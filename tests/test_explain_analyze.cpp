@@ -96,15 +96,15 @@ TEST_CASE("explain without consensus has no sign nor agreement; a window past th
   CHECK(events[0]["mixed"] == json::array({0.25 + 0.125, 0.375 + 0.0625}));
 }
 
-TEST_CASE("analyze: |δ| by binade, zeros, sign conflicts and top-k overlap, and nothing written") {
+TEST_CASE("analyze: |δ| by binade, zeros, sign conflicts and top-k overlap (it takes no output files)") {
   // δ in eighths: model 0 = {8, -4, 0, 2, 16, -1}, model 1 = {-8, 4, 1, 2, 16, 0}
   auto files = models_with_deltas({{8, -4, 0, 2, 16, -1}, {-8, 4, 1, 2, 16, 0}});
-  MergeOptions o;
-  o.analyze = true;
-  test::MemoryOutputs out;
-  const auto events = run_with(files, "ties", o, out);
-  CHECK(out.committed.empty());
-  CHECK(out.pending.empty());
+  std::vector<json> events;
+  const size_t tensors = run_analysis(R"({"merge_method":"ties","base_model":"base.safetensors","models":[
+      {"model":"m0.safetensors","parameters":{"weight":1.0,"density":0.5}},
+      {"model":"m1.safetensors","parameters":{"weight":0.5,"density":0.5}}]})",
+                                      {}, files, {}, {}, [&](const std::string& e) { events.push_back(json::parse(e)); });
+  CHECK(tensors == 1);
   REQUIRE(events.size() == 1);
   const json& r = events[0];
   CHECK(r["event"] == "tensor_report");
@@ -122,13 +122,10 @@ TEST_CASE("analyze: |δ| by binade, zeros, sign conflicts and top-k overlap, and
 
 TEST_CASE("analyze uses density 0.2 when the config gives none") {
   auto files = models_with_deltas({std::vector<double>(10, 1.0), std::vector<double>(10, 2.0)});
-  MergeOptions o;
-  o.analyze = true;
-  test::MemoryOutputs out;
   std::vector<json> events;
-  run_merge(R"({"merge_method":"task_arithmetic","base_model":"base.safetensors","models":[
+  run_analysis(R"({"merge_method":"task_arithmetic","base_model":"base.safetensors","models":[
       {"model":"m0.safetensors","parameters":{"weight":1}},{"model":"m1.safetensors","parameters":{"weight":1}}]})",
-            o, files, out, {}, {}, [&](const std::string& e) { events.push_back(json::parse(e)); });
+               {}, files, {}, {}, [&](const std::string& e) { events.push_back(json::parse(e)); });
   REQUIRE(events.size() == 1);
   CHECK(events[0]["topk_density"].get<double>() == 0.2);
   CHECK(events[0]["topk_overlap"][0][1].get<double>() == 1.0);  // all tied: the first 2 of each

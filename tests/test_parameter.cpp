@@ -15,24 +15,6 @@ TEST_CASE("gradient: x = t(n-1), linear between neighbours") {
   CHECK(interpolate_gradient({7.0}, 0.3) == 7.0);
 }
 
-TEST_CASE("layer index from layers.i. / h.i. / blocks.i.") {
-  CHECK(layer_index("model.layers.12.mlp.up_proj.weight") == 12);
-  CHECK(layer_index("transformer.h.3.attn.c_attn.weight") == 3);
-  CHECK(layer_index("blocks.0.norm.weight") == 0);
-  CHECK_FALSE(layer_index("model.embed_tokens.weight").has_value());
-  CHECK_FALSE(layer_index("lm_head.weight").has_value());
-  CHECK_FALSE(layer_index("model.layers.x.weight").has_value());
-  CHECK_FALSE(layer_index("patch.3.weight").has_value());  // "h." inside another word
-}
-
-TEST_CASE("layer position t = i/(n-1); 0 outside layers; 1 with a single layer") {
-  CHECK(layer_position("model.layers.0.w", 5) == 0.0);
-  CHECK(layer_position("model.layers.2.w", 5) == 0.5);
-  CHECK(layer_position("model.layers.4.w", 5) == 1.0);
-  CHECK(layer_position("model.norm.weight", 5) == 0.0);
-  CHECK(layer_position("model.layers.0.w", 1) == 1.0);
-}
-
 TEST_CASE("filters: the first entry whose filter is in the name wins; no filter or * matches all") {
   Parameter p;
   Parameter mlp, attn, rest, grad;

@@ -79,22 +79,22 @@ TEST_CASE("plan: weights and densities resolved per tensor from gradients and fi
       "models":[{"model":"a.safetensors","parameters":{"weight":[0.0, 1.0]}},
                 {"model":"b.safetensors","parameters":{"weight":[{"filter":"mlp","value":[1.0,3.0]},{"value":-0.5}]}}],
       "parameters":{"lambda":[{"filter":"attn","value":2.0},{"value":1.0}]}})"),
-                              files, {});
+                              files);
   auto find = [&](const std::string& name) -> const OutputTensor& {
     for (const auto& o : plan.outputs)
       if (o.info.name == name) return o;
     FAIL("no output " << name);
     return plan.outputs[0];
   };
-  CHECK(find("model.layers.0.mlp.w").inputs[0].weight == 0.0f);
-  CHECK(find("model.layers.1.mlp.w").inputs[0].weight == 0.5f);
-  CHECK(find("model.layers.2.mlp.w").inputs[0].weight == 1.0f);
-  CHECK(find("model.layers.1.mlp.w").inputs[1].weight == 2.0f);
-  CHECK(find("model.layers.1.attn.w").inputs[1].weight == -0.5f);
-  CHECK(find("model.layers.1.attn.w").lambda == 2.0f);
-  CHECK(find("model.layers.1.mlp.w").lambda == 1.0f);
-  CHECK(find("lm_head.weight").inputs[0].weight == 0.0f);  // t = 0 outside layers
-  CHECK_FALSE(find("lm_head.weight").normalize);
+  CHECK(find("model.layers.0.mlp.w").inputs[0].params.given("weight") == 0.0);
+  CHECK(find("model.layers.1.mlp.w").inputs[0].params.given("weight") == 0.5);
+  CHECK(find("model.layers.2.mlp.w").inputs[0].params.given("weight") == 1.0);
+  CHECK(find("model.layers.1.mlp.w").inputs[1].params.given("weight") == 2.0);
+  CHECK(find("model.layers.1.attn.w").inputs[1].params.given("weight") == -0.5);
+  CHECK(find("model.layers.1.attn.w").params.given("lambda") == 2.0);
+  CHECK(find("model.layers.1.mlp.w").params.given("lambda") == 1.0);
+  CHECK(find("lm_head.weight").inputs[0].params.given("weight") == 0.0);  // t = 0 outside layers
+  CHECK_FALSE(find("lm_head.weight").params.given("normalize"));  // task_arithmetic's default applies
 }
 
 TEST_CASE("plan: shards split before a tensor that would pass the limit; base order kept") {
@@ -119,8 +119,9 @@ TEST_CASE("plan: integer tensors pass through; tensors only in a fine-tune are l
   files.add("base.safetensors", test::safetensors_file({f32("x", {2}), {"pos", "I64", {2}, zeros(16)}}));
   files.add("a.safetensors", test::safetensors_file({f32("x", {2}), {"pos", "I64", {2}, zeros(16)}, f32("extra", {1})}));
   files.add("b.safetensors", test::safetensors_file({f32("x", {2}), {"pos", "I64", {2}, zeros(16)}}));
-  const auto plan = make_plan(parse_config(kTaskArithmetic), files, {});
-  CHECK(plan.outputs[1].action == TensorAction::CopyBase);
+  const auto plan = make_plan(parse_config(kTaskArithmetic), files);
+  CHECK(plan.outputs[1].action == TensorAction::Copy);
+  CHECK(plan.outputs[1].copy_from->source->name() == "base.safetensors");
   REQUIRE(plan.warnings.size() == 1);
   CHECK(plan.warnings[0] == "a.safetensors: tensor 'extra': not in base.safetensors; left out of the merge");
 }

@@ -1,12 +1,23 @@
 #pragma once
-// A merge job as the hosts hand it to the engine: one JSON object
-//   {"config": {...mergekit config as JSON...}, "config_text": "the user's YAML",
+// A job as the hosts hand it to the engine: one JSON object
+//   {"kind": "merge",            // merge (default) | plan | analyze | describe
+//    "config": {...mergekit config as JSON...}, "config_text": "the user's YAML",
 //    "out_dir": "...", "threads": 0, "memory_mb": 1024, "out_shard_size": 5e9,
-//    "random_seed": null}
+//    "random_seed": null, "explain": {"tensor": "...", "offset": 0, "count": 256}}
+//   kind plan:     a dry run from the headers alone; writes nothing ("analyze": true is
+//                  kind analyze, as before)
+//   kind describe: needs nothing else; reports the method catalogue
 // and the events it reports back, one JSON object per line:
 //   {"event":"warning","message":"..."}
 //   {"event":"progress","bytes_done":N,"bytes_total":N,"tensor":"...","tensor_index":i,"tensor_count":n}
-//   {"event":"done","files":[...],"tensor_count":n,"tensor_bytes":N}
+//   {"event":"explain","tensor":..,"method":..,"stages":[..],"delta":[[..]],..}   merge with "explain"
+//   {"event":"tensor_report",...}                              analyze, one per mergeable tensor
+//   {"event":"plan","files":[{"name","bytes"}],"index":b,"input_bytes":N,"output_bytes":N,
+//    "tensor_count":n,"layers":{"output":L,"map":[{"output":[a,b],"sources":[{"model","layers":[c,d]}]}]},
+//    "config_edits":{...},"tensors":[{"name","dtype","shape","file","action","sources":[{"model","tensor"}]}]}
+//   {"event":"methods","methods":[{"name","title","url","summary","models":{"min","max"},
+//    "needs_base","needs":[..],"stages":[..],"params":[{"name","scope","kind","default","required",..}]}]}
+//   {"event":"done","files":[...],"tensor_count":n,"tensor_bytes":N}   merge and analyze
 //   {"event":"error","message":"...","cancelled":false}
 // The node CLI and the web worker read these the same way from the native and wasm runs.
 #include <functional>
@@ -22,7 +33,7 @@ using OutputFactory = std::function<std::unique_ptr<OutputFiles>(const std::stri
 using CancelFn = std::function<bool()>;
 
 // Runs the job, reporting through emit; returns the exit status: 0 done, 1 failed,
-// 130 cancelled. Never throws.
+// 130 cancelled. Never throws. make_outputs is called for merge jobs only.
 int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory& make_outputs, const EmitFn& emit,
             const CancelFn& cancelled = {});
 

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "wasmerge/byte_io.hpp"
-#include "wasmerge/explain.hpp"
 
 namespace wasmerge {
 
@@ -24,14 +23,20 @@ using ProgressFn = std::function<bool(const Progress&)>;
 using WarningFn = std::function<void(const std::string&)>;
 using ReportFn = std::function<void(const std::string& event_json)>;  // explain, tensor_report
 
+// Report the steps of one tensor (explain event): elements [offset, offset + count).
+struct ExplainRequest {
+  std::string tensor;
+  uint64_t offset = 0;
+  size_t count = 256;
+};
+
 struct MergeOptions {
   unsigned threads = 0;                        // 0: every core
   uint64_t memory_mb = 1024;                   // the engine's working memory
   uint64_t out_shard_size = 5'000'000'000ull;  // bytes per output shard
   std::optional<uint64_t> random_seed;         // overrides the config's
   std::string config_text;                     // the user's own text (YAML), for the model card
-  std::optional<ExplainRequest> explain;       // report the steps of one tensor (explain.hpp)
-  bool analyze = false;  // write nothing; report each tensor's task vectors (analysis.hpp)
+  std::optional<ExplainRequest> explain;       // report the steps of one tensor
 };
 
 struct MergeResult {
@@ -48,5 +53,14 @@ class Cancelled : public std::runtime_error {
 MergeResult run_merge(const std::string& config_json, const MergeOptions& options, InputFiles& inputs,
                       OutputFiles& outputs, const ProgressFn& on_progress = {}, const WarningFn& on_warning = {},
                       const ReportFn& on_report = {});
+
+// The dry run: the plan from headers alone, as {"event":"plan",...}; writes nothing.
+std::string plan_merge(const std::string& config_json, const MergeOptions& options, InputFiles& inputs,
+                       const WarningFn& on_warning = {});
+
+// Writes nothing; reports each mergeable tensor's task vectors ({"event":"tensor_report"},
+// src/analysis.hpp): |δ| by binade, sign conflicts, overlap of the top-k sets; returns the tensor count.
+size_t run_analysis(const std::string& config_json, const MergeOptions& options, InputFiles& inputs,
+                  const ProgressFn& on_progress = {}, const WarningFn& on_warning = {}, const ReportFn& on_report = {});
 
 }  // namespace wasmerge

@@ -1,6 +1,7 @@
 #pragma once
 // A parameter as mergekit writes it: a scalar, a gradient over layers, or a list of
-// {filter, value} where the first filter found in the tensor name wins.
+// {filter, value} where the first filter found in the tensor name wins. Booleans are
+// 1 and 0; a choice (rescale_mode) is its index in the method's list of choices.
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,7 +12,6 @@ struct Parameter {
   struct Filtered;
   std::vector<double> values;        // one value: scalar; several: gradient
   std::vector<Filtered> filtered;    // non-empty: the {filter, value} form
-  bool is_bool = false;              // normalize, rescale: true/false
 
   // The value for a tensor named `tensor` at layer position t ∈ [0, 1];
   // nullopt when a filter list has no entry matching the name.
@@ -27,9 +27,5 @@ struct Parameter::Filtered {
 
 // Linear interpolation of a gradient at t (SPEC §1): x = t*(n-1), between v[i0] and v[i1].
 double interpolate_gradient(const std::vector<double>& v, double t);
-
-// t of a tensor: i/(n_layers-1) for "layers.i." / "h.i." / "blocks.i.", 0 otherwise.
-std::optional<int> layer_index(const std::string& tensor);
-double layer_position(const std::string& tensor, int n_layers);
 
 }  // namespace wasmerge

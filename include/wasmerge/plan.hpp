@@ -1,8 +1,10 @@
 #pragma once
-// The plan: config + headers -> the list of output tensors with every parameter
-// resolved. Every error findable without reading a tensor byte is raised here.
-#include <functional>
+// The plan: config + headers -> the list of output tensors, each with its sources and
+// every parameter resolved. Every error findable without reading a tensor byte is raised
+// here. The mapping stage (layer_map.cpp) says which input tensor each output tensor
+// comes from: `models:` maps every tensor to its namesake, `slices:` renumbers layers.
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -11,51 +13,69 @@
 
 namespace wasmerge {
 
-enum class Sparsify { None, Magnitude, Random };
-
 struct TensorInput {
   const ModelTensor* tensor;
-  size_t model_index;  // 0-based among the non-base models, in config order
-  float weight = 1.0f;
-  double density = 1.0;
-  bool density_given = false;  // the config sets one (else mergekit's default, 1)
-  uint64_t dare_stream = 0;  // the DARE mask's stream for (seed, tensor, model)
+  size_t model_index;  // 0-based among the tensor's non-base inputs (the DARE stream's k)
+  ParamValues params;  // the per-model parameters, resolved for this tensor
 };
 
-enum class TensorAction { Merge, CopyBase };
+enum class TensorAction { Merge, Copy };
 
 struct OutputTensor {
-  TensorInfo info;                // name, output dtype and shape; offsets within its shard
+  TensorInfo info;  // name, output dtype and shape; offsets within its shard
   size_t shard = 0;
   TensorAction action = TensorAction::Merge;
-  const ModelTensor* base = nullptr;  // null for linear without a base model
+  const MergeMethod* method = nullptr;
+  const ModelTensor* base = nullptr;  // null when the method takes no base
   std::vector<TensorInput> inputs;
-  Sparsify sparsify = Sparsify::None;
-  bool consensus = false;  // TIES sign election
-  bool check_finite = true;  // NaN/Inf in an input is an error (allow_nonfinite: false)
-  bool normalize = false;
-  float lambda = 1.0f;
-  bool rescale = false;
-  bool rescale_inverse_density = false;
+  const ModelTensor* copy_from = nullptr;  // Copy: the input whose bytes are the output's
+  ParamValues params;          // the global (and slice) parameters, resolved for this tensor
+  double t = 0;                // position in its slice, for gradients
+  uint64_t random_seed = 0;
+  bool check_finite = true;    // NaN/Inf in an input is an error (allow_nonfinite: false)
+};
+
+// One run of output layers and where they come from: output layers [first, end) take,
+// from each source model, layers [source_first, source_first + end - first).
+struct LayerRun {
+  int first = 0, end = 0;
+  struct Source {
+    std::string model;
+    int first;
+  };
+  std::vector<Source> sources;  // the base first, when the method takes one
+};
+
+// What config.json gets, besides the copy: the plan decides, companion_files applies.
+struct ConfigEdits {
+  std::optional<DType> torch_dtype;  // every mergeable output tensor has this dtype
+  int output_layers = 0;
+  std::vector<int> layer_map;  // output layer -> layer of its slice's reference source
+  bool layers_changed = false;  // the map is not the donor's own layers in order
 };
 
 struct MergePlan {
   MergeConfig config;
-  std::unique_ptr<Model> base;                  // null when the config has none
-  std::vector<std::unique_ptr<Model>> models;   // config order
-  std::vector<OutputTensor> outputs;            // the base's order (or the first model's)
+  std::vector<std::unique_ptr<Model>> models;  // every model read, opened once
+  const Model* donor = nullptr;  // config.json and tensor order: base_model, else the first source
+  std::vector<OutputTensor> outputs;
+  std::vector<LayerRun> layer_runs;  // empty when no tensor has a layer number
+  ConfigEdits config_edits;
   std::vector<std::string> shard_names;
+  std::vector<uint64_t> shard_bytes;  // each file's size, header included
   std::vector<std::string> warnings;
   uint64_t input_bytes = 0;   // bytes read once through all tensors
   uint64_t output_bytes = 0;  // tensor data bytes written
 
-  const Model& reference() const { return base ? *base : *models.front(); }
+  const Model& model(const std::string& path) const;
+  // __metadata__ of every output file.
+  std::map<std::string, std::string> metadata;
 };
 
-struct PlanOptions {
-  uint64_t out_shard_size = 5'000'000'000ull;
-};
+MergePlan make_plan(MergeConfig config, InputFiles& files, uint64_t out_shard_size = 5'000'000'000ull,
+                    const std::string& config_text = "");
 
-MergePlan make_plan(MergeConfig config, InputFiles& files, const PlanOptions& options);
+// {"event":"plan",...}: the dry run's report (files and sizes, layer map, tensors).
+std::string plan_event_json(const MergePlan& plan);
 
 }  // namespace wasmerge

@@ -1,15 +1,22 @@
-// TIES, DARE-linear and DARE-TIES merges checked element by element against the f64
-// reference (reference.cpp). Inputs sit on a coarse grid and weights are dyadic, so δ and
-// ω are exact in f32 and the reference's ordering of |δ| is the engine's: what remains is
-// the rounding of divisions, rescale factors and the output dtype.
+// The method conformance table: every registered method, each row a config and the
+// reference's parameters, run for F32, F16 and BF16 inputs, with 1 and 3 threads and with
+// budgets that keep a tensor whole or split it into blocks, natively and (the same suite
+// compiled to wasm) under node. All runs of a row must give the same bytes, and each value
+// must match the f64 reference of reference.cpp. Inputs sit on a coarse grid and weights
+// are dyadic, so δ and ω are exact in f32 and the reference's ordering of |δ| is the
+// engine's: what remains is the rounding of divisions, rescale factors and the output dtype.
+//
+// Adding a method: its reference in reference.cpp and a row in kConformance.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <functional>
 #include <random>
 
 #include "reference.hpp"
 #include "support.hpp"
 #include "wasmerge/merge.hpp"
+#include "wasmerge/method.hpp"
 
 using namespace wasmerge;
 using test::Bytes;
@@ -21,6 +28,7 @@ const std::vector<Shape> kShapes = {{"model.layers.0.mlp.up_proj.weight", {16, 4
                                     {"model.layers.0.self_attn.q_proj.weight", {32, 32}},
                                     {"model.layers.1.mlp.up_proj.weight", {16, 40}},
                                     {"model.layers.1.self_attn.q_proj.weight", {32, 32}},
+                                    {"model.layers.1.mlp.down_proj.weight", {40, 1024}},  // 2.5 chunks
                                     {"model.norm.weight", {8}},
                                     {"lm_head.weight", {7, 111}}};
 
@@ -67,8 +75,10 @@ Bytes run_case(const Case& c, const Model& base, const std::vector<Model>& model
     files.add(path, file_of(models[k], c.dtype));
     list += (k ? "," : "") + std::string("{\"model\":\"") + path + "\",\"parameters\":" + c.model_parameters[k] + "}";
   }
-  const std::string config = "{\"merge_method\":\"" + c.method + "\",\"base_model\":\"base.safetensors\",\"models\":[" +
-                             list + "]" + c.extra_json + "}";
+  const bool takes_base = find_method(c.method)->needs_base() || c.method == "linear";  // linear ignores it
+  const std::string config = "{\"merge_method\":\"" + c.method + "\"" +
+                             (takes_base ? ",\"base_model\":\"base.safetensors\"" : "") + ",\"models\":[" + list +
+                             "]" + c.extra_json + "}";
   test::MemoryOutputs out;
   MergeOptions options = c.options;
   if (!options.threads) options.threads = 2;
@@ -76,11 +86,20 @@ Bytes run_case(const Case& c, const Model& base, const std::vector<Model>& model
   return out.committed.at("model.safetensors");
 }
 
+// Runs the case with 1 thread and the whole tensor in memory, and with 3 threads and the
+// smallest budget that holds a chunk of every input (the 40k-element tensor then comes
+// in blocks of one chunk); checks the bytes agree and every value against the reference.
 void check_case(const Case& c, size_t model_count = 3) {
   const Model base = make_model(c.dtype, 1, nullptr, 0);
   std::vector<Model> models;
   for (size_t k = 0; k < model_count; ++k) models.push_back(make_model(c.dtype, 10 + static_cast<uint32_t>(k), &base, c.spread));
-  const auto decoded = test::decode_file(run_case(c, base, models));
+  Case whole = c, split = c;
+  whole.options.threads = 1;
+  split.options.threads = 3;
+  split.options.memory_mb = c.dtype == "F32" ? 2 : 1;
+  const Bytes bytes = run_case(whole, base, models);
+  REQUIRE(run_case(split, base, models) == bytes);
+  const auto decoded = test::decode_file(bytes);
   for (const auto& s : kShapes) {
     test::RefTensorMerge ref;
     ref.method = c.method;
@@ -99,39 +118,127 @@ void check_case(const Case& c, size_t model_count = 3) {
   }
 }
 
-}  // namespace
+// One row of the table: a method's config and the reference's view of it.
+struct Row {
+  std::string title;
+  Case config;  // method, model parameters, extra keys, spread (dtype and options are the runner's)
+  size_t models = 3;
+};
 
-TEST_CASE("ties matches the f64 reference for F32, F16 and BF16") {
-  for (const std::string dtype : {"F32", "F16", "BF16"}) {
-    Case c;
-    c.method = "ties";
-    c.dtype = dtype;
-    c.model_parameters = {R"({"weight":1.0,"density":0.2})", R"({"weight":0.5,"density":0.5})",
-                          R"({"weight":1.25,"density":0.8})"};
-    c.parameters = [](const std::string&, test::RefTensorMerge& r) {
-      r.weights = {1.0, 0.5, 1.25};
-      r.densities = {0.2, 0.5, 0.8};
-      r.normalize = true;  // the ties default
+const std::vector<Row>& conformance_table() {
+  static const std::vector<Row> rows = [] {
+    std::vector<Row> r;
+    auto add = [&](std::string title, std::string method, std::vector<std::string> params, std::string extra,
+                   std::function<void(const std::string&, test::RefTensorMerge&)> ref, int spread = 40,
+                   size_t models = 3) {
+      Case c;
+      c.method = std::move(method);
+      c.model_parameters = std::move(params);
+      c.extra_json = std::move(extra);
+      c.parameters = std::move(ref);
+      c.spread = spread;
+      r.push_back({std::move(title), std::move(c), models});
     };
-    check_case(c);
-  }
+    add("linear, normalized (default), a gradient weight", "linear",
+        {R"({"weight":1.0})", R"({"weight":[0.5,1.5]})", R"({"weight":0.25})"}, "",
+        [](const std::string& name, test::RefTensorMerge& r) {
+          const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
+          r.weights = {1.0, 0.5 + t, 0.25};
+          r.normalize = true;
+        });
+    add("task_arithmetic with λ and a filtered weight", "task_arithmetic",
+        {R"({"weight":[{"filter":"mlp","value":0.5},{"value":1.0}]})", R"({"weight":-0.25})", R"({"weight":0.75})"},
+        R"(,"parameters":{"lambda":0.5})", [](const std::string& name, test::RefTensorMerge& r) {
+          r.weights = {name.find("mlp") != std::string::npos ? 0.5 : 1.0, -0.25, 0.75};
+          r.lambda = 0.5;
+        });
+    add("ties, default parameters", "ties",
+        {R"({"weight":1.0,"density":0.2})", R"({"weight":0.5,"density":0.5})", R"({"weight":1.25,"density":0.8})"}, "",
+        [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {1.0, 0.5, 1.25};
+          r.densities = {0.2, 0.5, 0.8};
+          r.normalize = true;  // the ties default
+        });
+    add("ties with heavy ties, a negative weight, per-tensor densities, λ and normalize off", "ties",
+        {R"({"weight":1.0,"density":[{"filter":"mlp","value":0.7},{"value":0.3}]})", R"({"weight":-0.75,"density":0.3})",
+         R"({"weight":0.5,"density":[0.1,0.9]})"},
+        R"(,"parameters":{"lambda":0.75,"normalize":false})",
+        [](const std::string& name, test::RefTensorMerge& r) {
+          const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
+          r.weights = {1.0, -0.75, 0.5};
+          r.densities = {name.find("mlp") != std::string::npos ? 0.7 : 0.3, 0.3, 0.1 + 0.8 * t};
+          r.lambda = 0.75;
+          r.normalize = false;
+        },
+        2);  // deltas in {-2..2} steps: thresholds fall inside long runs of equal |δ|
+    add("ties with the L1 rescale", "ties", {R"({"weight":1.0,"density":0.4})", R"({"weight":0.5,"density":0.6})"},
+        R"(,"parameters":{"rescale":true})",
+        [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {1.0, 0.5};
+          r.densities = {0.4, 0.6};
+          r.normalize = true;
+          r.rescale = true;
+        },
+        3, 2);
+    add("dare_linear with the L1 rescale (default)", "dare_linear",
+        {R"({"weight":0.5,"density":0.3})", R"({"weight":0.25,"density":0.6})", R"({"weight":1.0,"density":0.9})"},
+        R"(,"random_seed":12345)", [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {0.5, 0.25, 1.0};
+          r.densities = {0.3, 0.6, 0.9};
+          r.rescale = true;
+          r.seed = 12345;
+        });
+    add("dare_ties with rescale_mode inverse_density, normalize on", "dare_ties",
+        {R"({"weight":1.0,"density":0.5})", R"({"weight":-0.5,"density":0.25})", R"({"weight":0.75,"density":0.5})"},
+        R"(,"random_seed":7,"parameters":{"rescale_mode":"inverse_density","normalize":true})",
+        [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {1.0, -0.5, 0.75};
+          r.densities = {0.5, 0.25, 0.5};
+          r.rescale = true;
+          r.inverse_density = true;
+          r.normalize = true;
+          r.seed = 7;
+        });
+    add("dare_ties without rescale, λ 1.5, heavy ties in the sign election", "dare_ties",
+        {R"({"weight":1.0,"density":0.7})", R"({"weight":1.0,"density":0.7})", R"({"weight":1.0,"density":0.7})"},
+        R"(,"parameters":{"rescale":false,"lambda":1.5})",
+        [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {1.0, 1.0, 1.0};
+          r.densities = {0.7, 0.7, 0.7};
+          r.lambda = 1.5;
+        },
+        1);
+    add("passthrough with a gradient scale", "passthrough", {R"({"scale":[0.5,2.0]})"}, "",
+        [](const std::string& name, test::RefTensorMerge& r) {
+          const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
+          r.scales = {0.5 + 1.5 * t};
+        },
+        40, 1);
+    return r;
+  }();
+  return rows;
 }
 
-TEST_CASE("ties with heavy ties, a negative weight, per-tensor densities, λ and normalize off") {
-  Case c;
-  c.method = "ties";
-  c.spread = 2;  // deltas in {-2..2} steps: thresholds fall inside long runs of equal |δ|
-  c.model_parameters = {R"({"weight":1.0,"density":[{"filter":"mlp","value":0.7},{"value":0.3}]})",
-                        R"({"weight":-0.75,"density":0.3})", R"({"weight":0.5,"density":[0.1,0.9]})"};
-  c.extra_json = R"(,"parameters":{"lambda":0.75,"normalize":false})";
-  c.parameters = [](const std::string& name, test::RefTensorMerge& r) {
-    const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
-    r.weights = {1.0, -0.75, 0.5};
-    r.densities = {name.find("mlp") != std::string::npos ? 0.7 : 0.3, 0.3, 0.1 + 0.8 * t};
-    r.lambda = 0.75;
-    r.normalize = false;
-  };
-  check_case(c);
+}  // namespace
+
+TEST_CASE("conformance: every method's rows match its reference in every dtype, thread count and budget") {
+  for (const Row& row : conformance_table())
+    for (const std::string dtype : {"F32", "F16", "BF16"}) {
+      Case c = row.config;
+      c.dtype = dtype;
+      INFO(row.title << " (" << dtype << ")");
+      check_case(c, row.models);
+    }
+}
+
+TEST_CASE("conformance: every registered method has a row and a reference") {
+  for (const MergeMethod* m : all_methods()) {
+    const std::string name(m->name());
+    INFO(name);
+    CHECK(test::references().count(name) == 1);
+    CHECK(std::any_of(conformance_table().begin(), conformance_table().end(),
+                      [&](const Row& r) { return r.config.method == name; }));
+  }
 }
 
 TEST_CASE("ties on a tensor so small that floor(d·n) = 0 keeps the base") {
@@ -148,57 +255,6 @@ TEST_CASE("ties on a tensor so small that floor(d·n) = 0 keeps the base") {
   const Model base = make_model("BF16", 1, nullptr, 0);
   const auto out = test::decode_file(run_case(c, base, {make_model("BF16", 10, &base, 40), make_model("BF16", 11, &base, 40)}));
   CHECK(out.at("model.norm.weight").values == base.at("model.norm.weight"));
-}
-
-TEST_CASE("dare_linear with the L1 rescale (default) matches the reference, F32 and BF16") {
-  for (const std::string dtype : {"F32", "BF16"}) {
-    Case c;
-    c.method = "dare_linear";
-    c.dtype = dtype;
-    c.model_parameters = {R"({"weight":0.5,"density":0.3})", R"({"weight":0.25,"density":0.6})",
-                          R"({"weight":1.0,"density":0.9})"};
-    c.extra_json = R"(,"random_seed":12345)";
-    c.parameters = [](const std::string&, test::RefTensorMerge& r) {
-      r.weights = {0.5, 0.25, 1.0};
-      r.densities = {0.3, 0.6, 0.9};
-      r.rescale = true;
-      r.seed = 12345;
-    };
-    check_case(c);
-  }
-}
-
-TEST_CASE("dare_ties with rescale_mode inverse_density, normalize on, F16") {
-  Case c;
-  c.method = "dare_ties";
-  c.dtype = "F16";
-  c.model_parameters = {R"({"weight":1.0,"density":0.5})", R"({"weight":-0.5,"density":0.25})",
-                        R"({"weight":0.75,"density":0.5})"};
-  c.extra_json = R"(,"random_seed":7,"parameters":{"rescale_mode":"inverse_density","normalize":true})";
-  c.parameters = [](const std::string&, test::RefTensorMerge& r) {
-    r.weights = {1.0, -0.5, 0.75};
-    r.densities = {0.5, 0.25, 0.5};
-    r.rescale = true;
-    r.inverse_density = true;
-    r.normalize = true;
-    r.seed = 7;
-  };
-  check_case(c);
-}
-
-TEST_CASE("dare_ties without rescale, λ 1.5, heavy ties in the sign election") {
-  Case c;
-  c.method = "dare_ties";
-  c.spread = 1;
-  c.model_parameters = {R"({"weight":1.0,"density":0.7})", R"({"weight":1.0,"density":0.7})",
-                        R"({"weight":1.0,"density":0.7})"};
-  c.extra_json = R"(,"parameters":{"rescale":false,"lambda":1.5})";
-  c.parameters = [](const std::string&, test::RefTensorMerge& r) {
-    r.weights = {1.0, 1.0, 1.0};
-    r.densities = {0.7, 0.7, 0.7};
-    r.lambda = 1.5;
-  };
-  check_case(c);
 }
 
 TEST_CASE("the DARE mask depends on the seed: two seeds, two merges") {

@@ -6,7 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "pipeline/block_pipeline.hpp"
+
 namespace wasmerge {
+
+class TensorExecutor;
 
 struct TensorReport {
   static constexpr int kMinLog2 = -24;  // bin 0 holds |δ| < 2^-23, the last |δ| ≥ 2^7
@@ -25,5 +29,9 @@ struct TensorReport {
   // {"event":"tensor_report", ...}; topk_overlap[a][b] = both / min(k_a, k_b).
   std::string to_json() const;
 };
+
+// The report of one mergeable tensor: TIES' trim at each model's density (0.2 when the
+// config gives none) for the top-k sets, on the same pipeline a merge uses.
+std::string analyze_tensor(TensorExecutor& executor, const OutputTensor& out, const BlockPipeline::Progress& on_block);
 
 }  // namespace wasmerge

@@ -1,0 +1,230 @@
+// The task arithmetic family's parameters and its per-tensor merge (see the header).
+#include "methods/task_arithmetic_family.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <optional>
+
+#include "explain.hpp"
+#include "passes/magnitude_cuts.hpp"
+#include "pipeline/block_pipeline.hpp"
+#include "wasmerge/kernels.hpp"
+#include "wasmerge/plan.hpp"
+#include "wasmerge/sparsify.hpp"
+
+namespace wasmerge {
+namespace {
+
+using Scope = ParamSpec::Scope;
+using Kind = ParamSpec::Kind;
+
+ParamSpec number(std::string name, Scope scope, std::optional<double> def, bool required = false) {
+  ParamSpec p;
+  p.name = std::move(name);
+  p.scope = scope;
+  p.default_value = def;
+  p.required = required;
+  return p;
+}
+
+ParamSpec boolean(std::string name, bool def) {
+  ParamSpec p = number(std::move(name), Scope::Global, def ? 1.0 : 0.0);
+  p.kind = Kind::Bool;
+  return p;
+}
+
+// One output tensor merged by a member of the family.
+class FamilyMerge : public TensorMerge {
+ public:
+  FamilyMerge(const TaskArithmeticFamily& method, const OutputTensor& out);
+
+  PipelineNeeds needs() const override;
+  void prepare(BlockPipeline& pipeline) override;
+  const OrderedCount* write_count() const override { return cuts_ ? cuts_->ties() : nullptr; }
+  void combine(Chunk& chunk, float* out) const override;
+  void finish_explanation(Explanation& e) const override;
+
+ private:
+  struct Model {
+    float weight = 1.0f;
+    double density = 1.0;
+    uint64_t dare_stream = 0;
+    uint32_t dare_threshold = 0;
+    float rescale = 1.0f;  // δ' = δ_kept · rescale
+  };
+
+  bool l1_rescale() const { return rescale_ && !inverse_density_ && d_.sparsify != Sparsify::None; }
+  // Zeroes the entries model k drops. DARE decisions of a tensor kept in memory are
+  // recorded by the L1 pass and replayed by the write.
+  void sparsify(const Chunk& chunk, size_t k, float* delta) const;
+  void l1_pass(BlockPipeline& pipeline);
+
+  const TaskArithmeticFamily::Definition& d_;
+  std::vector<Model> models_;
+  std::vector<float> weights_;
+  bool normalize_, rescale_, inverse_density_;
+  float lambda_;
+  float divisor_ = 1.0f;  // Σ w_k without consensus, when normalizing
+  std::optional<MagnitudeCuts> cuts_;
+  mutable std::vector<std::vector<uint8_t>> dare_kept_;  // [model][element]: 1 kept
+  bool dare_recorded_ = false;
+};
+
+FamilyMerge::FamilyMerge(const TaskArithmeticFamily& method, const OutputTensor& out) : d_(method.definition()) {
+  auto spec = [&](const char* name) -> const ParamSpec& { return *method.param(name); };
+  const bool sparsifies = d_.sparsify != Sparsify::None;
+  normalize_ = out.params.number(spec("normalize")) != 0;
+  rescale_ = sparsifies && out.params.number(spec("rescale")) != 0;
+  inverse_density_ = sparsifies && out.params.number(spec("rescale_mode")) != 0;
+  lambda_ = d_.base ? static_cast<float>(out.params.number(spec("lambda"))) : 1.0f;
+  std::vector<double> densities;
+  double weight_sum = 0;
+  for (const auto& in : out.inputs) {
+    Model m;
+    m.weight = static_cast<float>(in.params.number(spec("weight")));
+    if (sparsifies) m.density = in.params.number(spec("density"));
+    m.dare_stream = dare_stream(out.random_seed, out.info.name, in.model_index);
+    m.dare_threshold = dare_threshold(m.density);
+    if (rescale_ && inverse_density_) m.rescale = static_cast<float>(1.0 / m.density);
+    models_.push_back(m);
+    weights_.push_back(m.weight);
+    densities.push_back(m.density);
+    weight_sum += m.weight;
+  }
+  // Σ w_k, or 1 when normalizing is off or the sum vanishes (SPEC §2, no consensus).
+  if (normalize_ && std::fabs(weight_sum) >= 1e-8) divisor_ = static_cast<float>(weight_sum);
+  if (d_.sparsify == Sparsify::Magnitude) cuts_.emplace(densities, out.info.num_elements());
+}
+
+PipelineNeeds FamilyMerge::needs() const {
+  PipelineNeeds n;
+  n.task_vectors = true;
+  n.several_passes = l1_rescale() || (cuts_ && cuts_->needs_select());
+  if (d_.sparsify == Sparsify::Random && l1_rescale()) n.bytes_per_element = models_.size();
+  return n;
+}
+
+void FamilyMerge::prepare(BlockPipeline& pipeline) {
+  if (cuts_) cuts_->select(pipeline);
+  if (l1_rescale()) l1_pass(pipeline);
+}
+
+void FamilyMerge::sparsify(const Chunk& chunk, size_t k, float* delta) const {
+  if (d_.sparsify == Sparsify::Magnitude) return cuts_->mask(chunk, k, delta);
+  if (d_.sparsify != Sparsify::Random) return;
+  uint8_t* kept = dare_kept_.empty() ? nullptr : dare_kept_[k].data() + chunk.first;
+  if (kept && dare_recorded_) apply_kept(kept, delta, chunk.count);
+  else dare_mask(models_[k].dare_stream, models_[k].dare_threshold, delta, chunk.count, chunk.first, kept);
+}
+
+// ‖δ‖₁ and ‖δ_kept‖₁ per model, as f64 partials per chunk folded in chunk order;
+// mergekit's L1 match, skipped when either norm vanishes.
+void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
+  const size_t K = models_.size();
+  if (d_.sparsify == Sparsify::Random && pipeline.cached())
+    dare_kept_.assign(K, std::vector<uint8_t>(pipeline.elements()));
+  std::vector<double> all(K, 0.0), kept(K, 0.0);
+  pipeline.reduce<std::vector<double>>(
+      [&](Chunk& chunk) {
+        std::vector<double> sums(2 * K);
+        for (size_t k = 0; k < K; ++k) {
+          sums[2 * k] = abs_sum(chunk.models[k], chunk.count);
+          sparsify(chunk, k, chunk.models[k]);
+          sums[2 * k + 1] = abs_sum(chunk.models[k], chunk.count);
+        }
+        return sums;
+      },
+      [&](std::vector<double>& sums) {
+        for (size_t k = 0; k < K; ++k) {
+          all[k] += sums[2 * k];
+          kept[k] += sums[2 * k + 1];
+        }
+      },
+      write_count());
+  dare_recorded_ = true;
+  for (size_t k = 0; k < K; ++k)
+    models_[k].rescale = (all[k] < 1e-7 || kept[k] < 1e-7) ? 1.0f : static_cast<float>(all[k] / kept[k]);
+}
+
+void FamilyMerge::combine(Chunk& chunk, float* out) const {
+  const size_t n = chunk.count, K = models_.size();
+  for (size_t k = 0; k < K; ++k) {
+    float* delta = chunk.models[k];
+    chunk.observe("delta", static_cast<int>(k), delta);
+    sparsify(chunk, k, delta);
+    if (models_[k].rescale != 1.0f) scale_into(delta, delta, models_[k].rescale, n);
+    chunk.observe("kept", static_cast<int>(k), delta);
+    scale_into(delta, delta, weights_[k], n);  // ω_k = w_k · δ'_k
+    chunk.observe("weighted", static_cast<int>(k), delta);
+  }
+  float* mixed = chunk.base ? chunk.scratch : out;
+  if (d_.consensus) {
+    elect_and_merge(mixed, chunk.models, weights_.data(), K, normalize_, n, chunk.scratch + BlockPipeline::kChunk);
+  } else {
+    std::copy(chunk.models[0], chunk.models[0] + n, mixed);
+    for (size_t k = 1; k < K; ++k) add_scaled(mixed, chunk.models[k], 1.0f, n);
+    if (divisor_ != 1.0f) divide(mixed, divisor_, n);
+  }
+  chunk.observe("mixed", -1, mixed);
+  if (chunk.base) add_lambda_times(out, chunk.base, mixed, lambda_, n);  // b + λ·mixed
+  chunk.observe("result", -1, out);
+}
+
+// The election, by the kernel's own rule, from the weighted vectors.
+void FamilyMerge::finish_explanation(Explanation& e) const {
+  if (!d_.consensus) return;
+  const auto& weighted = e.model_stage("weighted");
+  const size_t count = e.count();
+  std::vector<int> sign(count);
+  std::vector<std::vector<int>> agree(weighted.size(), std::vector<int>(count));
+  for (size_t i = 0; i < count; ++i) {
+    float sum = weighted[0][i];
+    for (size_t k = 1; k < weighted.size(); ++k) sum = sum + weighted[k][i];
+    const bool positive = elected_positive(sum);
+    sign[i] = positive ? 1 : -1;
+    for (size_t k = 0; k < weighted.size(); ++k) agree[k][i] = agrees_with(weighted[k][i], positive);
+  }
+  e.add("sign", sign);
+  e.add("agree", agree);
+}
+
+}  // namespace
+
+TaskArithmeticFamily::TaskArithmeticFamily(Definition d) : d_(std::move(d)) {
+  params_.push_back(number("weight", Scope::PerModel, d_.weight_required ? std::nullopt : std::optional<double>(1.0),
+                           d_.weight_required));
+  if (d_.sparsify != Sparsify::None) {
+    ParamSpec density = number("density", Scope::PerModel, 1.0);
+    density.min = 0.0;
+    density.min_exclusive = true;
+    density.max = 1.0;
+    params_.push_back(density);
+  }
+  params_.push_back(boolean("normalize", d_.default_normalize));
+  if (d_.base) params_.push_back(number("lambda", Scope::Global, 1.0));
+  if (d_.sparsify != Sparsify::None) {
+    params_.push_back(boolean("rescale", d_.default_rescale));
+    ParamSpec mode = number("rescale_mode", Scope::Global, 0.0);
+    mode.kind = Kind::Choice;
+    mode.choices = {"l1", "inverse_density"};
+    params_.push_back(mode);
+  }
+  params_.push_back(boolean("int8_mask", false));  // accepted; it only saves memory in mergekit
+}
+
+std::vector<Fact> TaskArithmeticFamily::needs() const {
+  if (d_.sparsify == Sparsify::Magnitude) return {Fact::MagnitudeCuts, Fact::L1Norms};
+  if (d_.sparsify == Sparsify::Random) return {Fact::L1Norms};
+  return {};
+}
+
+std::vector<std::string> TaskArithmeticFamily::stages() const {
+  if (d_.consensus) return {"delta", "kept", "weighted", "sign", "mixed", "result"};
+  return {"delta", "kept", "weighted", "mixed", "result"};
+}
+
+std::unique_ptr<TensorMerge> TaskArithmeticFamily::bind(const OutputTensor& out) const {
+  return std::make_unique<FamilyMerge>(*this, out);
+}
+
+}  // namespace wasmerge

@@ -1,0 +1,215 @@
+#include "pipeline/block_pipeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "wasmerge/convert.hpp"
+#include "wasmerge/error.hpp"
+#include "wasmerge/kernels.hpp"
+
+namespace wasmerge {
+namespace {
+
+constexpr size_t kChunk = BlockPipeline::kChunk;
+// Elements per block: large reads, yet blocks enough to overlap reading and computing.
+constexpr size_t kBlockElements = 64 * kChunk;
+
+size_t chunks_in(size_t count) { return (count + kChunk - 1) / kChunk; }
+
+}  // namespace
+
+BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_t budget_bytes, const OutputTensor& out,
+                             const PipelineNeeds& needs, Progress on_block, ChunkObserver* observer)
+    : pool_(pool), buffers_(buffers), out_(out), on_block_(std::move(on_block)), observer_(observer),
+      has_base_(out.base != nullptr), task_vectors_(needs.task_vectors && out.base), models_(out.inputs.size()),
+      total_(out.info.num_elements()) {
+  if (out.base) sources_.push_back(std::make_unique<FileTensorSource>(*out.base));
+  for (const auto& in : out.inputs) sources_.push_back(std::make_unique<FileTensorSource>(*in.tensor));
+
+  size_t in_bytes = 0;
+  for (const auto& s : sources_) in_bytes += dtype_size(s->dtype());
+  const size_t out_bytes = dtype_size(out.info.dtype);
+  const uint64_t budget = budget_bytes / 2;
+  const uint64_t fit = budget / (2 * (in_bytes + out_bytes));
+  if (fit < std::min<uint64_t>(kChunk, total_))
+    fail("", out.info.name, "the memory budget of " + std::to_string(budget_bytes >> 20) + " MB is too small to merge it");
+  // Blocks are whole chunks; a tensor smaller than one chunk is one block of its own size.
+  block_ = fit >= kChunk ? static_cast<size_t>(std::min<uint64_t>(fit / kChunk * kChunk, kBlockElements)) : kChunk;
+  const size_t block_rows = static_cast<size_t>(std::min<uint64_t>(block_, total_));
+  cached_ = needs.several_passes &&
+            total_ * in_bytes + 2 * block_rows * out_bytes + needs.bytes_per_element * total_ <= budget;
+
+  const size_t rows = cached_ ? static_cast<size_t>(total_) : 2 * block_rows;
+  buffers_.inputs.resize(sources_.size());
+  for (size_t j = 0; j < sources_.size(); ++j) buffers_.inputs[j].resize(rows * dtype_size(sources_[j]->dtype()));
+  buffers_.output.resize(2 * block_rows * out_bytes);
+}
+
+BlockPipeline::Block BlockPipeline::block_at(size_t index) const {
+  const uint64_t first = index * static_cast<uint64_t>(block_);
+  return Block{first, static_cast<size_t>(std::min<uint64_t>(block_, total_ - first)),
+               cached_ ? static_cast<size_t>(first) : (index % 2) * block_, index};
+}
+
+uint64_t BlockPipeline::read_block(size_t index) {
+  const Block b = block_at(index);
+  uint64_t bytes = 0;
+  for (size_t j = 0; j < sources_.size(); ++j) {
+    const TensorSource& s = *sources_[j];
+    const size_t size = dtype_size(s.dtype());
+    uint8_t* data = buffers_.inputs[j].data() + b.slot * size;
+    if (!loaded_) s.read(b.first, b.count, data);
+    if (out_.check_finite && !finite_checked_) check_finite(s, data, b.first, b.count);
+    bytes += b.count * size;
+  }
+  return bytes;
+}
+
+void BlockPipeline::for_each_block(bool report_bytes, const Visit& visit) {
+  const size_t blocks = static_cast<size_t>((total_ + block_ - 1) / block_);
+  uint64_t bytes = blocks ? read_block(0) : 0;
+  for (size_t b = 0; b < blocks; ++b) {
+    uint64_t next_bytes = 0;
+    visit(block_at(b), [&] {
+      if (b + 1 < blocks) next_bytes = read_block(b + 1);
+    });
+    on_block_(report_bytes ? bytes : 0);
+    bytes = next_bytes;
+  }
+  if (cached_) loaded_ = true;
+  finite_checked_ = true;
+}
+
+void BlockPipeline::check_finite(const TensorSource& s, const uint8_t* data, uint64_t first, size_t count) const {
+  const size_t bad = first_nonfinite(s.dtype(), data, count);
+  if (bad == count) return;
+  float value;
+  to_f32(s.dtype(), data + bad * dtype_size(s.dtype()), &value, 1);
+  fail(s.file(), s.tensor(),
+       std::string(std::isnan(value) ? "NaN" : "infinity") + " at index " + std::to_string(first + bad) +
+           " (allow_nonfinite: true merges it anyway)");
+}
+
+Chunk BlockPipeline::load(const Block& b, size_t c) const {
+  thread_local std::vector<float> scratch;
+  thread_local std::vector<float*> models;
+  scratch.resize((models_ + 1 + kScratchChunks + 1) * kChunk);  // + the write's result
+  models.resize(models_);
+  Chunk chunk;
+  chunk.first = b.first + c * kChunk;
+  chunk.count = std::min(kChunk, b.count - c * kChunk);
+  chunk.index = static_cast<size_t>(chunk.first / kChunk);
+  chunk.model_count = models_;
+  chunk.observer = observer_;
+  const size_t element = b.slot + c * kChunk;
+  size_t j = 0;
+  if (has_base_) {
+    chunk.base = scratch.data();
+    const DType t = sources_[j]->dtype();
+    to_f32(t, buffers_.inputs[j++].data() + element * dtype_size(t), chunk.base, chunk.count);
+  }
+  for (size_t k = 0; k < models_; ++k, ++j) {
+    models[k] = scratch.data() + (k + 1) * kChunk;
+    const DType t = sources_[j]->dtype();
+    to_f32(t, buffers_.inputs[j].data() + element * dtype_size(t), models[k], chunk.count);
+    if (task_vectors_) subtract(models[k], chunk.base, chunk.count);  // δ_k = m_k − b
+  }
+  chunk.models = models.data();
+  chunk.scratch = scratch.data() + (models_ + 1) * kChunk;
+  return chunk;
+}
+
+void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered,
+                               const std::function<void(Chunk&, size_t)>& task, const std::function<void()>& meanwhile) {
+  const size_t chunks = chunks_in(b.count);
+  auto run = [&](size_t c) {
+    Chunk chunk = load(b, c);
+    if (ordered) chunk.before = counts_.data() + c * ordered->counters();
+    task(chunk, c);
+  };
+  if (!ordered) {
+    ThreadPool::Batch batch(pool_, chunks, run);
+    meanwhile();
+    batch.wait();
+    return;
+  }
+  const size_t n = ordered->counters();
+  counts_.assign(chunks * n, 0);
+  {
+    ThreadPool::Batch batch(pool_, chunks, [&](size_t c) {
+      Chunk chunk = load(b, c);
+      ordered->count(chunk, counts_.data() + c * n);
+    });
+    meanwhile();
+    batch.wait();
+  }
+  for (size_t c = 0; c < chunks; ++c)  // own counts -> totals before each chunk, across blocks
+    for (size_t k = 0; k < n; ++k) {
+      const uint64_t here = counts_[c * n + k];
+      counts_[c * n + k] = running_[k];
+      running_[k] += here;
+    }
+  pool_.parallel_for(chunks, run);
+}
+
+void BlockPipeline::pass(bool report_bytes, const OrderedCount* ordered, const std::function<void(size_t)>& start,
+                         const std::function<void(Chunk&, size_t)>& step, const std::function<void()>& after_block) {
+  running_.assign(ordered ? ordered->counters() : 0, 0);
+  for_each_block(report_bytes, [&](const Block& b, const std::function<void()>& read_next) {
+    start(chunks_in(b.count));
+    run_chunks(b, ordered, step, read_next);
+    after_block();
+  });
+}
+
+void BlockPipeline::visit(const std::function<void(Chunk&, size_t)>& step, const std::function<void(size_t)>& start,
+                          const std::function<void()>& after_block, const OrderedCount* ordered) {
+  pass(true, ordered, start, step, after_block);
+}
+
+std::vector<uint64_t> BlockPipeline::tally(size_t bins, const std::function<void(Chunk&, uint32_t*)>& count) {
+  const size_t tasks = pool_.size();
+  std::vector<uint64_t> totals(bins, 0);
+  std::vector<std::vector<uint32_t>> local(tasks, std::vector<uint32_t>(bins));
+  for_each_block(false, [&](const Block& b, const std::function<void()>& read_next) {
+    const size_t chunks = chunks_in(b.count);
+    ThreadPool::Batch batch(pool_, tasks, [&](size_t task) {
+      std::vector<uint32_t>& counts = local[task];
+      std::fill(counts.begin(), counts.end(), 0);
+      for (size_t c = chunks * task / tasks; c < chunks * (task + 1) / tasks; ++c) {
+        Chunk chunk = load(b, c);
+        count(chunk, counts.data());
+      }
+    });
+    read_next();
+    batch.wait();
+    for (const auto& counts : local)
+      for (size_t bin = 0; bin < bins; ++bin) totals[bin] += counts[bin];
+  });
+  return totals;
+}
+
+void BlockPipeline::write(ByteSink& sink, const std::function<void(Chunk&, float*)>& step, const OrderedCount* ordered) {
+  const size_t out_size = dtype_size(out_.info.dtype);
+  const uint8_t* pending = nullptr;  // the previous block's output, written while this one computes
+  size_t pending_bytes = 0;
+  running_.assign(ordered ? ordered->counters() : 0, 0);
+  for_each_block(true, [&](const Block& b, const std::function<void()>& read_next) {
+    uint8_t* output = buffers_.output.data() + (b.index % 2) * block_ * out_size;
+    auto merge_chunk = [&, output](Chunk& chunk, size_t c) {
+      float* result = chunk.scratch + kScratchChunks * kChunk;
+      step(chunk, result);
+      from_f32(out_.info.dtype, result, output + c * kChunk * out_size, chunk.count);
+    };
+    run_chunks(b, ordered, merge_chunk, [&] {
+      read_next();
+      if (pending) sink.write(pending, pending_bytes);
+      pending = nullptr;
+    });
+    pending = output;
+    pending_bytes = b.count * out_size;
+  });
+  if (pending) sink.write(pending, pending_bytes);
+}
+
+}  // namespace wasmerge

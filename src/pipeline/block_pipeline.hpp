@@ -1,0 +1,143 @@
+#pragma once
+// How one output tensor streams: the block pipeline owns the block layout, the reads
+// (the next block is read while the pool computes this one; the last block's output is
+// written meanwhile), the f32 conversion of each chunk, and the order in which per-chunk
+// results are combined. Methods (method.hpp) only write per-chunk arithmetic.
+//
+// Determinism lives here, not in the methods: work is split into fixed chunks of
+// kChunk elements whatever the thread count and budget; a reduction is a partial per
+// chunk, folded in chunk order on one thread; tallies are integer counts (exact in any
+// order); an ordered count gives each chunk the totals of all chunks before it.
+//
+// Memory: two blocks of every input and of the output (double buffering), or, when the
+// method makes several passes and the whole tensor fits half the budget, every input
+// whole — read once and kept between passes. The bytes never depend on which.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "pipeline/tensor_source.hpp"
+#include "wasmerge/byte_io.hpp"
+#include "wasmerge/method.hpp"
+#include "wasmerge/plan.hpp"
+#include "wasmerge/thread_pool.hpp"
+
+namespace wasmerge {
+
+// Sees the values a method reports per stage (explain: a window of one tensor).
+class ChunkObserver {
+ public:
+  virtual ~ChunkObserver() = default;
+  // model: -1 for a stage of the merged tensor, else the model's index.
+  virtual void capture(std::string_view stage, int model, uint64_t first, const float* values, size_t n) = 0;
+};
+
+// One chunk as a method's step sees it, in this thread's scratch (all writable).
+struct Chunk {
+  uint64_t first = 0;  // flat index of its first element
+  size_t count = 0;    // elements, at most kChunk
+  size_t index = 0;    // chunk number within the tensor
+  float* base = nullptr;    // the base's values, when the tensor has a base
+  float* const* models = nullptr;  // each input's values; δ_k = m_k − b with task_vectors
+  size_t model_count = 0;
+  float* scratch = nullptr;  // BlockPipeline::kScratchChunks · kChunk floats of the method's own
+  const uint64_t* before = nullptr;  // an ordered count's totals over the chunks before this one
+  ChunkObserver* observer = nullptr;
+
+  void observe(std::string_view stage, int model, const float* values) const {
+    if (observer) observer->capture(stage, model, first, values, count);
+  }
+};
+
+// A count per chunk whose running totals, in tensor order, a pass's step reads (TIES:
+// how many entries equal to a cut come before the chunk, so ties keep the lowest indices).
+class OrderedCount {
+ public:
+  virtual ~OrderedCount() = default;
+  virtual size_t counters() const = 0;
+  virtual void count(const Chunk& chunk, uint64_t* counts) const = 0;  // this chunk's own
+};
+
+// Storage reused from tensor to tensor (the pipeline of each tensor lays it out).
+struct PipelineBuffers {
+  std::vector<std::vector<uint8_t>> inputs;  // per source
+  std::vector<uint8_t> output;
+};
+
+class BlockPipeline {
+ public:
+  static constexpr size_t kChunk = 16384;  // elements: the unit of parallel work and of every reduction
+  static constexpr size_t kScratchChunks = 3;
+  using Progress = std::function<void(uint64_t input_bytes)>;  // after each block; 0 but in the write
+
+  BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_t budget_bytes, const OutputTensor& out,
+                const PipelineNeeds& needs, Progress on_block, ChunkObserver* observer = nullptr);
+
+  uint64_t elements() const { return total_; }
+  size_t model_count() const { return models_; }
+  bool cached() const { return cached_; }  // every input stays in memory between passes
+
+  // One pass: per_chunk(chunk) on the pool gives a partial, fold(partial) takes them on
+  // this thread in chunk order.
+  template <class Partial>
+  void reduce(const std::function<Partial(Chunk&)>& per_chunk, const std::function<void(Partial&)>& fold,
+              const OrderedCount* ordered = nullptr) {
+    std::vector<Partial> partials;
+    pass(
+        false, ordered, [&](size_t chunks) { partials.assign(chunks, Partial()); },
+        [&](Chunk& c, size_t in_block) { partials[in_block] = per_chunk(c); },
+        [&] {
+          for (auto& p : partials) fold(p);
+        });
+  }
+  // One pass of integer counts into `bins` counters: each pool task keeps its own
+  // (32-bit within a block), summed into the totals after each block.
+  std::vector<uint64_t> tally(size_t bins, const std::function<void(Chunk&, uint32_t* counts)>& count);
+  // The write pass: step(chunk, out) gives the chunk's f32 result, converted to the
+  // output dtype and streamed to sink in order. report_bytes: progress counts the inputs.
+  void write(ByteSink& sink, const std::function<void(Chunk&, float* out)>& step, const OrderedCount* ordered = nullptr);
+  // A pass that writes nothing but reports its input bytes (the analysis's last pass).
+  void visit(const std::function<void(Chunk&, size_t in_block)>& step, const std::function<void(size_t chunks)>& start,
+             const std::function<void()>& after_block, const OrderedCount* ordered = nullptr);
+
+ private:
+  struct Block {
+    uint64_t first;
+    size_t count;
+    size_t slot;  // where it sits in the input buffers, in elements
+    size_t index;
+  };
+  using Visit = std::function<void(const Block&, const std::function<void()>& read_next)>;
+
+  Block block_at(size_t index) const;
+  uint64_t read_block(size_t index);
+  void for_each_block(bool report_bytes, const Visit& visit);
+  void check_finite(const TensorSource& s, const uint8_t* data, uint64_t first, size_t count) const;
+  // this thread's chunk c of block b, converted to f32
+  Chunk load(const Block& b, size_t c) const;
+  void pass(bool report_bytes, const OrderedCount* ordered, const std::function<void(size_t chunks)>& start,
+            const std::function<void(Chunk&, size_t in_block)>& step, const std::function<void()>& after_block);
+  // The pool runs task on every chunk of b while this thread runs meanwhile(); with an
+  // ordered count, the counts come first (overlapped instead) and the task after.
+  void run_chunks(const Block& b, const OrderedCount* ordered, const std::function<void(Chunk&, size_t)>& task,
+                  const std::function<void()>& meanwhile);
+
+  ThreadPool& pool_;
+  PipelineBuffers& buffers_;
+  const OutputTensor& out_;
+  Progress on_block_;
+  ChunkObserver* observer_;
+  std::vector<std::unique_ptr<TensorSource>> sources_;  // the base (if any), then the inputs
+  bool has_base_, task_vectors_;
+  size_t models_;
+  uint64_t total_;
+  size_t block_;  // elements per block
+  bool cached_ = false;
+  bool loaded_ = false;          // ... and the inputs are there
+  bool finite_checked_ = false;  // a pass looked at every input element
+  std::vector<uint64_t> counts_, running_;  // an ordered count: per chunk of the block, and carried
+};
+
+}  // namespace wasmerge

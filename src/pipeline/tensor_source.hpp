@@ -1,0 +1,40 @@
+#pragma once
+// Where the elements of one input tensor come from: today a byte range of a file; later
+// a computed tensor (a LoRA-adapted weight, a generated router). The pipeline reads
+// elements in the source's dtype and converts each chunk to f32 itself.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "wasmerge/dtype.hpp"
+#include "wasmerge/model.hpp"
+
+namespace wasmerge {
+
+class TensorSource {
+ public:
+  virtual ~TensorSource() = default;
+  virtual DType dtype() const = 0;
+  virtual const std::string& file() const = 0;    // for messages
+  virtual const std::string& tensor() const = 0;  // for messages
+  // Elements [first, first + count), dtype() each, into dst.
+  virtual void read(uint64_t first, size_t count, uint8_t* dst) const = 0;
+};
+
+// A tensor of a safetensors file (a grown vocabulary's leading rows are its first elements).
+class FileTensorSource : public TensorSource {
+ public:
+  explicit FileTensorSource(const ModelTensor& t) : t_(t) {}
+  DType dtype() const override { return t_.info.dtype; }
+  const std::string& file() const override { return t_.source->name(); }
+  const std::string& tensor() const override { return t_.info.name; }
+  void read(uint64_t first, size_t count, uint8_t* dst) const override {
+    const size_t size = dtype_size(t_.info.dtype);
+    t_.source->read(t_.absolute_offset() + first * size, count * size, dst);
+  }
+
+ private:
+  const ModelTensor& t_;
+};
+
+}  // namespace wasmerge

@@ -1,0 +1,60 @@
+// The dry run's report: what a merge of this plan would write, from headers alone.
+#include <nlohmann/json.hpp>
+
+#include "wasmerge/plan.hpp"
+
+namespace wasmerge {
+
+std::string plan_event_json(const MergePlan& plan) {
+  using json = nlohmann::ordered_json;
+  json files = json::array();
+  for (size_t i = 0; i < plan.shard_names.size(); ++i)
+    files.push_back({{"name", plan.shard_names[i]}, {"bytes", plan.shard_bytes[i]}});
+  json runs = json::array();
+  for (const auto& run : plan.layer_runs) {
+    json sources = json::array();
+    for (const auto& s : run.sources)
+      sources.push_back({{"model", s.model}, {"layers", {s.first, s.first + run.end - run.first}}});
+    runs.push_back({{"output", {run.first, run.end}}, {"sources", sources}});
+  }
+  json edits = json::object();
+  if (plan.config_edits.layers_changed) edits["num_hidden_layers"] = plan.config_edits.output_layers;
+  if (plan.config_edits.torch_dtype) edits["torch_dtype"] = torch_dtype_name(*plan.config_edits.torch_dtype);
+  json tensors = json::array();
+  for (const auto& out : plan.outputs) {
+    json sources = json::array();
+    auto add = [&](const ModelTensor* t, const std::string& model) {
+      sources.push_back({{"model", model}, {"tensor", t->info.name}});
+    };
+    auto model_of = [&](const ModelTensor* t) {
+      for (const auto& m : plan.models)
+        if (!m->tensors.empty() && t >= m->tensors.data() && t < m->tensors.data() + m->tensors.size()) return m->path;
+      return std::string();
+    };
+    if (out.action == TensorAction::Copy) add(out.copy_from, model_of(out.copy_from));
+    else {
+      if (out.base) add(out.base, model_of(out.base));
+      for (const auto& in : out.inputs) add(in.tensor, model_of(in.tensor));
+    }
+    tensors.push_back({{"name", out.info.name},
+                       {"dtype", dtype_name(out.info.dtype)},
+                       {"shape", out.info.shape},
+                       {"file", plan.shard_names[out.shard]},
+                       {"action", out.action == TensorAction::Copy ? "copy" : "merge"},
+                       {"sources", sources}});
+  }
+  const json layers = plan.layer_runs.empty() ? json(nullptr)
+                                              : json{{"output", plan.config_edits.output_layers}, {"map", runs}};
+  return json{{"event", "plan"},
+              {"files", files},
+              {"index", plan.shard_names.size() > 1},
+              {"input_bytes", plan.input_bytes},
+              {"output_bytes", plan.output_bytes},
+              {"tensor_count", plan.outputs.size()},
+              {"layers", layers},
+              {"config_edits", edits},
+              {"tensors", tensors}}
+      .dump();
+}
+
+}  // namespace wasmerge

@@ -1,0 +1,72 @@
+// libFuzzer target: the input is a merge config (JSON, as the hosts hand it over), run
+// against a fixed set of small models: three folders of four layers (F32, BF16, F16),
+// with config.json. It drives the config parser, the method registry's parameter
+// checks, the layer map of `slices:`, the dry run, the merge and the analysis; any
+// outcome but a result or a MergeError is a bug.  Seeds: tests/fuzz/config_corpus.
+#include <string>
+#include <vector>
+
+#include "fuzz_files.hpp"
+#include "wasmerge/merge.hpp"
+#include "wasmerge/safetensors.hpp"
+
+namespace {
+
+std::vector<uint8_t> model_file(wasmerge::DType dtype, uint8_t fill) {
+  std::vector<wasmerge::TensorInfo> infos;
+  auto add = [&](const std::string& name, std::vector<uint64_t> shape) {
+    wasmerge::TensorInfo t;
+    t.name = name;
+    t.dtype = dtype;
+    t.shape = std::move(shape);
+    infos.push_back(t);
+  };
+  add("model.embed_tokens.weight", {6, 4});
+  for (int i = 0; i < 4; ++i) {
+    add("model.layers." + std::to_string(i) + ".self_attn.q_proj.weight", {4, 4});
+    add("model.layers." + std::to_string(i) + ".mlp.up_proj.weight", {8, 4});
+  }
+  add("model.norm.weight", {4});
+  add("lm_head.weight", {6, 4});
+  const std::string header = wasmerge::serialize_safetensors_header(infos, {});
+  std::vector<uint8_t> file(header.begin(), header.end());
+  for (const auto& t : infos)
+    for (uint64_t i = 0; i < t.num_elements() * wasmerge::dtype_size(dtype); ++i)
+      file.push_back(static_cast<uint8_t>(fill + i * 7 % 61));  // small finite values in every dtype
+  return file;
+}
+
+struct Models {
+  std::vector<std::vector<uint8_t>> files;
+  std::string config = R"({"num_hidden_layers":4,"layer_types":["a","b","c","d"],"torch_dtype":"float32"})";
+  fuzz::Inputs inputs;
+  Models() {
+    const std::pair<const char*, wasmerge::DType> models[] = {
+        {"base", wasmerge::DType::F32}, {"a", wasmerge::DType::BF16}, {"b", wasmerge::DType::F16}};
+    files.reserve(3);
+    uint8_t fill = 1;
+    for (const auto& [name, dtype] : models) {
+      files.push_back(model_file(dtype, fill++));
+      inputs.add(std::string(name) + "/model.safetensors", files.back().data(), files.back().size());
+      inputs.add(std::string(name) + "/config.json", reinterpret_cast<const uint8_t*>(config.data()), config.size());
+    }
+  }
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Models models;
+  const std::string config(reinterpret_cast<const char*>(data), size);
+  wasmerge::MergeOptions options;
+  options.threads = 1;
+  options.memory_mb = 1;
+  fuzz::Outputs outputs;
+  try {
+    wasmerge::plan_merge(config, options, models.inputs);
+    wasmerge::run_merge(config, options, models.inputs, outputs);
+    wasmerge::run_analysis(config, options, models.inputs);
+  } catch (const wasmerge::MergeError&) {
+  }
+  return 0;
+}
