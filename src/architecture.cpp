@@ -10,7 +10,8 @@ namespace {
 // "h." must be a whole name part, so every marker must start the name or follow a dot.
 constexpr const char* kLayerMarkers[] = {"layers.", "h.", "blocks.", "layer."};
 constexpr const char* kPreWeightParts[] = {"embed", "wte", "wpe"};
-constexpr const char* kVocabularyParts[] = {"embed_tokens", "lm_head", "wte", "word_embeddings", "embed_in", "embed_out"};
+constexpr const char* kVocabularyParts[] = {"embed_tokens",    "lm_head",  "wte",
+                                            "word_embeddings", "embed_in", "embed_out"};
 
 template <size_t N>
 bool contains_any(const std::string& name, const char* const (&parts)[N]) {
@@ -41,7 +42,9 @@ int count_layers(const std::vector<std::string>& tensor_names) {
   return n;
 }
 
-bool is_pre_weight(const std::string& tensor) { return !parse_layer_name(tensor) && contains_any(tensor, kPreWeightParts); }
+bool is_pre_weight(const std::string& tensor) {
+  return !parse_layer_name(tensor) && contains_any(tensor, kPreWeightParts);
+}
 bool is_vocabulary_tensor(const std::string& tensor) { return contains_any(tensor, kVocabularyParts); }
 
 const std::vector<std::string>& layer_count_keys() {

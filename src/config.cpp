@@ -15,13 +15,13 @@ namespace {
 using json = nlohmann::json;
 
 // mergekit methods this project has not implemented yet get their own message.
-const std::set<std::string> kPlannedMethods = {"breadcrumbs", "breadcrumbs_ties", "della", "della_linear",
-                                               "slerp",       "model_stock",      "nuslerp", "multislerp",
-                                               "karcher",     "sce",              "nearswap", "arcee_fusion"};
+const std::set<std::string> kPlannedMethods = {"breadcrumbs", "breadcrumbs_ties", "della",      "della_linear", "slerp",
+                                               "model_stock", "nuslerp",          "multislerp", "karcher",      "sce",
+                                               "nearswap",    "arcee_fusion"};
 const std::set<std::string> kUnsupportedKeys = {"chat_template", "tokenizer", "modules"};
-const std::set<std::string> kTopLevelKeys = {"merge_method", "base_model", "models",           "slices",
-                                             "parameters",   "dtype",      "out_dtype",        "random_seed",
-                                             "name",         "tokenizer_source", "allow_nonfinite"};
+const std::set<std::string> kTopLevelKeys = {
+    "merge_method", "base_model",  "models", "slices",           "parameters",     "dtype",
+    "out_dtype",    "random_seed", "name",   "tokenizer_source", "allow_nonfinite"};
 
 [[noreturn]] void config_error(const std::string& what) { fail("config", "", what); }
 
@@ -52,8 +52,8 @@ std::string choices_text(const std::vector<std::string>& choices) {
 Parameter parse_parameter(const ParamSpec& spec, const json& v, const std::string& context) {
   Parameter p;
   if (spec.kind == ParamSpec::Kind::Choice) {
-    auto it = v.is_string() ? std::find(spec.choices.begin(), spec.choices.end(), v.get<std::string>())
-                            : spec.choices.end();
+    auto it =
+        v.is_string() ? std::find(spec.choices.begin(), spec.choices.end(), v.get<std::string>()) : spec.choices.end();
     if (it == spec.choices.end()) config_error(context + ": " + spec.name + " must be " + choices_text(spec.choices));
     p.values = {static_cast<double>(it - spec.choices.begin())};
     return p;
@@ -107,11 +107,9 @@ Parameters parse_parameters(MergeConfig& c, const json& v, const std::string& ow
     const ParamSpec* spec = spec_of(*c.method, name);
     if (!spec) config_error(context + ": unknown parameter '" + name + "'");
     if (!c.method->param(name))
-      c.warnings.push_back(owner + ": parameter '" + name + "' is not used by " +
-                                                     std::string(c.method->name()));
+      c.warnings.push_back(owner + ": parameter '" + name + "' is not used by " + std::string(c.method->name()));
     else if (per_model && spec->scope == ParamSpec::Scope::Global)
-      c.warnings.push_back(owner + ": '" + name +
-                                                     "' is a global parameter; its value here is not used");
+      c.warnings.push_back(owner + ": '" + name + "' is a global parameter; its value here is not used");
     out[name] = parse_parameter(*spec, value, context + ": " + name);
     if (c.method->param(name)) check_range(*spec, out[name], owner);
   }
@@ -172,19 +170,23 @@ void parse_slices(MergeConfig& c, const json& slices) {
     Slice slice;
     slice.parameters = parse_parameters(c, entry.value("parameters", json()), where_slice, false);
     for (const auto& src : entry["sources"]) {
-      if (!src.is_object() || !src.contains("model")) config_error("each source of " + where_slice + " needs a 'model'");
+      if (!src.is_object() || !src.contains("model"))
+        config_error("each source of " + where_slice + " needs a 'model'");
       for (const auto& [key, _] : src.items())
         if (key != "model" && key != "layer_range" && key != "parameters")
           config_error("unknown key '" + key + "' in a source of " + where_slice);
       SliceSource source;
       source.model = model_path(src["model"], "model");
-      if (!src.contains("layer_range")) config_error("model '" + source.model + "' in " + where_slice + " needs a layer_range");
+      if (!src.contains("layer_range"))
+        config_error("model '" + source.model + "' in " + where_slice + " needs a layer_range");
       source.layer_range = parse_layer_range(src["layer_range"], source.model);
       source.parameters = parse_parameters(c, src.value("parameters", json()), "model '" + source.model + "'", true);
       const bool is_base = c.method->needs_base() && c.base_model && source.model == *c.base_model;
       if (is_base && slice.base) config_error(where_slice + " names base_model '" + source.model + "' twice");
-      if (is_base) slice.base = std::move(source);
-      else slice.sources.push_back(std::move(source));
+      if (is_base)
+        slice.base = std::move(source);
+      else
+        slice.sources.push_back(std::move(source));
     }
     if (c.method->needs_base() && !slice.base)
       config_error(where_slice + " has no source from base_model '" + *c.base_model + "', which " +
@@ -204,9 +206,9 @@ void check_models(const MergeConfig& c) {
       const std::string what = count.max && *count.max == count.min ? "exactly " + std::to_string(count.min)
                                : count.max ? "from " + std::to_string(count.min) + " to " + std::to_string(*count.max)
                                            : "at least " + std::to_string(count.min);
-      config_error(std::string(m.name()) + " takes " + what + (count.min == 1 && count.max == 1 ? " model" : " models") +
-                   (c.uses_slices ? " per slice; slice " + std::to_string(s + 1) + " has " : ", not ") +
-                   std::to_string(n));
+      config_error(
+          std::string(m.name()) + " takes " + what + (count.min == 1 && count.max == 1 ? " model" : " models") +
+          (c.uses_slices ? " per slice; slice " + std::to_string(s + 1) + " has " : ", not ") + std::to_string(n));
     }
     for (const SliceSource& source : slice.sources)
       for (const ParamSpec& spec : m.params()) {
@@ -265,9 +267,12 @@ MergeConfig parse_config(const std::string& json_text) {
   c.parameters = parse_parameters(c, root.value("parameters", json()), "parameters", false);
   const bool has_models = root.contains("models"), has_slices = root.contains("slices");
   if (has_models && has_slices) config_error("give either models or slices, not both");
-  if (has_slices) parse_slices(c, root["slices"]);
-  else if (has_models) parse_models(c, root["models"]);
-  else config_error("models must be a list");
+  if (has_slices)
+    parse_slices(c, root["slices"]);
+  else if (has_models)
+    parse_models(c, root["models"]);
+  else
+    config_error("models must be a list");
   check_models(c);
 
   c.dtype = parse_dtype(root, "dtype");

@@ -6,7 +6,9 @@ namespace wasmerge {
 
 Explanation::Explanation(const ExplainRequest& request, const MergeMethod& method, size_t models,
                          uint64_t tensor_elements)
-    : tensor_(request.tensor), method_(method.name()), order_(method.stages()),
+    : tensor_(request.tensor),
+      method_(method.name()),
+      order_(method.stages()),
       offset_(std::min(request.offset, tensor_elements)),
       count_(static_cast<size_t>(std::min<uint64_t>(request.count, tensor_elements - offset_))) {
   for (const auto& name : order_) {  // laid out before the pool's threads write into them
@@ -39,8 +41,10 @@ std::string Explanation::to_json() const {
                               {"count", count_},    {"method", method_}, {"stages", order_}};
   for (const auto& name : order_) {
     const Stage& s = stages_.at(name);
-    if (s.per_model) j[name] = s.rows;
-    else if (s.whole) j[name] = s.merged;
+    if (s.per_model)
+      j[name] = s.rows;
+    else if (s.whole)
+      j[name] = s.merged;
   }
   for (const auto& [key, value] : extras_.items()) j[key] = value;
   return j.dump();

@@ -31,8 +31,8 @@ Job parse_job(const std::string& text) {
   job.out_dir = j.value("out_dir", std::string("."));
   job.options.config_text = j.value("config_text", job.config_json);
   job.options.threads = j.value("threads", 0u);
-  job.options.memory_mb = j.value("memory_mb", uint64_t{1024});
-  job.options.out_shard_size = j.value("out_shard_size", uint64_t{5'000'000'000ull});
+  job.options.memory_mb = j.value("memory_mb", job.options.memory_mb);  // MergeOptions' defaults
+  job.options.out_shard_size = j.value("out_shard_size", job.options.out_shard_size);
   if (j.contains("random_seed") && !j["random_seed"].is_null()) job.options.random_seed = j["random_seed"].get<uint64_t>();
   if (j.contains("explain") && j["explain"].is_object()) {
     const auto& e = j["explain"];

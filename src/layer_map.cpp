@@ -25,8 +25,10 @@ struct ModelLayers {
 
   explicit ModelLayers(const Model& m) {
     for (const auto& t : m.tensors) {
-      if (auto l = parse_layer_name(t.info.name)) layers[l->layer].push_back(&t);
-      else others.push_back(&t);
+      if (auto l = parse_layer_name(t.info.name))
+        layers[l->layer].push_back(&t);
+      else
+        others.push_back(&t);
     }
     count = count_layers(names_of(m));
   }
@@ -115,15 +117,17 @@ class SliceMapper {
     for (const SliceSource* src : sources) {
       const auto [a, b] = *src->layer_range;
       const int n = layers(plan_.model(src->model)).count;
-      if (b > n) fail(src->model, "", "layer_range " + range_text(a, b) + " is outside the model's " + std::to_string(n) + " layers");
+      if (b > n)
+        fail(src->model, "",
+             "layer_range " + range_text(a, b) + " is outside the model's " + std::to_string(n) + " layers");
     }
     const SliceSource& ref = *sources.front();
     for (const SliceSource* src : sources)
       if (src->layer_range->second - src->layer_range->first != ref.layer_range->second - ref.layer_range->first)
-        fail("config", "", "slice " + std::to_string(s + 1) + ": its sources span different numbers of layers (" +
-                               ref.model + ": " + std::to_string(ref.layer_range->second - ref.layer_range->first) +
-                               ", " + src->model + ": " +
-                               std::to_string(src->layer_range->second - src->layer_range->first) + ")");
+        fail("config", "",
+             "slice " + std::to_string(s + 1) + ": its sources span different numbers of layers (" + ref.model + ": " +
+                 std::to_string(ref.layer_range->second - ref.layer_range->first) + ", " + src->model + ": " +
+                 std::to_string(src->layer_range->second - src->layer_range->first) + ")");
   }
 
   // A tensor made from the namesakes (or renamed layer tensors) of every source of slice s.
@@ -162,11 +166,12 @@ class SliceMapper {
       for (const SliceSource* src : sources) {
         const int layer = src->layer_range->first + j;
         if (layers(plan_.model(src->model)).layer(layer).size() != templates.size())
-          fail(src->model, "", "layer " + std::to_string(layer) + " has " +
-                                   std::to_string(layers(plan_.model(src->model)).layer(layer).size()) + " tensors, " +
-                                   ref_source.model + " layer " + std::to_string(first + j) + " has " +
-                                   std::to_string(templates.size()) + ": the sources of slice " +
-                                   std::to_string(s + 1) + " need the same tensors");
+          fail(src->model, "",
+               "layer " + std::to_string(layer) + " has " +
+                   std::to_string(layers(plan_.model(src->model)).layer(layer).size()) + " tensors, " +
+                   ref_source.model + " layer " + std::to_string(first + j) + " has " +
+                   std::to_string(templates.size()) + ": the sources of slice " + std::to_string(s + 1) +
+                   " need the same tensors");
       }
       const double t = n == 1 ? 1.0 : static_cast<double>(j) / (n - 1);
       for (const ModelTensor* t_ref : templates) {

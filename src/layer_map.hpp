@@ -12,9 +12,9 @@
 namespace wasmerge {
 
 struct MappedTensor {
-  std::string name;  // the output's
-  size_t slice = 0;  // whose parameters apply
-  double t = 0;      // position in the slice, for gradients
+  std::string name;                        // the output's
+  size_t slice = 0;                        // whose parameters apply
+  double t = 0;                            // position in the slice, for gradients
   const ModelTensor* reference = nullptr;  // shape, dtype and bytes of copies come from it
   const ModelTensor* base = nullptr;       // when the method takes a base
   std::vector<const ModelTensor*> inputs;  // one per slice source, in order

@@ -80,7 +80,7 @@ std::string plan_merge(const std::string& config_json, const MergeOptions& optio
 }
 
 size_t run_analysis(const std::string& config_json, const MergeOptions& options, InputFiles& inputs,
-                  const ProgressFn& on_progress, const WarningFn& on_warning, const ReportFn& on_report) {
+                    const ProgressFn& on_progress, const WarningFn& on_warning, const ReportFn& on_report) {
   const MergePlan plan = plan_of(config_json, options, inputs, on_warning);
   MergeProgress progress(on_progress, plan.input_bytes, plan.outputs.size());
   ThreadPool pool(options.threads);

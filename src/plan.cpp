@@ -42,7 +42,8 @@ void resolve_parameters(const MergeConfig& c, const MappedTensor& m, OutputTenso
     for (size_t k = 0; k < out.inputs.size(); ++k) {
       const SliceSource& source = slice.sources[k];
       auto v = lookup(c, slice, &source, spec.name, m.inputs[k]->info.name, m.name, m.t);
-      if (v) out.inputs[k].params.set(spec.name, *v);
+      if (v)
+        out.inputs[k].params.set(spec.name, *v);
       else if (spec.required)
         fail(source.model, m.name, "no '" + spec.name + "' applies to this tensor (no filter matches it)");
     }
@@ -160,6 +161,12 @@ const Model& MergePlan::model(const std::string& path) const {
   for (const auto& m : models)
     if (m->path == path) return *m;
   fail(path, "", "is not among the models of the merge");
+}
+
+const Model& MergePlan::owner(const ModelTensor& t) const {
+  for (const auto& m : models)
+    if (!m->tensors.empty() && &t >= m->tensors.data() && &t < m->tensors.data() + m->tensors.size()) return *m;
+  fail(t.source->name(), t.info.name, "is not a tensor of the plan's models");
 }
 
 MergePlan make_plan(MergeConfig config, InputFiles& files, uint64_t out_shard_size, const std::string& config_text) {

@@ -23,18 +23,14 @@ std::string plan_event_json(const MergePlan& plan) {
   json tensors = json::array();
   for (const auto& out : plan.outputs) {
     json sources = json::array();
-    auto add = [&](const ModelTensor* t, const std::string& model) {
-      sources.push_back({{"model", model}, {"tensor", t->info.name}});
+    auto add = [&](const ModelTensor* t) {
+      sources.push_back({{"model", plan.owner(*t).path}, {"tensor", t->info.name}});
     };
-    auto model_of = [&](const ModelTensor* t) {
-      for (const auto& m : plan.models)
-        if (!m->tensors.empty() && t >= m->tensors.data() && t < m->tensors.data() + m->tensors.size()) return m->path;
-      return std::string();
-    };
-    if (out.action == TensorAction::Copy) add(out.copy_from, model_of(out.copy_from));
-    else {
-      if (out.base) add(out.base, model_of(out.base));
-      for (const auto& in : out.inputs) add(in.tensor, model_of(in.tensor));
+    if (out.action == TensorAction::Copy) {
+      add(out.copy_from);
+    } else {
+      if (out.base) add(out.base);
+      for (const auto& in : out.inputs) add(in.tensor);
     }
     tensors.push_back({{"name", out.info.name},
                        {"dtype", dtype_name(out.info.dtype)},
@@ -43,8 +39,8 @@ std::string plan_event_json(const MergePlan& plan) {
                        {"action", out.action == TensorAction::Copy ? "copy" : "merge"},
                        {"sources", sources}});
   }
-  const json layers = plan.layer_runs.empty() ? json(nullptr)
-                                              : json{{"output", plan.config_edits.output_layers}, {"map", runs}};
+  const json layers =
+      plan.layer_runs.empty() ? json(nullptr) : json{{"output", plan.config_edits.output_layers}, {"map", runs}};
   return json{{"event", "plan"},
               {"files", files},
               {"index", plan.shard_names.size() > 1},

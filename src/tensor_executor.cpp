@@ -12,7 +12,8 @@ void TensorExecutor::write(const OutputTensor& out, ByteSink& sink, const BlockP
   const auto merge = out.method->bind(out);
   BlockPipeline pipeline(pool_, buffers_, budget_, out, merge->needs(), on_block, explain);
   merge->prepare(pipeline);
-  pipeline.write(sink, [&](Chunk& chunk, float* result) { merge->combine(chunk, result); }, merge->write_count());
+  pipeline.write(
+      sink, [&](Chunk& chunk, float* result) { merge->combine(chunk, result); }, merge->write_count());
   if (explain) merge->finish_explanation(*explain);
 }
 

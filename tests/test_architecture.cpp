@@ -20,8 +20,8 @@ TEST_CASE("layer number from layers.i. / h.i. / blocks.i. / layer.i.") {
   CHECK_FALSE(layer_of("model.embed_tokens.weight").has_value());
   CHECK_FALSE(layer_of("lm_head.weight").has_value());
   CHECK_FALSE(layer_of("model.layers.x.weight").has_value());
-  CHECK_FALSE(layer_of("patch.3.weight").has_value());         // "h." inside another word
-  CHECK_FALSE(layer_of("model.layers.3").has_value());         // no part after the number
+  CHECK_FALSE(layer_of("patch.3.weight").has_value());              // "h." inside another word
+  CHECK_FALSE(layer_of("model.layers.3").has_value());              // no part after the number
   CHECK_FALSE(layer_of("model.layers.12345678901.w").has_value());  // not a layer count anyone has
 }
 

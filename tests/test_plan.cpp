@@ -4,6 +4,7 @@
 
 #include "support.hpp"
 #include "wasmerge/error.hpp"
+#include "wasmerge/merge.hpp"
 #include "wasmerge/plan.hpp"
 
 using namespace wasmerge;
@@ -79,7 +80,7 @@ TEST_CASE("plan: weights and densities resolved per tensor from gradients and fi
       "models":[{"model":"a.safetensors","parameters":{"weight":[0.0, 1.0]}},
                 {"model":"b.safetensors","parameters":{"weight":[{"filter":"mlp","value":[1.0,3.0]},{"value":-0.5}]}}],
       "parameters":{"lambda":[{"filter":"attn","value":2.0},{"value":1.0}]}})"),
-                              files);
+                              files, MergeOptions().out_shard_size);
   auto find = [&](const std::string& name) -> const OutputTensor& {
     for (const auto& o : plan.outputs)
       if (o.info.name == name) return o;
@@ -119,7 +120,7 @@ TEST_CASE("plan: integer tensors pass through; tensors only in a fine-tune are l
   files.add("base.safetensors", test::safetensors_file({f32("x", {2}), {"pos", "I64", {2}, zeros(16)}}));
   files.add("a.safetensors", test::safetensors_file({f32("x", {2}), {"pos", "I64", {2}, zeros(16)}, f32("extra", {1})}));
   files.add("b.safetensors", test::safetensors_file({f32("x", {2}), {"pos", "I64", {2}, zeros(16)}}));
-  const auto plan = make_plan(parse_config(kTaskArithmetic), files);
+  const auto plan = make_plan(parse_config(kTaskArithmetic), files, MergeOptions().out_shard_size);
   CHECK(plan.outputs[1].action == TensorAction::Copy);
   CHECK(plan.outputs[1].copy_from->source->name() == "base.safetensors");
   REQUIRE(plan.warnings.size() == 1);

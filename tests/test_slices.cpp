@@ -57,7 +57,8 @@ void add_model(test::MemoryInputs& files, const std::string& folder, int model, 
   for (size_t t = 0; t < l.names.size(); ++t) {
     size_t n = 1;
     for (auto d : l.shapes[t]) n *= d;
-    tensors.push_back({l.names[t], "BF16", l.shapes[t], test::encode("BF16", values_of(model, static_cast<int>(t), n))});
+    tensors.push_back(
+        {l.names[t], "BF16", l.shapes[t], test::encode("BF16", values_of(model, static_cast<int>(t), n))});
   }
   files.add(folder + "/model.safetensors", test::safetensors_file(tensors));
   files.add_text(folder + "/config.json",
@@ -100,7 +101,8 @@ test::MemoryOutputs merge(test::MemoryInputs& files, const std::string& config) 
 std::vector<std::string> names_in_order(const Bytes& file) {
   uint64_t n = 0;
   for (int i = 0; i < 8; ++i) n |= static_cast<uint64_t>(file[i]) << (8 * i);
-  const auto header = nlohmann::ordered_json::parse(std::string(file.begin() + 8, file.begin() + 8 + static_cast<long>(n)));
+  const auto header =
+      nlohmann::ordered_json::parse(std::string(file.begin() + 8, file.begin() + 8 + static_cast<long>(n)));
   std::vector<std::pair<uint64_t, std::string>> by_offset;
   for (const auto& [name, t] : header.items())
     if (name != "__metadata__") by_offset.push_back({t["data_offsets"][0].get<uint64_t>(), name});
@@ -131,10 +133,12 @@ TEST_CASE("slices: SOLAR depth up-scaling stacks [0,4) and [2,6) of one model in
   const auto out = merge(files, kDus);
   const Bytes& file = out.committed.at("model.safetensors");
   // Expected, from the slice list: output layer o <- a's layer (o < 4 ? o : o - 4 + 2).
-  std::vector<std::pair<std::string, std::string>> expected = {{"model.embed_tokens.weight", "model.embed_tokens.weight"}};
+  std::vector<std::pair<std::string, std::string>> expected = {
+      {"model.embed_tokens.weight", "model.embed_tokens.weight"}};
   for (int o = 0; o < 8; ++o) {
     const int src = o < 4 ? o : o - 4 + 2;
-    for (const char* part : {"self_attn.q_proj.weight", "mlp.up_proj.weight"}) expected.push_back({layer(o, part), layer(src, part)});
+    for (const char* part : {"self_attn.q_proj.weight", "mlp.up_proj.weight"})
+      expected.push_back({layer(o, part), layer(src, part)});
   }
   expected.push_back({"model.norm.weight", "model.norm.weight"});
   expected.push_back({"lm_head.weight", "lm_head.weight"});
@@ -171,7 +175,8 @@ TEST_CASE("slices: a frankenmerge takes pre-weights from the first slice and pos
   CHECK(decoded.at("model.norm.weight").values == source_values(2, "model.norm.weight"));
   CHECK(decoded.at("lm_head.weight").values == source_values(2, "lm_head.weight"));
   for (int o = 0; o < 6; ++o)
-    CHECK(decoded.at(layer(o, "mlp.up_proj.weight")).values == source_values(o < 3 ? 1 : 2, layer(o, "mlp.up_proj.weight")));
+    CHECK(decoded.at(layer(o, "mlp.up_proj.weight")).values ==
+          source_values(o < 3 ? 1 : 2, layer(o, "mlp.up_proj.weight")));
   CHECK(json::parse(out.text("config.json"))["num_hidden_layers"] == 6);
 }
 
@@ -243,10 +248,12 @@ TEST_CASE("slices: the dry run reports the files' exact sizes and the layer map,
 
 TEST_CASE("slices: every error of SPEC §5 names the model and what is wrong, before any tensor is read") {
   auto files = models_ab();
-  CHECK(error_of(files, R"({"merge_method":"passthrough","slices":[{"sources":[{"model":"a","layer_range":[0,7]}]}]})") ==
-        "a: layer_range [0, 7] is outside the model's 6 layers");
-  CHECK(error_of(files, R"({"merge_method":"passthrough","slices":[{"sources":[{"model":"a","layer_range":[4,2]}]}]})") ==
-        "config: model 'a': layer_range [4, 2] must have 0 <= first <= end");
+  CHECK(
+      error_of(files, R"({"merge_method":"passthrough","slices":[{"sources":[{"model":"a","layer_range":[0,7]}]}]})") ==
+      "a: layer_range [0, 7] is outside the model's 6 layers");
+  CHECK(
+      error_of(files, R"({"merge_method":"passthrough","slices":[{"sources":[{"model":"a","layer_range":[4,2]}]}]})") ==
+      "config: model 'a': layer_range [4, 2] must have 0 <= first <= end");
   CHECK(error_of(files, R"({"merge_method":"passthrough","slices":[{"sources":[{"model":"a","layer_range":[0]}]}]})") ==
         "config: model 'a': layer_range must be two integers [first, end)");
   CHECK(error_of(files, R"({"merge_method":"passthrough","slices":[
@@ -256,7 +263,8 @@ TEST_CASE("slices: every error of SPEC §5 names the model and what is wrong, be
       {"sources":[{"model":"a","layer_range":[0,2]},{"model":"b","layer_range":[0,3]}]}]})") ==
         "config: slice 1: its sources span different numbers of layers (a: 2, b: 3)");
   CHECK(error_of(files, R"({"merge_method":"passthrough","models":[{"model":"a"}],
-      "slices":[{"sources":[{"model":"a","layer_range":[0,2]}]}]})") == "config: give either models or slices, not both");
+      "slices":[{"sources":[{"model":"a","layer_range":[0,2]}]}]})") ==
+        "config: give either models or slices, not both");
   CHECK(error_of(files, R"({"merge_method":"passthrough","slices":[{"sources":[{"model":"c","layer_range":[0,2]}]}]})")
             .rfind("c: not found", 0) == 0);
   CHECK(error_of(files, R"({"merge_method":"ties","base_model":"base","slices":[
@@ -264,7 +272,9 @@ TEST_CASE("slices: every error of SPEC §5 names the model and what is wrong, be
         "config: slice 1 has no source from base_model 'base', which ties needs");
   test::MemoryInputs bare;
   add_model(bare, "layers_only", 1, false);
-  CHECK(error_of(bare, R"({"merge_method":"passthrough","slices":[{"sources":[{"model":"layers_only","layer_range":[2,2]}]}]})") ==
+  CHECK(error_of(
+            bare,
+            R"({"merge_method":"passthrough","slices":[{"sources":[{"model":"layers_only","layer_range":[2,2]}]}]})") ==
         "config: the slices give an empty model: no layers and no other tensors");
 }
 
@@ -274,7 +284,10 @@ TEST_CASE("slices: a source whose layer lacks a tensor of the reference's layer 
   std::vector<test::TestTensor> tensors;
   for (size_t t = 0; t < l.names.size(); ++t)
     if (l.names[t] != layer(3, "mlp.up_proj.weight"))
-      tensors.push_back({l.names[t], "BF16", l.shapes[t], test::encode("BF16", values_of(3, static_cast<int>(t), l.shapes[t][0] * (l.shapes[t].size() > 1 ? l.shapes[t][1] : 1)))});
+      tensors.push_back(
+          {l.names[t], "BF16", l.shapes[t],
+           test::encode("BF16", values_of(3, static_cast<int>(t),
+                                          l.shapes[t][0] * (l.shapes[t].size() > 1 ? l.shapes[t][1] : 1)))});
   files.add("c/model.safetensors", test::safetensors_file(tensors));
   CHECK(error_of(files, R"({"merge_method":"linear","slices":[
       {"sources":[{"model":"a","layer_range":[2,4]},{"model":"c","layer_range":[2,4]}]}]})") ==

@@ -18,14 +18,14 @@ namespace wasmerge {
 using Parameters = std::map<std::string, Parameter>;
 
 struct SliceSource {
-  std::string model;                             // the path as written
+  std::string model;                               // the path as written
   std::optional<std::pair<int, int>> layer_range;  // half-open; none: every layer (`models:`)
-  Parameters parameters;                         // per-model parameters of this source
+  Parameters parameters;                           // per-model parameters of this source
 };
 
 // One entry of `slices:`; `models:` is read as one slice over every layer.
 struct Slice {
-  std::optional<SliceSource> base;  // the source from base_model, when the method uses a base
+  std::optional<SliceSource> base;   // the source from base_model, when the method uses a base
   std::vector<SliceSource> sources;  // the method's models, in config order
   Parameters parameters;             // the slice's own (global within the slice)
 };
@@ -40,7 +40,7 @@ struct MergeConfig {
   std::optional<DType> out_dtype;
   uint64_t random_seed = 0;
   std::string tokenizer_source = "base";
-  bool allow_nonfinite = false;  // ours: merge NaN/Inf inputs instead of refusing them
+  bool allow_nonfinite = false;       // ours: merge NaN/Inf inputs instead of refusing them
   std::vector<std::string> warnings;  // parameters that are given but not used
 
   // The output dtype for a mergeable tensor whose base dtype is `base_dtype`.

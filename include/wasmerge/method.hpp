@@ -59,8 +59,8 @@ class Explanation;
 
 // How a bound method uses the pipeline, so it can lay out memory before the first read.
 struct PipelineNeeds {
-  bool task_vectors = false;  // inputs arrive as δ_k = m_k − b (the base first, as itself)
-  bool several_passes = false;  // passes before the write: keep a fitting tensor in memory
+  bool task_vectors = false;       // inputs arrive as δ_k = m_k − b (the base first, as itself)
+  bool several_passes = false;     // passes before the write: keep a fitting tensor in memory
   uint64_t bytes_per_element = 0;  // state the method keeps per element when it is kept
 };
 

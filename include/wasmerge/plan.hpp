@@ -29,10 +29,10 @@ struct OutputTensor {
   const ModelTensor* base = nullptr;  // null when the method takes no base
   std::vector<TensorInput> inputs;
   const ModelTensor* copy_from = nullptr;  // Copy: the input whose bytes are the output's
-  ParamValues params;          // the global (and slice) parameters, resolved for this tensor
-  double t = 0;                // position in its slice, for gradients
+  ParamValues params;                      // the global (and slice) parameters, resolved for this tensor
+  double t = 0;                            // position in its slice, for gradients
   uint64_t random_seed = 0;
-  bool check_finite = true;    // NaN/Inf in an input is an error (allow_nonfinite: false)
+  bool check_finite = true;  // NaN/Inf in an input is an error (allow_nonfinite: false)
 };
 
 // One run of output layers and where they come from: output layers [first, end) take,
@@ -50,14 +50,14 @@ struct LayerRun {
 struct ConfigEdits {
   std::optional<DType> torch_dtype;  // every mergeable output tensor has this dtype
   int output_layers = 0;
-  std::vector<int> layer_map;  // output layer -> layer of its slice's reference source
+  std::vector<int> layer_map;   // output layer -> layer of its slice's reference source
   bool layers_changed = false;  // the map is not the donor's own layers in order
 };
 
 struct MergePlan {
   MergeConfig config;
   std::vector<std::unique_ptr<Model>> models;  // every model read, opened once
-  const Model* donor = nullptr;  // config.json and tensor order: base_model, else the first source
+  const Model* donor = nullptr;                // config.json and tensor order: base_model, else the first source
   std::vector<OutputTensor> outputs;
   std::vector<LayerRun> layer_runs;  // empty when no tensor has a layer number
   ConfigEdits config_edits;
@@ -67,12 +67,15 @@ struct MergePlan {
   uint64_t input_bytes = 0;   // bytes read once through all tensors
   uint64_t output_bytes = 0;  // tensor data bytes written
 
+  std::map<std::string, std::string> metadata;  // __metadata__ of every output file
+
   const Model& model(const std::string& path) const;
-  // __metadata__ of every output file.
-  std::map<std::string, std::string> metadata;
+  const Model& owner(const ModelTensor& t) const;  // the model a tensor of the plan is from
 };
 
-MergePlan make_plan(MergeConfig config, InputFiles& files, uint64_t out_shard_size = 5'000'000'000ull,
+// out_shard_size: bytes per output file (MergeOptions::out_shard_size); config_text: the
+// user's own text, quoted in every file's __metadata__.
+MergePlan make_plan(MergeConfig config, InputFiles& files, uint64_t out_shard_size,
                     const std::string& config_text = "");
 
 // {"event":"plan",...}: the dry run's report (files and sizes, layer map, tensors).

@@ -9,8 +9,9 @@ const MergeMethod& dare_linear_method() {
     d.name = "dare_linear";
     d.title = "DARE (linear)";
     d.url = "https://arxiv.org/abs/2311.03099";
-    d.summary = "Drops task-vector entries at random (keeping a fraction density), rescales what is left, "
-            "and adds the weighted sum to the base.";
+    d.summary =
+        "Drops task-vector entries at random (keeping a fraction density), rescales what is left, "
+        "and adds the weighted sum to the base.";
     d.card_link = "linear [DARE](https://arxiv.org/abs/2311.03099)";
     d.sparsify = Sparsify::Random;
     d.default_rescale = true;

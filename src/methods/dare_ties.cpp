@@ -9,8 +9,9 @@ const MergeMethod& dare_ties_method() {
     d.name = "dare_ties";
     d.title = "DARE + TIES";
     d.url = "https://arxiv.org/abs/2311.03099";
-    d.summary = "Drops task-vector entries at random and rescales the rest (DARE), then elects a sign "
-            "and merges the agreeing models (TIES).";
+    d.summary =
+        "Drops task-vector entries at random and rescales the rest (DARE), then elects a sign "
+        "and merges the agreeing models (TIES).";
     d.card_link = "[DARE](https://arxiv.org/abs/2311.03099) [TIES](https://arxiv.org/abs/2306.01708)";
     d.sparsify = Sparsify::Random;
     d.consensus = true;

@@ -15,9 +15,9 @@ const MergeMethod& dare_ties_method();
 const MergeMethod& passthrough_method();
 
 const std::vector<const MergeMethod*>& all_methods() {
-  static const std::vector<const MergeMethod*> methods = {&linear_method(),      &task_arithmetic_method(),
-                                                          &ties_method(),        &dare_linear_method(),
-                                                          &dare_ties_method(),   &passthrough_method()};
+  static const std::vector<const MergeMethod*> methods = {&linear_method(),    &task_arithmetic_method(),
+                                                          &ties_method(),      &dare_linear_method(),
+                                                          &dare_ties_method(), &passthrough_method()};
   return methods;
 }
 
@@ -59,10 +59,14 @@ nlohmann::ordered_json param_json(const ParamSpec& p) {
   json j = {{"name", p.name},
             {"scope", p.scope == ParamSpec::Scope::Global ? "global" : "model"},
             {"kind", kinds[static_cast<int>(p.kind)]}};
-  if (!p.default_value) j["default"] = nullptr;
-  else if (p.kind == ParamSpec::Kind::Bool) j["default"] = *p.default_value != 0;
-  else if (p.kind == ParamSpec::Kind::Choice) j["default"] = p.choices.at(static_cast<size_t>(*p.default_value));
-  else j["default"] = *p.default_value;
+  if (!p.default_value)
+    j["default"] = nullptr;
+  else if (p.kind == ParamSpec::Kind::Bool)
+    j["default"] = *p.default_value != 0;
+  else if (p.kind == ParamSpec::Kind::Choice)
+    j["default"] = p.choices.at(static_cast<size_t>(*p.default_value));
+  else
+    j["default"] = *p.default_value;
   j["required"] = p.required;
   if (p.min) j["min"] = *p.min;
   if (p.min_exclusive) j["min_exclusive"] = true;

@@ -113,8 +113,10 @@ void FamilyMerge::sparsify(const Chunk& chunk, size_t k, float* delta) const {
   if (d_.sparsify == Sparsify::Magnitude) return cuts_->mask(chunk, k, delta);
   if (d_.sparsify != Sparsify::Random) return;
   uint8_t* kept = dare_kept_.empty() ? nullptr : dare_kept_[k].data() + chunk.first;
-  if (kept && dare_recorded_) apply_kept(kept, delta, chunk.count);
-  else dare_mask(models_[k].dare_stream, models_[k].dare_threshold, delta, chunk.count, chunk.first, kept);
+  if (kept && dare_recorded_)
+    apply_kept(kept, delta, chunk.count);
+  else
+    dare_mask(models_[k].dare_stream, models_[k].dare_threshold, delta, chunk.count, chunk.first, kept);
 }
 
 // ‖δ‖₁ and ‖δ_kept‖₁ per model, as f64 partials per chunk folded in chunk order;

@@ -19,9 +19,9 @@ class TaskArithmeticFamily : public MergeMethod {
  public:
   struct Definition {
     std::string name, title, url, summary, card_link;
-    bool base = true;           // linear: false
+    bool base = true;  // linear: false
     Sparsify sparsify = Sparsify::None;
-    bool consensus = false;     // TIES' sign election
+    bool consensus = false;  // TIES' sign election
     bool default_normalize = false;
     bool default_rescale = false;
     bool weight_required = true;

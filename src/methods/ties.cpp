@@ -9,8 +9,9 @@ const MergeMethod& ties_method() {
     d.name = "ties";
     d.title = "TIES";
     d.url = "https://arxiv.org/abs/2306.01708";
-    d.summary = "Keeps each task vector's largest entries (density), elects a sign per weight, "
-            "and averages only the models that agree with it.";
+    d.summary =
+        "Keeps each task vector's largest entries (density), elects a sign per weight, "
+        "and averages only the models that agree with it.";
     d.card_link = "[TIES](https://arxiv.org/abs/2306.01708)";
     d.sparsify = Sparsify::Magnitude;
     d.consensus = true;

@@ -18,7 +18,7 @@ bool MagnitudeCuts::needs_select() const {
 
 const OrderedCount* MagnitudeCuts::ties() const {
   return std::any_of(cuts_.begin(), cuts_.end(), [](const MagnitudeCut& c) { return c.partial_tie(); }) ? this
-                                                                                                         : nullptr;
+                                                                                                        : nullptr;
 }
 
 void MagnitudeCuts::mask(const Chunk& chunk, size_t k, float* delta) const {
@@ -53,7 +53,8 @@ void MagnitudeCuts::select_one_chunk(BlockPipeline& pipeline) {
           if (!select_[k].needs_passes()) continue;
           for (size_t i = 0; i < chunk.count; ++i) bits[i] = magnitude_bits(chunk.models[k][i]);
           const uint64_t keep = select_[k].keep();
-          std::nth_element(bits.begin(), bits.begin() + static_cast<long>(keep - 1), bits.end(), std::greater<uint32_t>());
+          std::nth_element(bits.begin(), bits.begin() + static_cast<long>(keep - 1), bits.end(),
+                           std::greater<uint32_t>());
           MagnitudeCut& cut = cuts[k] = MagnitudeCut();
           cut.threshold = bits[keep - 1];
           const auto above = static_cast<uint64_t>(
@@ -90,8 +91,10 @@ void MagnitudeCuts::tally_pass(BlockPipeline& pipeline, int level) {
   for (size_t k = 0; k < models; ++k) {
     if (!select_[k].needs_passes()) continue;
     const RadixSelect::Histogram h(totals.begin() + k * kBins, totals.begin() + (k + 1) * kBins);
-    if (level == 0) select_[k].finish_high_pass(h);
-    else cuts_[k] = select_[k].finish_low_pass(h);
+    if (level == 0)
+      select_[k].finish_high_pass(h);
+    else
+      cuts_[k] = select_[k].finish_low_pass(h);
   }
 }
 

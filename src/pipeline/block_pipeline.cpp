@@ -20,8 +20,14 @@ size_t chunks_in(size_t count) { return (count + kChunk - 1) / kChunk; }
 
 BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_t budget_bytes, const OutputTensor& out,
                              const PipelineNeeds& needs, Progress on_block, ChunkObserver* observer)
-    : pool_(pool), buffers_(buffers), out_(out), on_block_(std::move(on_block)), observer_(observer),
-      has_base_(out.base != nullptr), task_vectors_(needs.task_vectors && out.base), models_(out.inputs.size()),
+    : pool_(pool),
+      buffers_(buffers),
+      out_(out),
+      on_block_(std::move(on_block)),
+      observer_(observer),
+      has_base_(out.base != nullptr),
+      task_vectors_(needs.task_vectors && out.base),
+      models_(out.inputs.size()),
       total_(out.info.num_elements()) {
   if (out.base) sources_.push_back(std::make_unique<FileTensorSource>(*out.base));
   for (const auto& in : out.inputs) sources_.push_back(std::make_unique<FileTensorSource>(*in.tensor));
@@ -32,7 +38,8 @@ BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_
   const uint64_t budget = budget_bytes / 2;
   const uint64_t fit = budget / (2 * (in_bytes + out_bytes));
   if (fit < std::min<uint64_t>(kChunk, total_))
-    fail("", out.info.name, "the memory budget of " + std::to_string(budget_bytes >> 20) + " MB is too small to merge it");
+    fail("", out.info.name,
+         "the memory budget of " + std::to_string(budget_bytes >> 20) + " MB is too small to merge it");
   // Blocks are whole chunks; a tensor smaller than one chunk is one block of its own size.
   block_ = fit >= kChunk ? static_cast<size_t>(std::min<uint64_t>(fit / kChunk * kChunk, kBlockElements)) : kChunk;
   const size_t block_rows = static_cast<size_t>(std::min<uint64_t>(block_, total_));
@@ -120,7 +127,8 @@ Chunk BlockPipeline::load(const Block& b, size_t c) const {
 }
 
 void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered,
-                               const std::function<void(Chunk&, size_t)>& task, const std::function<void()>& meanwhile) {
+                               const std::function<void(Chunk&, size_t)>& task,
+                               const std::function<void()>& meanwhile) {
   const size_t chunks = chunks_in(b.count);
   auto run = [&](size_t c) {
     Chunk chunk = load(b, c);
@@ -189,7 +197,8 @@ std::vector<uint64_t> BlockPipeline::tally(size_t bins, const std::function<void
   return totals;
 }
 
-void BlockPipeline::write(ByteSink& sink, const std::function<void(Chunk&, float*)>& step, const OrderedCount* ordered) {
+void BlockPipeline::write(ByteSink& sink, const std::function<void(Chunk&, float*)>& step,
+                          const OrderedCount* ordered) {
   const size_t out_size = dtype_size(out_.info.dtype);
   const uint8_t* pending = nullptr;  // the previous block's output, written while this one computes
   size_t pending_bytes = 0;

@@ -36,13 +36,13 @@ class ChunkObserver {
 
 // One chunk as a method's step sees it, in this thread's scratch (all writable).
 struct Chunk {
-  uint64_t first = 0;  // flat index of its first element
-  size_t count = 0;    // elements, at most kChunk
-  size_t index = 0;    // chunk number within the tensor
-  float* base = nullptr;    // the base's values, when the tensor has a base
+  uint64_t first = 0;              // flat index of its first element
+  size_t count = 0;                // elements, at most kChunk
+  size_t index = 0;                // chunk number within the tensor
+  float* base = nullptr;           // the base's values, when the tensor has a base
   float* const* models = nullptr;  // each input's values; δ_k = m_k − b with task_vectors
   size_t model_count = 0;
-  float* scratch = nullptr;  // BlockPipeline::kScratchChunks · kChunk floats of the method's own
+  float* scratch = nullptr;          // BlockPipeline::kScratchChunks · kChunk floats of the method's own
   const uint64_t* before = nullptr;  // an ordered count's totals over the chunks before this one
   ChunkObserver* observer = nullptr;
 
@@ -97,7 +97,8 @@ class BlockPipeline {
   std::vector<uint64_t> tally(size_t bins, const std::function<void(Chunk&, uint32_t* counts)>& count);
   // The write pass: step(chunk, out) gives the chunk's f32 result, converted to the
   // output dtype and streamed to sink in order. report_bytes: progress counts the inputs.
-  void write(ByteSink& sink, const std::function<void(Chunk&, float* out)>& step, const OrderedCount* ordered = nullptr);
+  void write(ByteSink& sink, const std::function<void(Chunk&, float* out)>& step,
+             const OrderedCount* ordered = nullptr);
   // A pass that writes nothing but reports its input bytes (the analysis's last pass).
   void visit(const std::function<void(Chunk&, size_t in_block)>& step, const std::function<void(size_t chunks)>& start,
              const std::function<void()>& after_block, const OrderedCount* ordered = nullptr);
@@ -135,8 +136,8 @@ class BlockPipeline {
   uint64_t total_;
   size_t block_;  // elements per block
   bool cached_ = false;
-  bool loaded_ = false;          // ... and the inputs are there
-  bool finite_checked_ = false;  // a pass looked at every input element
+  bool loaded_ = false;                     // ... and the inputs are there
+  bool finite_checked_ = false;             // a pass looked at every input element
   std::vector<uint64_t> counts_, running_;  // an ordered count: per chunk of the block, and carried
 };
 
