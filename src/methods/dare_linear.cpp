@@ -13,7 +13,7 @@ const MergeMethod& dare_linear_method() {
         "Drops task-vector entries at random (keeping a fraction density), rescales what is left, "
         "and adds the weighted sum to the base.";
     d.card_link = "linear [DARE](https://arxiv.org/abs/2311.03099)";
-    d.sparsify = Sparsify::Random;
+    d.sparsify = &random_rule();
     d.default_rescale = true;
     return d;
   }());

@@ -13,7 +13,7 @@ const MergeMethod& dare_ties_method() {
         "Drops task-vector entries at random and rescales the rest (DARE), then elects a sign "
         "and merges the agreeing models (TIES).";
     d.card_link = "[DARE](https://arxiv.org/abs/2311.03099) [TIES](https://arxiv.org/abs/2306.01708)";
-    d.sparsify = Sparsify::Random;
+    d.sparsify = &random_rule();
     d.consensus = true;
     d.default_rescale = true;
     return d;

@@ -6,7 +6,6 @@
 #include <optional>
 
 #include "explain.hpp"
-#include "passes/magnitude_cuts.hpp"
 #include "pipeline/block_pipeline.hpp"
 #include "wasmerge/kernels.hpp"
 #include "wasmerge/plan.hpp"
@@ -40,23 +39,20 @@ class FamilyMerge : public TensorMerge {
 
   PipelineNeeds needs() const override;
   void prepare(BlockPipeline& pipeline) override;
-  const OrderedCount* write_count() const override { return cuts_ ? cuts_->ties() : nullptr; }
+  const OrderedCount* write_count() const override { return sparsifier_ ? sparsifier_->order() : nullptr; }
   void combine(Chunk& chunk, float* out) const override;
   void finish_explanation(Explanation& e) const override;
 
  private:
   struct Model {
     float weight = 1.0f;
-    double density = 1.0;
-    uint64_t dare_stream = 0;
-    uint32_t dare_threshold = 0;
     float rescale = 1.0f;  // δ' = δ_kept · rescale
   };
 
-  bool l1_rescale() const { return rescale_ && !inverse_density_ && d_.sparsify != Sparsify::None; }
-  // Zeroes the entries model k drops. DARE decisions of a tensor kept in memory are
-  // recorded by the L1 pass and replayed by the write.
-  void sparsify(const Chunk& chunk, size_t k, float* delta) const;
+  bool l1_rescale() const { return rescale_ && !inverse_density_ && sparsifier_; }
+  void sparsify(const Chunk& chunk, size_t k, float* delta) const {
+    if (sparsifier_) sparsifier_->mask(chunk, k, delta);
+  }
   void l1_pass(BlockPipeline& pipeline);
 
   const TaskArithmeticFamily::Definition& d_;
@@ -64,67 +60,52 @@ class FamilyMerge : public TensorMerge {
   std::vector<float> weights_;
   bool normalize_, rescale_, inverse_density_;
   float lambda_;
-  float divisor_ = 1.0f;  // Σ w_k without consensus, when normalizing
-  std::optional<MagnitudeCuts> cuts_;
-  mutable std::vector<std::vector<uint8_t>> dare_kept_;  // [model][element]: 1 kept
-  bool dare_recorded_ = false;
+  float divisor_ = 1.0f;                    // Σ w_k without consensus, when normalizing
+  std::unique_ptr<Sparsifier> sparsifier_;  // none: every entry stays
 };
 
 FamilyMerge::FamilyMerge(const TaskArithmeticFamily& method, const OutputTensor& out) : d_(method.definition()) {
   auto spec = [&](const char* name) -> const ParamSpec& { return *method.param(name); };
-  const bool sparsifies = d_.sparsify != Sparsify::None;
+  const bool sparsifies = d_.sparsify != nullptr;
   normalize_ = out.params.number(spec("normalize")) != 0;
   rescale_ = sparsifies && out.params.number(spec("rescale")) != 0;
   inverse_density_ = sparsifies && out.params.number(spec("rescale_mode")) != 0;
   lambda_ = d_.base ? static_cast<float>(out.params.number(spec("lambda"))) : 1.0f;
-  std::vector<double> densities;
+  SparsifyInput sparsify{out.info.num_elements(), {}, {}};
   double weight_sum = 0;
   for (const auto& in : out.inputs) {
     Model m;
     m.weight = static_cast<float>(in.params.number(spec("weight")));
-    if (sparsifies) m.density = in.params.number(spec("density"));
-    m.dare_stream = dare_stream(out.random_seed, out.info.name, in.model_index);
-    m.dare_threshold = dare_threshold(m.density);
-    if (rescale_ && inverse_density_) m.rescale = static_cast<float>(1.0 / m.density);
+    const double density = sparsifies ? in.params.number(spec("density")) : 1.0;
+    if (rescale_ && inverse_density_) m.rescale = static_cast<float>(1.0 / density);
     models_.push_back(m);
     weights_.push_back(m.weight);
-    densities.push_back(m.density);
     weight_sum += m.weight;
+    sparsify.densities.push_back(density);
+    sparsify.dare_streams.push_back(dare_stream(out.random_seed, out.info.name, in.model_index));
   }
   // Σ w_k, or 1 when normalizing is off or the sum vanishes (SPEC §2, no consensus).
   if (normalize_ && std::fabs(weight_sum) >= 1e-8) divisor_ = static_cast<float>(weight_sum);
-  if (d_.sparsify == Sparsify::Magnitude) cuts_.emplace(densities, out.info.num_elements());
+  if (sparsifies) sparsifier_ = d_.sparsify->make(sparsify);
 }
 
 PipelineNeeds FamilyMerge::needs() const {
   PipelineNeeds n;
   n.task_vectors = true;
-  n.several_passes = l1_rescale() || (cuts_ && cuts_->needs_select());
-  if (d_.sparsify == Sparsify::Random && l1_rescale()) n.bytes_per_element = models_.size();
+  n.several_passes = l1_rescale() || (sparsifier_ && sparsifier_->has_passes());
+  if (l1_rescale()) n.bytes_per_element = sparsifier_->bytes_per_element();
   return n;
 }
 
 void FamilyMerge::prepare(BlockPipeline& pipeline) {
-  if (cuts_) cuts_->select(pipeline);
+  if (sparsifier_) sparsifier_->prepare(pipeline, l1_rescale());
   if (l1_rescale()) l1_pass(pipeline);
-}
-
-void FamilyMerge::sparsify(const Chunk& chunk, size_t k, float* delta) const {
-  if (d_.sparsify == Sparsify::Magnitude) return cuts_->mask(chunk, k, delta);
-  if (d_.sparsify != Sparsify::Random) return;
-  uint8_t* kept = dare_kept_.empty() ? nullptr : dare_kept_[k].data() + chunk.first;
-  if (kept && dare_recorded_)
-    apply_kept(kept, delta, chunk.count);
-  else
-    dare_mask(models_[k].dare_stream, models_[k].dare_threshold, delta, chunk.count, chunk.first, kept);
 }
 
 // ‖δ‖₁ and ‖δ_kept‖₁ per model, as f64 partials per chunk folded in chunk order;
 // mergekit's L1 match, skipped when either norm vanishes.
 void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
   const size_t K = models_.size();
-  if (d_.sparsify == Sparsify::Random && pipeline.cached())
-    dare_kept_.assign(K, std::vector<uint8_t>(pipeline.elements()));
   std::vector<double> all(K, 0.0), kept(K, 0.0);
   pipeline.reduce<std::vector<double>>(
       [&](Chunk& chunk) {
@@ -143,7 +124,7 @@ void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
         }
       },
       write_count());
-  dare_recorded_ = true;
+  sparsifier_->pass_done();
   for (size_t k = 0; k < K; ++k)
     models_[k].rescale = (all[k] < 1e-7 || kept[k] < 1e-7) ? 1.0f : static_cast<float>(all[k] / kept[k]);
 }
@@ -195,7 +176,7 @@ void FamilyMerge::finish_explanation(Explanation& e) const {
 TaskArithmeticFamily::TaskArithmeticFamily(Definition d) : d_(std::move(d)) {
   params_.push_back(number("weight", Scope::PerModel, d_.weight_required ? std::nullopt : std::optional<double>(1.0),
                            d_.weight_required));
-  if (d_.sparsify != Sparsify::None) {
+  if (d_.sparsify) {
     ParamSpec density = number("density", Scope::PerModel, 1.0);
     density.min = 0.0;
     density.min_exclusive = true;
@@ -204,7 +185,7 @@ TaskArithmeticFamily::TaskArithmeticFamily(Definition d) : d_(std::move(d)) {
   }
   params_.push_back(boolean("normalize", d_.default_normalize));
   if (d_.base) params_.push_back(number("lambda", Scope::Global, 1.0));
-  if (d_.sparsify != Sparsify::None) {
+  if (d_.sparsify) {
     params_.push_back(boolean("rescale", d_.default_rescale));
     ParamSpec mode = number("rescale_mode", Scope::Global, 0.0);
     mode.kind = Kind::Choice;
@@ -215,9 +196,10 @@ TaskArithmeticFamily::TaskArithmeticFamily(Definition d) : d_(std::move(d)) {
 }
 
 std::vector<Fact> TaskArithmeticFamily::needs() const {
-  if (d_.sparsify == Sparsify::Magnitude) return {Fact::MagnitudeCuts, Fact::L1Norms};
-  if (d_.sparsify == Sparsify::Random) return {Fact::L1Norms};
-  return {};
+  if (!d_.sparsify) return {};
+  std::vector<Fact> facts = d_.sparsify->needs;
+  facts.push_back(Fact::L1Norms);  // rescale's L1 match
+  return facts;
 }
 
 std::vector<std::string> TaskArithmeticFamily::stages() const {

@@ -9,19 +9,18 @@
 #include <string>
 #include <vector>
 
+#include "passes/sparsifier.hpp"
 #include "wasmerge/method.hpp"
 
 namespace wasmerge {
-
-enum class Sparsify { None, Magnitude, Random };
 
 class TaskArithmeticFamily : public MergeMethod {
  public:
   struct Definition {
     std::string name, title, url, summary, card_link;
-    bool base = true;  // linear: false
-    Sparsify sparsify = Sparsify::None;
-    bool consensus = false;  // TIES' sign election
+    bool base = true;                        // linear: false
+    const SparsifyRule* sparsify = nullptr;  // none: every entry stays
+    bool consensus = false;                  // TIES' sign election
     bool default_normalize = false;
     bool default_rescale = false;
     bool weight_required = true;

@@ -13,7 +13,7 @@ const MergeMethod& ties_method() {
         "Keeps each task vector's largest entries (density), elects a sign per weight, "
         "and averages only the models that agree with it.";
     d.card_link = "[TIES](https://arxiv.org/abs/2306.01708)";
-    d.sparsify = Sparsify::Magnitude;
+    d.sparsify = &magnitude_rule();
     d.consensus = true;
     d.default_normalize = true;
     return d;

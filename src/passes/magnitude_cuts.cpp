@@ -98,4 +98,12 @@ void MagnitudeCuts::tally_pass(BlockPipeline& pipeline, int level) {
   }
 }
 
+const SparsifyRule& magnitude_rule() {
+  static const SparsifyRule rule{
+      "magnitude", {Fact::MagnitudeCuts}, [](const SparsifyInput& in) -> std::unique_ptr<Sparsifier> {
+        return std::make_unique<MagnitudeCuts>(in.densities, in.elements);
+      }};
+  return rule;
+}
+
 }  // namespace wasmerge

@@ -7,12 +7,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "passes/sparsifier.hpp"
 #include "pipeline/block_pipeline.hpp"
 #include "wasmerge/sparsify.hpp"
 
 namespace wasmerge {
 
-class MagnitudeCuts : public OrderedCount {
+class MagnitudeCuts : public Sparsifier, public OrderedCount {
  public:
   MagnitudeCuts(const std::vector<double>& densities, uint64_t elements);
 
@@ -20,8 +21,12 @@ class MagnitudeCuts : public OrderedCount {
   void select(BlockPipeline& pipeline);
   // The ordered count a masking pass reads, or null when no cut splits a tie.
   const OrderedCount* ties() const;
-  // Zeroes what model k's cut drops from a chunk's δ_k.
-  void mask(const Chunk& chunk, size_t k, float* delta) const;
+
+  // As a sparsifier: zeroes what model k's cut drops from a chunk's δ_k.
+  bool has_passes() const override { return needs_select(); }
+  void prepare(BlockPipeline& pipeline, bool) override { select(pipeline); }
+  const OrderedCount* order() const override { return ties(); }
+  void mask(const Chunk& chunk, size_t k, float* delta) const override;
 
   size_t counters() const override { return cuts_.size(); }
   void count(const Chunk& chunk, uint64_t* counts) const override;
