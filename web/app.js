@@ -2,7 +2,7 @@
 // the result. Each piece lives in its own file; this one only connects them.
 /* global wasmergeFeatures, wasmergeFileTable, wasmergeFilePicker, wasmergeConfigForm, wasmergeJob,
    wasmergeOutputEstimate, wasmergeMergeClient, wasmergeProgressView, wasmergeResultView, wasmergeFormat, wasmergeProtocol,
-   wasmergePlayground */
+   wasmergePlayground, wasmergeEngineQueries */
 'use strict';
 (function main() {
   const $ = (id) => document.getElementById(id);
@@ -17,6 +17,8 @@
   let running = null;   // the merge in progress: {cancel()}
   let lastRun = null;   // the last merge's 'finished' message and time, for scripts/bench_browser.js
   self.wasmergeLastRun = () => lastRun;
+  // The engine's answers that need no merge: its method catalogue, the plan of a config.
+  const queries = wasmergeEngineQueries.createEngineQueries();
 
   // ---- status line ----
   function say(text, kind = 'info') {
@@ -112,8 +114,9 @@
   // ---- the form and YAML ----
   const form = wasmergeConfigForm.createConfigForm({
     el: {
-      method: $('method'), lambda: $('lambda'), normalize: $('normalize'), seed: $('seed'), dtype: $('dtype'),
-      table: $('models-table'), textarea: $('config'), syncState: $('sync-state'), error: $('config-error'),
+      method: $('method'), methodAbout: $('method-about'), lambda: $('lambda'), normalize: $('normalize'), seed: $('seed'),
+      dtype: $('dtype'), table: $('models-table'), slicesNote: $('slices-note'), textarea: $('config'),
+      syncState: $('sync-state'), error: $('config-error'),
     },
     getTable: () => table,
     onChange: () => {},
@@ -197,7 +200,7 @@
       ({ json } = wasmergeJob.buildJob({
         config, configText: text, outDir: 'out', threads, memoryMb,
         // One .safetensors for file inputs; mergekit's 5 GB shards for the folder layout.
-        outShardSize: layout === 'file' ? Number.MAX_SAFE_INTEGER : 5e9,
+        outShardSize: layout === 'file' ? Number.MAX_SAFE_INTEGER : wasmergeJob.DEFAULT_OUT_SHARD_SIZE,
       }));
     } catch (e) {
       return fail(e.message);
@@ -288,13 +291,26 @@
   // reads the models picked here ----
   if (missing.length) $('playground').textContent = `The merging playground runs the merge engine, which needs ${missing.join(', ')}.`;
   else wasmergePlayground.mount($('playground'), {
+    methods: () => queries.methods(),
     selection: () => (table.size ? { files: table.entries(), config: form.current().config } : null),
   }).catch((e) => console.warn('the playground stopped', e));
 
+  // The method list, and what each method takes, come from the engine (a describe job on a
+  // small engine in the query worker), once per visit.
+  async function loadCatalogue() {
+    if (missing.length) return;
+    try {
+      form.setCatalogue(await queries.methods());
+    } catch (e) {
+      say(`The engine could not list its methods: ${e.message}`, 'error');
+    }
+  }
+
   setState('loading');
+  $('memory-mb').value = String(wasmergeJob.DEFAULT_MEMORY_MB);
   showCapabilities(false);
   showMissing();
   registerServiceWorker();
   form.filesChanged();
-  Promise.all([wasmergeResultView.removeStaleOutputs(), showDemo()]).finally(() => setState('idle'));
+  Promise.all([wasmergeResultView.removeStaleOutputs(), showDemo(), loadCatalogue()]).finally(() => setState('idle'));
 })();

@@ -2,54 +2,49 @@
 // in sync. The YAML is the source of truth and goes to the engine as the user wrote it:
 // typing in it re-renders the form; a form edit changes the parsed config and rewrites
 // the YAML from it (comments in the YAML do not survive a form edit).
+//
+// What a method takes (its per-model columns, whether it needs a base, λ and normalize and
+// their defaults) comes from the engine's catalogue (setCatalogue; methods.js). A config
+// with `slices:` is kept whole: the table shows which layers each model gives, and only the
+// fields that mean the same with slices (method, λ, normalize, seed, dtype) stay editable.
 (function (root, factory) {
-  root.wasmergeConfigForm = factory(root.jsyaml, root.wasmergeJob, root.wasmergeFormat, root.wasmergeFileTable);
-})(self, function (yaml, job, format, fileTable) {
+  root.wasmergeConfigForm = factory(root.jsyaml, root.wasmergeConfigYaml, root.wasmergeJob, root.wasmergeFormat,
+    root.wasmergeFileTable, root.wasmergeMethods, root.wasmergeLayerMap);
+})(self, function (yaml, configYaml, job, format, fileTable, Methods, layerMap) {
   'use strict';
-  const USES_DENSITY = new Set(['ties', 'dare_ties', 'dare_linear', 'breadcrumbs', 'breadcrumbs_ties', 'della', 'della_linear']);
-  const NEEDS_BASE = new Set(['task_arithmetic', 'ties', 'dare_ties', 'dare_linear', 'breadcrumbs', 'breadcrumbs_ties', 'della', 'della_linear']);
-  const DEFAULT_DENSITY = 0.5;
-  const KEY_ORDER = ['merge_method', 'base_model', 'models', 'parameters', 'dtype', 'out_dtype', 'random_seed'];
-
+  const { ordered, dumpConfig, inline } = configYaml;
   const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  // A parameter value as one line: 1, [0.2, 0.8, 1], [{filter: mlp, value: 0.3}].
-  const inline = (v) => (v === undefined ? '' : typeof v === 'object' ? yaml.dump(v, { flowLevel: 0, lineWidth: -1 }).trim() : String(v));
 
-  function dumpConfig(config) {
-    if (!Object.keys(config).length) return '';
-    // models[i].parameters (depth 3) on one line each, as mergekit's examples write them.
-    return yaml.dump(config, { flowLevel: 3, lineWidth: -1, noRefs: true });
-  }
-
-  // The config with its keys in the order people write them (new keys land in place).
-  function ordered(config) {
-    const out = {};
-    for (const k of KEY_ORDER) if (k in config) out[k] = config[k];
-    for (const k of Object.keys(config)) if (!(k in out)) out[k] = config[k];
-    return out;
+  // A model entry joining a merge by this method (method: a catalogue entry, or null when
+  // the engine could not say what it takes).
+  function modelEntry(name, method) {
+    const parameters = method ? Methods.startingParameters(method) : {};
+    return Object.keys(parameters).length ? { model: name, parameters } : { model: name };
   }
 
   // A starting config for the picked models: the one called base (or the first) is the
-  // base, every other model is merged with weight 1.
-  function autoConfig(method, models) {
-    if (!models.length) return {};
+  // base when the method needs one; the others are merged, as many as the method takes.
+  function autoConfig(methodName, method, models) {
+    if (!models.length || !methodName) return {};
     const base = models.find((m) => /(^|[/_.-])base([/_.-]|$)/i.test(m.name)) || models[0];
-    const config = { merge_method: method };
-    if (NEEDS_BASE.has(method)) config.base_model = base.name;
-    config.models = models.filter((m) => m !== base || !NEEDS_BASE.has(method)).map((m) => ({
-      model: m.name,
-      parameters: USES_DENSITY.has(method) ? { weight: 1.0, density: DEFAULT_DENSITY } : { weight: 1.0 },
-    }));
+    const needsBase = method ? method.needs_base : true;
+    const config = { merge_method: methodName };
+    if (needsBase) config.base_model = base.name;
+    const max = method && method.models.max !== null ? method.models.max : Infinity;
+    config.models = models.filter((m) => m !== base || !needsBase).slice(0, max).map((m) => modelEntry(m.name, method));
     return config;
   }
 
-  // el: {method, lambda, normalize, seed, dtype, table, textarea, syncState, error}
+  // el: {method, methodAbout, lambda, normalize, seed, dtype, table, slicesNote, textarea, syncState, error}
   // getTable(): the file table (file_table.js); onChange({text, config, error}) after any change.
   function createConfigForm({ el, getTable, onChange }) {
     let config = {};
     let error = null;
     let generated = null;  // the last text the page wrote itself: picks may replace it
+    let guessed = false;   // that text was written before the catalogue came
     let disabled = false;  // while a merge runs
+    let methods = null;    // the engine's catalogue, once it has answered
+    const fieldOf = (input) => input.closest('.field');
 
     function notify() {
       onChange({ text: el.textarea.value, config, error });
@@ -92,6 +87,9 @@
     }
 
     const models = () => (Array.isArray(config.models) ? config.models : []);
+    const usesSlices = () => Array.isArray(config.slices);
+    const methodName = () => String(config.merge_method || el.method.value || '');
+    const method = () => Methods.find(methods, methodName());
     const params = (c) => (isMap(c.parameters) ? c.parameters : (c.parameters = {}));
     const dropEmptyParams = (c) => { if (isMap(c.parameters) && !Object.keys(c.parameters).length) delete c.parameters; };
     const samePath = (a, b) => {
@@ -100,6 +98,16 @@
       return ma ? ma === t.model(String(b)) : fileTable.normalizePath(String(a)) === fileTable.normalizePath(String(b));
     };
     const dtypeKey = () => ('out_dtype' in config ? 'out_dtype' : 'dtype');
+
+    // The models table's parameter columns: the method's per-model numbers; without a
+    // catalogue, the ones the config already sets.
+    function columns() {
+      const m = method();
+      if (m) return Methods.modelParams(m);
+      const names = new Set();
+      for (const e of models()) if (isMap(e) && isMap(e.parameters)) for (const k of Object.keys(e.parameters)) names.add(k);
+      return [...names].map((name) => ({ name, default: null }));
+    }
 
     // Parses a field as a YAML value; marks it invalid (and returns undefined) when it is not.
     function fieldValue(input, check = () => true) {
@@ -129,34 +137,67 @@
     }
 
     // ---- rendering ----
+    // [{name, role: base | merge | slices | skip, index (in models), ranges (slices: [[a, b]]), model}]
     function rows() {
       const table = getTable();
       const out = [];
       const seen = new Set();
-      const add = (name, role, index) => {
+      const add = (name, role, index, ranges = []) => {
         const model = table.model(String(name));
         if (model) seen.add(model);
-        out.push({ name: String(name), role, index, model });
+        out.push({ name: String(name), role, index, ranges, model });
       };
-      if (config.base_model !== undefined && config.base_model !== null) add(config.base_model, 'base', -1);
-      models().forEach((m, k) => {
-        if (isMap(m) && m.model !== undefined && !samePath(m.model, config.base_model ?? '\0')) add(m.model, 'merge', k);
-      });
-      for (const m of table.models) if (!seen.has(m)) out.push({ name: m.name, role: 'skip', index: -1, model: m });
+      const hasBase = config.base_model !== undefined && config.base_model !== null;
+      if (usesSlices()) {
+        const ranges = new Map();  // model -> the layer ranges its slices take
+        for (const slice of config.slices) {
+          for (const source of (isMap(slice) && Array.isArray(slice.sources) ? slice.sources : [])) {
+            if (!isMap(source) || source.model === undefined) continue;
+            const name = String(source.model);
+            const key = [...ranges.keys()].find((k) => samePath(k, name)) || name;
+            ranges.set(key, [...(ranges.get(key) || []), source.layer_range]);
+          }
+        }
+        if (hasBase) add(config.base_model, 'base', -1, ranges.get([...ranges.keys()].find((k) => samePath(k, config.base_model))) || []);
+        for (const [name, list] of ranges) if (!hasBase || !samePath(name, config.base_model)) add(name, 'slices', -1, list);
+      } else {
+        if (hasBase) add(config.base_model, 'base', -1);
+        models().forEach((m, k) => {
+          if (isMap(m) && m.model !== undefined && !samePath(m.model, config.base_model ?? '\0')) add(m.model, 'merge', k);
+        });
+      }
+      for (const m of table.models) if (!seen.has(m)) out.push({ name: m.name, role: 'skip', index: -1, ranges: [], model: m });
       return out;
     }
 
+    function fillMethods() {
+      const name = methodName();
+      const known = (methods || []).map((m) => new Option(m.title, m.name));
+      for (const [i, m] of (methods || []).entries()) known[i].title = m.summary;
+      // A method the engine does not know stays shown as the YAML says it (the engine will say why).
+      if (name && !known.some((o) => o.value === name)) known.push(new Option(name, name));
+      el.method.replaceChildren(...known);
+      el.method.value = name || (known[0] ? known[0].value : '');
+    }
+
     function render() {
-      const method = String(config.merge_method ?? '');
-      if (method && ![...el.method.options].some((o) => o.value === method)) el.method.add(new Option(method, method));
-      el.method.value = method || el.method.value;
+      fillMethods();
+      const m = method();
+      el.methodAbout.textContent = m ? m.summary : methods ? '' : 'The method list comes from the engine, which has not answered.';
       const p = isMap(config.parameters) ? config.parameters : {};
+      const lambda = m && Methods.param(m, 'lambda');
+      const normalize = m && Methods.param(m, 'normalize');
+      fieldOf(el.lambda).hidden = Boolean(m) && !lambda;
+      fieldOf(el.normalize).hidden = Boolean(m) && !normalize;
+      el.lambda.placeholder = lambda ? Methods.defaultText(lambda) : '';
+      el.normalize.options[0].textContent = normalize ? `Method default (${Methods.defaultText(normalize)})` : 'Method default';
       setIfIdle(el.lambda, inline(p.lambda));
       el.normalize.value = p.normalize === true ? 'true' : p.normalize === false ? 'false' : '';
       setIfIdle(el.seed, config.random_seed === undefined ? '' : String(config.random_seed));
       const dtype = config[dtypeKey()];
       el.dtype.value = [...el.dtype.options].some((o) => o.value === dtype) ? dtype : '';
-      renderTable(method);
+      renderTable();
+      el.slicesNote.hidden = !usesSlices();
       el.syncState.textContent = error ? 'YAML has an error: the form shows the last valid config' : 'in sync with the form';
       el.syncState.classList.toggle('bad', Boolean(error));
       el.error.hidden = !error;
@@ -172,14 +213,26 @@
       }
     }
 
-    function renderTable(method) {
+    function renderHead(cols) {
+      const tr = document.createElement('tr');
+      for (const [text, cls] of [['Model', ''], ['Role', ''], ...cols.map((c) => [c.name, `${c.name}-col`])]) {
+        const th = document.createElement('th');
+        th.textContent = text;
+        if (cls) th.className = cls;
+        tr.append(th);
+      }
+      el.table.tHead.replaceChildren(tr);
+    }
+
+    function renderTable() {
       const body = el.table.tBodies[0];
       const all = rows();
+      const cols = usesSlices() ? [{ name: 'layers' }] : columns();
       el.table.hidden = all.length === 0;
-      el.table.classList.toggle('no-density', !USES_DENSITY.has(method));
+      renderHead(cols);
       const focused = document.activeElement && document.activeElement.closest('tr') && document.activeElement.dataset.field;
       const focusKey = focused ? document.activeElement.closest('tr').dataset.name + '\0' + focused : null;
-      body.replaceChildren(...all.map((row) => renderRow(row)));
+      body.replaceChildren(...all.map((row) => renderRow(row, cols)));
       if (focusKey) {
         const [name, field] = focusKey.split('\0');
         const again = [...body.rows].find((r) => r.dataset.name === name);
@@ -188,7 +241,7 @@
       }
     }
 
-    function renderRow(row) {
+    function renderRow(row, cols) {
       const tr = document.createElement('tr');
       tr.dataset.name = row.name;
       if (!row.model) tr.className = 'model-missing';
@@ -206,37 +259,42 @@
       const role = document.createElement('select');
       role.dataset.field = 'role';
       role.setAttribute('aria-label', `Role of ${row.name}`);
-      for (const [value, label] of [['base', 'Base'], ['merge', 'Merge'], ['skip', 'Not used']]) role.add(new Option(label, value));
+      const roles = usesSlices() ? [['base', 'Base'], ['slices', 'In slices'], ['skip', 'Not used']]
+        : [['base', 'Base'], ['merge', 'Merge'], ['skip', 'Not used']];
+      for (const [value, label] of roles) role.add(new Option(label, value));
       role.value = row.role;
       role.addEventListener('change', () => setRole(row, role.value));
+      // Roles of a slices config live in its slices: the YAML says them.
+      role.disabled = Boolean(error) || disabled || usesSlices();
       tr.insertCell().append(role);
 
-      const entry = row.index >= 0 ? models()[row.index] : null;
-      const entryParams = entry && isMap(entry.parameters) ? entry.parameters : {};
-      const globals = isMap(config.parameters) ? config.parameters : {};
-      if (row.role !== 'merge') {  // the base takes part in no weighting; skipped models in nothing
+      if (usesSlices() || row.role !== 'merge') {  // the base takes part in no weighting; skipped models in nothing
         const cell = tr.insertCell();
-        cell.colSpan = 2;
+        cell.colSpan = Math.max(1, cols.length);
         cell.className = 'not-weighted';
-        cell.textContent = row.role === 'base' ? 'reference (no weight)' : '';
+        const layers = row.ranges.map((r) => `layers ${layerMap.rangeText(r)}`).join(', ');
+        cell.textContent = row.role === 'base' ? ['reference (no weight)', layers].filter(Boolean).join(' · ') : layers;
+        return tr;
       }
-      for (const key of row.role === 'merge' ? ['weight', 'density'] : []) {
+      const entry = models()[row.index];
+      const entryParams = isMap(entry.parameters) ? entry.parameters : {};
+      const globals = isMap(config.parameters) ? config.parameters : {};
+      for (const col of cols) {
         const cell = tr.insertCell();
-        if (key === 'density') cell.className = 'density-col';
+        cell.className = `${col.name}-col`;
         const input = document.createElement('input');
-        input.dataset.field = key;
-        input.setAttribute('aria-label', `${key} of ${row.name}`);
+        input.dataset.field = col.name;
+        input.setAttribute('aria-label', `${col.name} of ${row.name}`);
         input.autocomplete = 'off';
-        input.value = inline(entryParams[key]);
-        input.placeholder = globals[key] !== undefined ? inline(globals[key]) : key === 'density' ? '1' : '';
+        input.value = inline(entryParams[col.name]);
+        input.placeholder = globals[col.name] !== undefined ? inline(globals[col.name]) : Methods.defaultText(col);
         input.disabled = Boolean(error) || disabled;
         input.addEventListener('input', () => {
           const v = fieldValue(input, isNumberish);
-          if (v !== undefined) edit((c) => setParam(c.models[row.index], key, v));
+          if (v !== undefined) edit((c) => setParam(c.models[row.index], col.name, v));
         });
         cell.append(input);
       }
-      role.disabled = Boolean(error) || disabled;
       return tr;
     }
 
@@ -248,12 +306,34 @@
         if (role === 'base') {
           c.base_model = row.name;
           if (indexOf() >= 0) list.splice(indexOf(), 1);
-        } else if (role === 'merge' && indexOf() < 0) {
-          const method = String(c.merge_method || el.method.value);
-          list.push({ model: row.name, parameters: USES_DENSITY.has(method) ? { weight: 1.0, density: DEFAULT_DENSITY } : { weight: 1.0 } });
-        } else if (role === 'skip' && indexOf() >= 0) list.splice(indexOf(), 1);
+        } else if (role === 'merge' && indexOf() < 0) list.push(modelEntry(row.name, method()));
+        else if (role === 'skip' && indexOf() >= 0) list.splice(indexOf(), 1);
         c.models = list;
       });
+    }
+
+    // A new method keeps the parameters it takes and drops the others (they would be
+    // errors); models it needs a value for get one.
+    function setMethod(name) {
+      const m = Methods.find(methods, name);
+      edit((c) => {
+        c.merge_method = name;
+        if (!m) return;
+        if (isMap(c.parameters)) c.parameters = Methods.keepParameters(m, c.parameters);
+        dropEmptyParams(c);
+        for (const entry of Array.isArray(c.models) ? c.models : []) {
+          if (!isMap(entry)) continue;
+          entry.parameters = { ...Methods.startingParameters(m), ...Methods.keepParameters(m, entry.parameters, { perModel: true }) };
+          dropEmptyParams(entry);
+        }
+      });
+    }
+
+    function generate() {
+      const name = methodName();
+      const m = method();
+      writeText(dumpConfig(autoConfig(name, m, getTable().models)), { pageWritten: true });
+      guessed = !m && Boolean(name);
     }
 
     // ---- form fields ----
@@ -261,7 +341,7 @@
       generated = null;
       fromText();
     });
-    el.method.addEventListener('change', () => edit((c) => { c.merge_method = el.method.value; }));
+    el.method.addEventListener('change', () => setMethod(el.method.value));
     el.lambda.addEventListener('input', () => {
       const v = fieldValue(el.lambda, (x) => typeof x === 'number');
       if (v !== undefined) edit((c) => setParam(c, 'lambda', v));
@@ -279,18 +359,24 @@
     }));
 
     return {
+      // The engine's method catalogue has come: the form shows what each method takes. A
+      // config the page wrote without it is written again.
+      setCatalogue(list) {
+        methods = list;
+        if (guessed && el.textarea.value === generated) generate();
+        else render();
+      },
       // The page's own text (the demo, a config for new picks): later picks may replace it.
       setGeneratedText(text) {
+        guessed = false;
         writeText(text, { pageWritten: true });
       },
       // The picked files changed: a config the page wrote is redone for them; the user's
       // own YAML stays and the table shows which of its paths now resolve.
       filesChanged() {
         const text = el.textarea.value;
-        if (!text.trim() || text === generated) {
-          const method = String(config.merge_method || el.method.value);
-          writeText(dumpConfig(ordered(autoConfig(method, getTable().models))), { pageWritten: true });
-        } else fromText();
+        if (!text.trim() || text === generated) generate();
+        else fromText();
       },
       setDisabled(value) {
         disabled = value;
@@ -301,5 +387,5 @@
     };
   }
 
-  return { createConfigForm, autoConfig, dumpConfig, USES_DENSITY };
+  return { createConfigForm };
 });

@@ -18,17 +18,24 @@
     }
   }
 
-  // randomSeed: null, or the seed's decimal digits as text (a u64 that a double would round).
-  function buildJob({ config, configText, outDir, threads, memoryMb, outShardSize, randomSeed = null }) {
-    const job = {
-      config,
-      config_text: configText,
-      out_dir: outDir,
-      threads,
-      memory_mb: memoryMb,
-      out_shard_size: outShardSize,
-      random_seed: null,
-    };
+  // What a job gets when its host says nothing: the engine's own defaults (job.hpp), which
+  // the CLI's flags and the page's fields start from.
+  const DEFAULT_MEMORY_MB = 1024;
+  const DEFAULT_OUT_SHARD_SIZE = 5e9;  // mergekit's 5 GB shards
+
+  // kind: 'merge' (the default, left out of the JSON) | 'analyze' | 'plan' | 'describe'
+  // (job.hpp). A describe job carries nothing else; a plan writes nothing, so it has no
+  // out_dir. explain: {tensor, offset, count} or null. randomSeed: null, or the seed's
+  // decimal digits as text (a u64 that a double would round).
+  function buildJob({ kind = 'merge', config, configText, outDir, threads, memoryMb, outShardSize, randomSeed = null,
+    explain = null }) {
+    const job = kind === 'merge' ? {} : { kind };
+    if (kind !== 'describe') {
+      Object.assign(job, { config, config_text: configText });
+      if (kind !== 'plan') job.out_dir = outDir;
+      Object.assign(job, { threads, memory_mb: memoryMb, out_shard_size: outShardSize, random_seed: null });
+      if (explain) job.explain = explain;
+    }
     let json = JSON.stringify(job);
     // Splice the seed's digits into the JSON so no double rounds it.
     if (randomSeed !== null && randomSeed !== undefined) {
@@ -38,5 +45,5 @@
     return { job, json };
   }
 
-  return { parseConfigText, buildJob, ConfigError };
+  return { parseConfigText, buildJob, ConfigError, DEFAULT_MEMORY_MB, DEFAULT_OUT_SHARD_SIZE };
 });

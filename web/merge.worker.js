@@ -2,13 +2,12 @@
 // the CLI runs under node) and runs one job on this thread, blocking it; the engine's
 // pthreads do the arithmetic. The messages are written down in protocol.js.
 /* global wasmergeProtocol, wasmergeHeapSize, wasmergeFileTable, wasmergeZip, wasmergeBlockingReader, wasmergeWorkerHost,
-   createWasmerge */
+   wasmergeEngineLoader */
 'use strict';
 importScripts('protocol.js', 'heap_size.js', 'file_table.js', 'crc32.js', 'zip_container.js', 'blocking_reader.js',
-  'worker_host.js');
+  'worker_host.js', 'engine_loader.js');
 
 const P = wasmergeProtocol;
-const ENGINE_DIR = new URL('engine/', self.location.href).href;
 
 self.onmessage = ({ data }) => {
   if (data.verb === P.PLAYGROUND) return playground(data.args);
@@ -92,24 +91,6 @@ async function openOutputDir() {
   return root.getDirectoryHandle(P.OPFS_DIR, { create: true });
 }
 
-async function loadEngine(memoryMb, threads, host) {
-  importScripts(ENGINE_DIR + 'wasmerge.js');
-  const heap = wasmergeHeapSize.heapBytes(memoryMb);
-  try {
-    return await createWasmerge({
-      INITIAL_MEMORY: heap,
-      poolSize: Math.max(1, threads - 1),  // this thread is the other one; 0 would hang
-      wasmergeHost: host,
-      // The engine's pthreads are workers of this worker: they load the same script.
-      mainScriptUrlOrBlob: ENGINE_DIR + 'wasmerge.js',
-      locateFile: (file) => ENGINE_DIR + file,
-      print: (s) => console.log(s),
-      printErr: (s) => console.warn(s),
-    });
-  } catch (e) {
-    if (e instanceof RangeError || /memory/i.test(String(e && e.message)))
-      throw new Error(`could not reserve ${Math.round(heap / 2 ** 20)} MB for the engine (${e.message}): ` +
-        'lower the memory budget, or close other tabs');
-    throw e;
-  }
+function loadEngine(memoryMb, threads, host) {
+  return wasmergeEngineLoader.loadEngine({ heapBytes: wasmergeHeapSize.heapBytes(memoryMb), threads, host });
 }

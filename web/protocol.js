@@ -32,6 +32,13 @@
 // The merging playground keeps one such worker for the page's visit and talks to it with
 //     {verb: 'playground', args: {id, op, ...}}  both ways (playground/worker_session.js).
 //
+// The query worker (query.worker.js, page side engine_queries.js) answers, for the page's
+// whole visit, the engine's questions that write nothing: the method catalogue (a
+// describe job) and what a config would write (a plan job, headers only).
+//   page -> worker  {verb: 'query', args: {id, job: string, files: [[path, File], ...]}}
+//   worker -> page  {verb: 'answer', args: {id, status, events: [every event but progress]}}
+//                   {verb: 'failed', args: {id, message}}   the engine would not load
+//
 // Cancel works while the worker is blocked in the engine: the engine polls the shared flag
 // after every block. Should the worker not answer soon after, the page terminates it and
 // removes the output itself (merge_client.js).
@@ -48,6 +55,8 @@
     FINISHED: 'finished',
     FAILED: 'failed',
     PLAYGROUND: 'playground',
+    QUERY: 'query',
+    ANSWER: 'answer',
     OPFS_DIR: 'wasmerge',
     PROGRESS_MS: 100,
     STATUS: { DONE: 0, FAILED: 1, CANCELLED: 130 },

@@ -2,10 +2,8 @@
 // Command line of scripts/wasmerge: a merge, a dry run (--dry-run) or the method
 // catalogue (--list-methods).
 
-// The defaults of the engine's budget and shard size, written once for the CLI.
-// TODO(issue 9): read them from the constant the page shares once web/shared/ holds one.
-const DEFAULT_MEMORY_MB = 1024;
-const DEFAULT_OUT_SHARD_SIZE = 5e9;
+// The budget and shard-size defaults: the ones the page starts from too.
+const { DEFAULT_MEMORY_MB, DEFAULT_OUT_SHARD_SIZE } = require('../../web/job');
 
 // 5e9 -> '5G' (the form the usage text and mergekit use), else the bytes.
 function sizeText(bytes) {

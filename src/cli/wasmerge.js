@@ -30,30 +30,22 @@ function readConfig(file) {
   }
 }
 
+// The job of opts.mode: a merge, a dry run (a plan job: it writes nothing) or the catalogue
+// (a describe job: no config).
 function buildJob(opts) {
+  if (opts.mode === 'list-methods') return makeJob({ kind: 'describe' });
   const { text, config } = readConfig(opts.config);
+  const dryRun = opts.mode === 'dry-run';
   return makeJob({
+    kind: dryRun ? 'plan' : 'merge',
     config,
     configText: text,
     outDir: opts.outDir,
-    threads: opts.threads || os.cpus().length,
+    threads: opts.threads || (dryRun ? 1 : os.cpus().length),
     memoryMb: opts.memoryMb,
     outShardSize: opts.outShardSize,
     randomSeed: opts.randomSeed,
   });
-}
-
-// A dry run: the plan job of the engine's protocol (no out_dir: it writes nothing).
-function buildPlanJob(opts) {
-  const { text, config } = readConfig(opts.config);
-  const job = { kind: 'plan', config, config_text: text, threads: opts.threads || 1,
-                memory_mb: opts.memoryMb, out_shard_size: opts.outShardSize };
-  return { job, json: JSON.stringify(job) };
-}
-
-function describeJob() {
-  const job = { kind: 'describe' };
-  return { job, json: JSON.stringify(job) };
 }
 
 function runEngine(job, opts, onEvent) {
@@ -93,15 +85,15 @@ async function main(argv) {
     process.stderr.write((e.message ? `error: ${e.message}\n` : '') + USAGE + '\n');
     return e.message ? 2 : 0;
   }
-  if (opts.mode === 'list-methods') return query(describeJob(), 'methods', opts, (e) => formatMethods(e.methods), (e) => e.methods);
   let job;
   try {
-    job = opts.mode === 'dry-run' ? buildPlanJob(opts) : buildJob(opts);
+    job = buildJob(opts);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }
+  if (opts.mode === 'list-methods') return query(job, 'methods', opts, (e) => formatMethods(e.methods), (e) => e.methods);
   if (opts.mode === 'dry-run') return query(job, 'plan', opts, (plan) => formatPlan(plan, opts));
   // The native engine writes into an existing folder; one this run made goes again if the
   // merge fails before writing anything (a config or file error leaves no folder behind).

@@ -26,14 +26,10 @@
     <label class="field pg-slider" id="pg-lambda-field">λ (scale of the merged task vector)
       <span class="pg-slider-row"><input type="range" id="pg-lambda" data-testid="pg-lambda" min="0.1" max="2" step="0.05" value="1"><output id="pg-lambda-value"></output></span>
     </label>
-    <label class="field" id="pg-rescale-field">Rescale after dropping (DARE)
-      <select id="pg-rescale" data-testid="pg-rescale">
-        <option value="default">to the same L1 norm (mergekit)</option>
-        <option value="inverse_density">by 1/density (DARE paper)</option>
-        <option value="off">no</option>
-      </select>
+    <label class="field" id="pg-rescale-field">Rescale what is kept
+      <select id="pg-rescale" data-testid="pg-rescale"></select>
     </label>
-    <label class="field" id="pg-seed-field">Random seed (DARE)
+    <label class="field" id="pg-seed-field">Random seed (for random drops)
       <input type="number" id="pg-seed" data-testid="pg-seed" min="0" step="1" value="0">
     </label>
     <fieldset class="pg-tasks">

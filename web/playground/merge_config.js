@@ -1,63 +1,44 @@
-// The mergekit config of a playground merge, from the controls' state: the object the
-// engine gets and the YAML text the page shows (the same text scripts/wasmerge takes, so
-// a student can rerun any merge on the command line next to web/demo/playground/).
+// The mergekit config of a playground merge, from the controls' state and the method's
+// entry in the engine's catalogue (what it takes: a base, a weight, a density, λ,
+// rescaling). The page shows it as YAML (config_yaml.js), the same text scripts/wasmerge
+// takes, so a student can rerun any merge on the command line next to web/demo/playground/.
 (function (root, factory) {
-  if (typeof module === 'object' && module.exports) module.exports = factory();
-  else root.wasmergeMergeConfig = factory();
-})(typeof self !== 'undefined' ? self : this, function () {
+  root.wasmergeMergeConfig = factory(root.wasmergeMethods);
+})(self, function (Methods) {
   'use strict';
 
-  // What each method's config takes: a base model, a density, λ, a random seed and
-  // rescaling (DARE's drops only).
-  const METHODS = [
-    { id: 'linear', title: 'Linear (average)', base: false, density: false, lambda: false, random: false },
-    { id: 'task_arithmetic', title: 'Task arithmetic', base: true, density: false, lambda: true, random: false },
-    { id: 'ties', title: 'TIES', base: true, density: true, lambda: true, random: false },
-    { id: 'dare_linear', title: 'DARE (linear)', base: true, density: true, lambda: true, random: true },
-    { id: 'dare_ties', title: 'DARE + TIES', base: true, density: true, lambda: true, random: true },
-  ];
-  const method = (id) => METHODS.find((m) => m.id === id);
-
-  // rescale: 'default' (the method's: mergekit's L1 match for DARE), 'inverse_density'
-  // (the DARE paper's 1/density) or 'off'. Only DARE methods rescale by default.
-  const RESCALES = ['default', 'inverse_density', 'off'];
-
-  const num = (x) => String(Number(x));  // 1 -> "1", 0.35 -> "0.35": YAML and JSON agree
-
-  // state: {method, density, lambda, seed, rescale, models: [{name, weight}]} (the models
-  // to merge, in order) -> {config (plain JSON), text (YAML)}
-  function buildConfig(state, { baseFile = 'base.safetensors', fileOf = (name) => `${name}.safetensors` } = {}) {
-    const m = method(state.method);
-    if (!m) throw new Error(`unknown method '${state.method}'`);
-    const config = { merge_method: m.id };
-    const lines = [`merge_method: ${m.id}`];
-    if (m.base) {
-      config.base_model = baseFile;
-      lines.push(`base_model: ${baseFile}`);
-    }
-    config.models = [];
-    lines.push('models:');
-    for (const { name, weight } of state.models) {
-      const parameters = { weight: Number(weight) };
-      if (m.density) parameters.density = Number(state.density);
-      config.models.push({ model: fileOf(name), parameters });
-      const text = Object.entries(parameters).map(([k, v]) => `${k}: ${num(v)}`).join(', ');
-      lines.push(`  - model: ${fileOf(name)}`, `    parameters: {${text}}`);
-    }
-    const global = {};
-    if (m.lambda) global.lambda = Number(state.lambda);
-    if (m.random && state.rescale === 'inverse_density') global.rescale_mode = 'inverse_density';
-    if (m.random && state.rescale === 'off') global.rescale = false;
-    if (Object.keys(global).length) {
-      config.parameters = global;
-      lines.push(`parameters: {${Object.entries(global).map(([k, v]) => `${k}: ${typeof v === 'number' ? num(v) : v}`).join(', ')}}`);
-    }
-    if (m.random) {
-      config.random_seed = Number(state.seed);
-      lines.push(`random_seed: ${num(state.seed)}`);
-    }
-    return { config, text: lines.join('\n') + '\n' };
+  // The rescale control: the method's own default, each rescale_mode the method offers
+  // (rescaling on), or 'off'.
+  const DEFAULT = 'default';
+  const OFF = 'off';
+  function rescaleChoices(method) {
+    const mode = Methods.param(method, 'rescale_mode');
+    if (!Methods.has(method, 'rescale')) return [];
+    return [DEFAULT, ...(mode ? mode.choices : []), OFF];
   }
 
-  return { METHODS, RESCALES, method, buildConfig };
+  // state: {density, lambda, seed, rescale, models: [{name, weight}]} (the models to merge,
+  // in order); method: the catalogue entry -> the config (plain JSON)
+  function buildConfig(state, method, { baseFile = 'base.safetensors', fileOf = (name) => `${name}.safetensors` } = {}) {
+    const config = { merge_method: method.name };
+    if (method.needs_base) config.base_model = baseFile;
+    config.models = state.models.map(({ name, weight }) => {
+      const parameters = {};
+      if (Methods.has(method, 'weight')) parameters.weight = Number(weight);
+      if (Methods.has(method, 'density')) parameters.density = Number(state.density);
+      return { model: fileOf(name), parameters };
+    });
+    const global = {};
+    if (Methods.has(method, 'lambda')) global.lambda = Number(state.lambda);
+    if (rescaleChoices(method).includes(state.rescale) && state.rescale !== DEFAULT) {
+      global.rescale = state.rescale !== OFF;
+      if (state.rescale !== OFF) global.rescale_mode = state.rescale;
+    }
+    if (Object.keys(global).length) config.parameters = global;
+    // Only random drops read it; the catalogue does not say which methods make them.
+    config.random_seed = Number(state.seed);
+    return config;
+  }
+
+  return { buildConfig, rescaleChoices, DEFAULT, OFF };
 });

@@ -1,23 +1,25 @@
 // The merging playground: builds its views (markup.js), loads the demo models into the
 // playground's worker, and re-merges on every control change: the engine merges, the
 // worker evaluates, this file draws. The charts' merges run in the gaps.
-//   wasmergePlayground.mount(element, {selection})  selection() -> {files: [[path, File]],
+//   wasmergePlayground.mount(element, {methods, selection})  methods() -> a promise of the
+//   engine's method catalogue (app.js asks it once); selection() -> {files: [[path, File]],
 //   config} of the models picked for merging (app.js), for the per-layer report.
 // Hooks for tests: element.dataset.state (loading | ready | error), .dataset.updates (how
 // many merges have been shown), .dataset.charts (running | done; unset until the charts
 // have been scrolled into view).
 (function (root, factory) {
   root.wasmergePlayground = factory(root.wasmergePlaygroundMarkup, root.wasmergePlaygroundClient, root.wasmergeMergeConfig,
-    root.wasmergeMlp, root.wasmergeEvaluate, root.wasmergeResultsTable, root.wasmergeBoundaryView, root.wasmergeTiesSteps,
-    root.wasmergeSweeps, root.wasmergeLineChart, root.wasmergeLayerReport);
-})(self, function (Markup, Client, MC, mlp, Evaluate, ResultsTable, BoundaryView, TiesSteps, Sweeps, Charts, LayerReport) {
+    root.wasmergeConfigYaml, root.wasmergeMethods, root.wasmergeMlp, root.wasmergeEvaluate, root.wasmergeResultsTable,
+    root.wasmergeBoundaryView, root.wasmergeTiesSteps, root.wasmergeSweeps, root.wasmergeLineChart, root.wasmergeLayerReport);
+})(self, function (Markup, Client, MC, ConfigYaml, Methods, mlp, Evaluate, ResultsTable, BoundaryView, TiesSteps, Sweeps,
+  Charts, LayerReport) {
   'use strict';
   const DEMO = 'demo/playground/';
   const CROP = 16;                // the step-by-step view shows 16 x 16 elements of a tensor
   const CHART_DELAY_MS = 400;     // the charts restart once a slider rests this long
-  const METHOD_COLORS = { linear: '#7a8799', task_arithmetic: '#e07b39', ties: '#2f5bd3', dare_linear: '#1b7f4b', dare_ties: '#9c3fb8' };
-  const DROP_COLORS = { dare_inverse: '#1b7f4b', dare_l1: '#2f5bd3', dare_off: '#e07b39', magnitude: '#7a8799' };
-  const DROP_DASHES = { dare_l1: '6 4' };  // it runs on top of the 1/(1 − p) line
+  // Series colours, by a method's (or a drop variant's) place in its chart.
+  const PALETTE = ['#7a8799', '#e07b39', '#2f5bd3', '#1b7f4b', '#9c3fb8', '#b3261e', '#00838f', '#6d6d00'];
+  const RESCALE_WORDS = { l1: 'to the same L1 norm (mergekit)', inverse_density: 'by 1/density (DARE paper)' };
   const pct = (x) => `${(100 * x).toFixed(1)}%`;
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -57,7 +59,11 @@
     return out;
   }
 
-  async function mount(root, { selection = () => null } = {}) {
+  // The method the playground opens on: the one whose steps show the most (the most
+  // stages in its explain event), first in the catalogue's order among equals.
+  const richest = (methods) => methods.reduce((a, m) => (m.stages.length > a.stages.length ? m : a));
+
+  async function mount(root, { methods: askMethods, selection = () => null } = {}) {
     root.innerHTML = Markup.HTML;
     root.dataset.state = 'loading';
     root.dataset.updates = '0';
@@ -65,9 +71,9 @@
     const latencyLine = $('pg-latency');
     latencyLine.textContent = 'Loading the demo models and the engine…';
 
-    let demo, client, scheduler, loaded;
+    let demo, client, scheduler, loaded, catalogue;
     try {
-      demo = await fetchDemo();
+      [demo, catalogue] = await Promise.all([fetchDemo(), askMethods()]);
       client = Client.createClient();
       scheduler = Client.createScheduler(client);
       loaded = await scheduler.now('load', { files: demo.files, network: demo.manifest.network }, { transfer: demo.buffers });
@@ -85,8 +91,17 @@
       .reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
 
     // ---- controls ----
+    // Methods that combine models: a method taking one model (passthrough) would only show
+    // that fine-tune again.
+    const offered = catalogue.filter(Methods.mergesSeveral);
+    const methodOf = (name) => Methods.find(offered, name);
     const method = $('pg-method');
-    for (const m of MC.METHODS) method.append(new Option(m.title, m.id, m.id === 'ties', m.id === 'ties'));
+    const opening = richest(offered);
+    for (const m of offered) {
+      const option = new Option(m.title, m.name, m === opening, m === opening);
+      option.title = m.summary;
+      method.append(option);
+    }
     const sliders = ['pg-density', 'pg-lambda'].map((id) => [$(id), $(`${id}-value`)]);
     const showSliderValues = () => { for (const [input, out] of sliders) out.textContent = Number(input.value).toFixed(2); };
     const taskRows = tasks.map((t) => {
@@ -120,12 +135,19 @@
       };
     }
 
+    // The controls the method reads (the catalogue's parameters); the rescale choices are its own.
     function showFieldsFor(m) {
-      const info = MC.method(m);
-      $('pg-density-field').hidden = !info.density;
-      $('pg-lambda-field').hidden = !info.lambda;
-      $('pg-rescale-field').hidden = !info.random;
-      $('pg-seed-field').hidden = !info.random;
+      $('pg-density-field').hidden = !Methods.has(m, 'density');
+      $('pg-lambda-field').hidden = !Methods.has(m, 'lambda');
+      const rescale = $('pg-rescale');
+      const choices = MC.rescaleChoices(m);
+      $('pg-rescale-field').hidden = !choices.length;
+      if (choices.join() !== [...rescale.options].map((o) => o.value).join()) {
+        const was = rescale.value;
+        rescale.replaceChildren(...choices.map((c) => new Option(c === MC.DEFAULT ? 'the method’s default' : c === MC.OFF ? 'no'
+          : RESCALE_WORDS[c] || c, c)));
+        rescale.value = choices.includes(was) ? was : MC.DEFAULT;
+      }
     }
 
     // ---- views ----
@@ -148,14 +170,15 @@
     function showMerge(answer, current, started, first) {
       const drawStart = performance.now();
       const mergedTasks = current.models.map((m) => m.name);
-      const title = `Merge (${MC.method(current.method).title})`;
+      const m = methodOf(current.method);
+      const title = `Merge (${m.title})`;
       table.show({ accuracy: loaded.accuracy, merged: answer.accuracy, mergedTasks, title });
       boundaries.show(answer.boundaries, answer.accuracy, own);
       const w = explainWindow();
       if (answer.explain) {
         TiesSteps.renderSteps($('pg-steps'), { event: answer.explain, pick: w.pick, columns: CROP,
           models: mergedTasks.map((t) => tasks.find((x) => x.name === t).title),
-          what: `${w.tensor}, ${w.label}`, methodTitle: MC.method(current.method).title });
+          what: `${w.tensor}, ${w.label}`, method: m, methods: offered });
       }
       if (downloadUrl) URL.revokeObjectURL(downloadUrl);
       downloadUrl = URL.createObjectURL(new Blob([answer.model], { type: 'application/octet-stream' }));
@@ -174,13 +197,20 @@
     }
 
     async function update(started = performance.now(), first = false) {
+      const m = methodOf(method.value);
+      showFieldsFor(m);  // first: the rescale choices are the method's
       const current = state();
-      showFieldsFor(current.method);
       if (!current.models.length) {
         latencyLine.textContent = 'Pick at least one task to merge.';
         return;
       }
-      const { config, text } = MC.buildConfig(current);
+      if (!Methods.takes(m, current.models.length)) {
+        latencyLine.textContent = `${m.title} merges ${m.models.min}${m.models.max === null ? ' or more' : `–${m.models.max}`} models: ` +
+          'pick the tasks to match.';
+        return;
+      }
+      const config = MC.buildConfig(current, m);
+      const text = ConfigYaml.dumpConfig(config);
       const w = explainWindow();
       let answer;
       try {
@@ -215,19 +245,26 @@
         title: 'Normalized accuracy by number of merged tasks', xLabels: names.map((_, i) => String(i + 1)),
         xTitle: 'tasks merged', yTitle: 'normalized accuracy', yMin, yMax: 1,
         yTicks: [yMin, (yMin + 1) / 2, 1].map((v) => Math.round(v * 100) / 100), yFormat: (v) => `${Math.round(v * 100)}%`,
-        series: MC.METHODS.map((m) => ({ label: m.title, color: METHOD_COLORS[m.id], values: t[m.id] })),
+        series: Sweeps.growthMethods(offered).map((m, i) => ({ label: m.title, color: PALETTE[i % PALETTE.length], values: t[m.name] })),
         references: [{ label: 'base', value: baseNorm, color: '#999' }],
       });
       $('pg-chart-growth').dataset.table = JSON.stringify(t);  // for the tests
       if (finished) $('pg-growth-note').textContent = growthNote(t);
     }
 
+    // The TIES paper's claim, in the catalogue's terms: methods that elect a sign (the
+    // 'sign' stage) beat those that only add or average the task vectors (no density).
     function growthNote(t) {
       const last = names.length - 1;
-      const at = Object.fromEntries(MC.METHODS.map((m) => [m.id, t[m.id][last]]));
-      const best = MC.METHODS.reduce((a, m) => (at[m.id] > at[a.id] ? m : a));
-      const list = MC.METHODS.map((m) => `${m.title} ${pct(at[m.id])}`).join(', ');
-      const tiesAhead = at.ties >= at.task_arithmetic && at.ties >= at.linear;
+      const shown = Sweeps.growthMethods(offered).filter((m) => t[m.name][last] !== null);
+      const at = Object.fromEntries(shown.map((m) => [m.name, t[m.name][last]]));
+      const best = shown.reduce((a, m) => (at[m.name] > at[a.name] ? m : a));
+      const list = shown.map((m) => `${m.title} ${pct(at[m.name])}`).join(', ');
+      const electing = shown.filter((m) => m.stages.includes('sign'));
+      const summing = shown.filter((m) => !m.stages.includes('sign') && !Methods.has(m, 'density'));
+      if (!electing.length || !summing.length) return `With all ${names.length} tasks merged: ${list}.`;
+      const bestOf = (ms) => Math.max(...ms.map((m) => at[m.name]));
+      const tiesAhead = bestOf(electing) >= bestOf(summing);
       return `With all ${names.length} tasks merged: ${list}. The TIES paper finds TIES ahead of task arithmetic and of ` +
         `averaging, more so as tasks are added. ${tiesAhead ? 'Here it is too, with these settings.'
           : `Here it is not: ${best.title} does best with these settings. With ${trunkParameters.toLocaleString('en-US')} parameters in the trunk, a task ` +
@@ -241,35 +278,42 @@
       Charts.renderLineChart($('pg-chart-drops'), {
         title: 'Accuracy by drop rate', xLabels: Sweeps.DROP_RATES.map(String), xTitle: 'drop rate p (density 1 − p)',
         yTitle: 'mean accuracy', yMin: 0.4, yMax: 1, yTicks: [0.4, 0.6, 0.8, 1], yFormat: (v) => `${Math.round(v * 100)}%`,
-        series: Sweeps.DROP_VARIANTS.map((v) => ({ label: v.label, color: DROP_COLORS[v.id], dash: DROP_DASHES[v.id], values: t[v.id] })),
+        // Dashed every other: rescaled series can run on top of each other.
+        series: dropVariants.map((v, i) => ({ label: v.label, color: PALETTE[(i + 3) % PALETTE.length], dash: i % 2 ? '6 4' : undefined,
+          values: t[v.id] })),
         references: [{ label: 'fine-tunes', value: ftMean, color: '#1b7f4b' }, { label: 'base', value: baseMean, color: '#999' }],
       });
       $('pg-chart-drops').dataset.table = JSON.stringify(t);
       if (finished) $('pg-drops-note').textContent = dropsNote(t, ftMean);
     }
 
+    // The DARE paper's claims, against the series for random drops rescaled by 1/density,
+    // not rescaled, and magnitude pruning (sweeps.js names them by the rescale_mode).
     function dropsNote(t, ftMean) {
+      const [inverse, off, magnitude] = ['random-inverse_density', `random-${MC.OFF}`, 'magnitude'].map((id) => t[id]);
+      if (!inverse || !off || !magnitude) return '';
       const i = Sweeps.DROP_RATES.indexOf(0.9);
-      const keep = (id) => t[id][i] / ftMean;
-      const holds = keep('dare_inverse') >= 0.95;
-      const magnitudeWorse = t.magnitude[i] < t.dare_inverse[i];
+      const keep = (series) => series[i] / ftMean;
+      const holds = keep(inverse) >= 0.95;
+      const magnitudeWorse = magnitude[i] < inverse[i];
       return `The DARE paper finds that language models keep nearly all of their fine-tuned ability with 90% (even 99%) ` +
         'of the task vector dropped at random, if the rest is rescaled; that without rescaling they fail; and that magnitude ' +
-        `pruning does worse than random drops. Here, at p = 0.9, DARE rescaled by 1/(1−p) keeps ${pct(keep('dare_inverse'))} ` +
-        `of the fine-tunes' accuracy, not rescaled ${pct(keep('dare_off'))}, magnitude pruning ${pct(keep('magnitude'))}. ` +
+        `pruning does worse than random drops. Here, at p = 0.9, DARE rescaled by 1/(1−p) keeps ${pct(keep(inverse))} ` +
+        `of the fine-tunes' accuracy, not rescaled ${pct(keep(off))}, magnitude pruning ${pct(keep(magnitude))}. ` +
         (holds ? 'The claim holds at this scale.'
           : 'The claim does not hold at this scale: a network this small has no spare parameters to lose (the paper ties ' +
             'the effect to large models). ') +
         (holds ? '' : magnitudeWorse ? 'That random drops beat magnitude pruning at high p does show here. '
           : 'Magnitude pruning does better than random drops here, unlike in the paper. ') +
-        (Math.abs(t.dare_inverse[i] - t.dare_off[i]) < 0.03
+        (Math.abs(inverse[i] - off[i]) < 0.03
           ? 'Rescaling makes little difference here, partly because each task head is zero in the base, so scaling a ' +
             'head\'s task vector does not move its decision boundary.'
-          : `Rescaling matters here: ${pct(t.dare_inverse[i])} with, ${pct(t.dare_off[i])} without.`);
+          : `Rescaling matters here: ${pct(inverse[i])} with, ${pct(off[i])} without.`);
     }
 
+    const dropVariants = Sweeps.dropVariants(offered);
     const sweeps = Sweeps.createSweeps({
-      scheduler, names, own,
+      scheduler, names, own, methods: offered,
       onUpdate(kind, t, finished) {
         progress[kind] += Sweeps.BATCH;
         if (finished) progress[kind] = totals[kind];
@@ -281,14 +325,14 @@
     const chartErrors = (e) => { chartProgress.textContent = `Charts stopped: ${e.message}`; };
     function startGrowth() {
       const s = state();
-      totals.growth = Sweeps.growthItems(names, s).length;
+      totals.growth = Sweeps.growthItems(names, s, offered).length;
       progress.growth = 0;
       $('pg-growth-note').textContent = '';
       showChartProgress();
       sweeps.runGrowth({ density: s.density, lambda: s.lambda, seed: s.seed }).catch(chartErrors);
     }
     function startDrops() {
-      totals.drops = Sweeps.dropItems(names, 0).length;
+      totals.drops = Sweeps.dropItems(names, 0, offered).length;
       progress.drops = 0;
       $('pg-drops-note').textContent = '';
       showChartProgress();

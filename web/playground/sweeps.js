@@ -1,25 +1,23 @@
 // The two charts' merges, run through the engine like every other playground merge:
 //   growth: normalized accuracy by method as the number of merged tasks grows (the TIES
-//           paper's comparison): every subset of the tasks, merged by every method;
+//           paper's comparison): every subset of the tasks, merged by every method that
+//           combines models (the catalogue's models.min/max say which sizes it takes);
 //   drops:  accuracy of each fine-tune alone after dropping a fraction p of its task
-//           vector (the DARE paper's sweep): DARE rescaled by 1/(1 - p), DARE rescaled
-//           to the same L1 norm (mergekit's default), DARE not rescaled, and magnitude
-//           pruning (keep the largest 1 - p: TIES with one model does exactly that).
+//           vector (the DARE paper's sweep): random drops, rescaled by each rescale_mode
+//           the method offers or not at all, against magnitude pruning (keep the largest
+//           1 − p: a method needing magnitude cuts, given one model, does exactly that).
+// Methods come from the engine's catalogue; a chart leaves out what it offers no method for.
 // Results come back in small batches between the sliders' merges (playground_client.js).
 (function (root, factory) {
-  root.wasmergeSweeps = factory(root.wasmergeMergeConfig);
-})(self, function (MC) {
+  root.wasmergeSweeps = factory(root.wasmergeMergeConfig, root.wasmergeMethods);
+})(self, function (MC, Methods) {
   'use strict';
 
   const BATCH = 1;  // merges per request: a slider's merge waits for at most one
   const DROP_RATES = [0, 0.1, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99];
-  const DROP_VARIANTS = [
-    { id: 'dare_inverse', label: 'DARE, rescaled by 1/(1−p) (paper)', method: 'dare_linear', rescale: 'inverse_density', random: true },
-    { id: 'dare_l1', label: 'DARE, rescaled to the same L1 norm (mergekit)', method: 'dare_linear', rescale: 'default', random: true },
-    { id: 'dare_off', label: 'DARE, not rescaled', method: 'dare_linear', rescale: 'off', random: true },
-    { id: 'magnitude', label: 'Magnitude pruning (keep the largest)', method: 'ties', rescale: 'default', random: false },
-  ];
   const DROP_SEEDS = 3;  // random drops are averaged over the chosen seed and the next ones
+  // How each rescale_mode reads in the legend (another mode is shown by its name).
+  const RESCALE_WORDS = { inverse_density: 'by 1/(1−p) (paper)', l1: 'to the same L1 norm (mergekit)' };
 
   const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
@@ -29,27 +27,49 @@
     return out;
   }
 
+  // The growth chart's methods: those that combine models.
+  const growthMethods = (methods) => methods.filter(Methods.mergesSeveral);
+
   // -> [{key, config, tasks}] of the growth chart for these settings {density, lambda, seed}
-  function growthItems(names, settings) {
+  function growthItems(names, settings, methods) {
     const items = [];
-    for (const m of MC.METHODS) {
-      for (const subset of subsets(names)) {
-        const { config } = MC.buildConfig({ ...settings, method: m.id, rescale: 'default',
-          models: subset.map((name) => ({ name, weight: 1 })) });
-        items.push({ key: { method: m.id, size: subset.length }, config, tasks: subset });
+    for (const m of growthMethods(methods)) {
+      for (const subset of subsets(names).filter((s) => Methods.takes(m, s.length))) {
+        const config = MC.buildConfig({ ...settings, rescale: MC.DEFAULT, models: subset.map((name) => ({ name, weight: 1 })) }, m);
+        items.push({ key: { method: m.name, size: subset.length }, config, tasks: subset });
       }
     }
     return items;
   }
 
-  function dropItems(names, seed) {
+  // The drop chart's series: [{id, label, method, rescale, random}]. Random drops: a method
+  // with a density and no magnitude cuts (the one without a sign election, which one model
+  // makes moot); magnitude pruning: a method with a density that needs magnitude cuts.
+  function dropVariants(methods) {
+    const dense = methods.filter((m) => Methods.has(m, 'density'));
+    const randoms = dense.filter((m) => !m.needs.includes('magnitude_cuts'));
+    const random = randoms.find((m) => !m.stages.includes('sign')) || randoms[0];
+    const magnitude = dense.find((m) => m.needs.includes('magnitude_cuts'));
+    const out = [];
+    if (random) {
+      for (const choice of MC.rescaleChoices(random).filter((c) => c !== MC.DEFAULT)) {
+        out.push({ id: `random-${choice}`, method: random, rescale: choice, random: true,
+          label: choice === MC.OFF ? `${random.title}, not rescaled` : `${random.title}, rescaled ${RESCALE_WORDS[choice] || choice}` });
+      }
+    }
+    if (magnitude) out.push({ id: 'magnitude', method: magnitude, rescale: MC.DEFAULT, random: false,
+      label: `${magnitude.title} of one model: keep the largest (magnitude pruning)` });
+    return out;
+  }
+
+  function dropItems(names, seed, methods) {
     const items = [];
-    for (const v of DROP_VARIANTS) {
+    for (const v of dropVariants(methods)) {
       DROP_RATES.forEach((p, i) => {
         for (let s = seed; s < seed + (v.random ? DROP_SEEDS : 1); s++) {
           for (const name of names) {
-            const { config } = MC.buildConfig({ method: v.method, density: Number((1 - p).toFixed(4)), lambda: 1, seed: s,
-              rescale: v.rescale, models: [{ name, weight: 1 }] });
+            const config = MC.buildConfig({ density: Number((1 - p).toFixed(4)), lambda: 1, seed: s, rescale: v.rescale,
+              models: [{ name, weight: 1 }] }, v.method);
             items.push({ key: { variant: v.id, rate: i }, config, tasks: [name] });
           }
         }
@@ -59,10 +79,11 @@
   }
 
   // scheduler: playground_client.js's; own: {task: the fine-tune's accuracy on it};
-  // onUpdate(kind, table, done): kind 'growth' -> table[method][size-1] = mean normalized
-  // accuracy so far (null until a value); 'drops' -> table[variant][rate] = mean accuracy.
-  function createSweeps({ scheduler, names, own, onUpdate }) {
-    let generation = 0;
+  // methods: the engine's catalogue; onUpdate(kind, table, done): kind 'growth' ->
+  // table[method][size-1] = mean normalized accuracy so far (null until a value, or where
+  // the method takes no such number of models); 'drops' -> table[variant][rate] = mean accuracy.
+  function createSweeps({ scheduler, names, own, methods, onUpdate }) {
+    const generation = { growth: 0, drops: 0 };
 
     async function run(kind, items, cell, rows, columns) {
       const mine = ++generation[kind];
@@ -81,23 +102,21 @@
       }
     }
 
-    generation = { growth: 0, drops: 0 };
-
     // settings: {density, lambda, seed}
     function runGrowth(settings) {
-      return run('growth', growthItems(names, settings),
+      return run('growth', growthItems(names, settings, methods),
         (item, acc) => [item.key.method, item.key.size - 1, mean(item.tasks.map((t) => acc[t] / own[t]))],
-        MC.METHODS.map((m) => m.id), names.length);
+        growthMethods(methods).map((m) => m.name), names.length);
     }
 
     function runDrops(seed) {
-      return run('drops', dropItems(names, seed),
+      return run('drops', dropItems(names, seed, methods),
         (item, acc) => [item.key.variant, item.key.rate, acc[item.tasks[0]]],
-        DROP_VARIANTS.map((v) => v.id), DROP_RATES.length);
+        dropVariants(methods).map((v) => v.id), DROP_RATES.length);
     }
 
     return { runGrowth, runDrops };
   }
 
-  return { createSweeps, DROP_RATES, DROP_VARIANTS, DROP_SEEDS, growthItems, dropItems, BATCH };
+  return { createSweeps, DROP_RATES, DROP_SEEDS, growthMethods, growthItems, dropVariants, dropItems, BATCH };
 });

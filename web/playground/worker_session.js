@@ -82,12 +82,12 @@
       return { status, events, outputs: host.settled === 'committed' ? host.entries : null };
     }
 
-    function demoJob(config, configText, extra = {}) {
-      const { job } = wasmergeJob.buildJob({
+    // explain: {tensor, offset, count} or null
+    function demoJob(config, configText, explain = null) {
+      return wasmergeJob.buildJob({
         config, configText: configText || JSON.stringify(config), outDir: 'out', threads: 1, memoryMb: DEMO_MEMORY_MB,
-        outShardSize: Number.MAX_SAFE_INTEGER,
-      });
-      return { ...job, ...extra };
+        outShardSize: Number.MAX_SAFE_INTEGER, explain,
+      }).job;
     }
 
     const failure = (events) => {
@@ -96,8 +96,8 @@
     };
 
     // -> {weights, model bytes, events} of one demo merge, or throws the engine's error
-    function mergeDemo(config, configText, extra) {
-      const r = runJob(demo.files, demoJob(config, configText, extra));
+    function mergeDemo(config, configText, explain) {
+      const r = runJob(demo.files, demoJob(config, configText, explain));
       if (r.status !== 0) throw new Error(failure(r.events));
       const model = r.outputs.find((o) => o.name === 'model.safetensors').bytes;
       return { weights: wasmergeSafetensorsF32.readF32Tensors(model), model, events: r.events };
@@ -131,7 +131,7 @@
 
       merge({ config, configText, tasks, boundaries, explain }) {
         const t0 = performance.now();
-        const r = mergeDemo(config, configText, explain ? { explain } : {});
+        const r = mergeDemo(config, configText, explain);
         const t1 = performance.now();
         const result = {
           accuracy: demo.evaluator.accuracy(r.weights, tasks),
@@ -163,10 +163,9 @@
         const picked = new Map(files.map(([p, f]) => [normalize(p), f]));
         const byPath = { get: (p) => picked.get(normalize(p)) };
         const { job } = wasmergeJob.buildJob({
-          config, configText: JSON.stringify(config), outDir: 'out', threads: analyzeThreads, memoryMb: ANALYZE_MEMORY_MB,
-          outShardSize: Number.MAX_SAFE_INTEGER,
+          kind: 'analyze', config, configText: JSON.stringify(config), outDir: 'out', threads: analyzeThreads,
+          memoryMb: ANALYZE_MEMORY_MB, outShardSize: Number.MAX_SAFE_INTEGER,
         });
-        job.analyze = true;
         let last = 0;
         const r = runJob(byPath, job, (event) => {
           const now = performance.now();
