@@ -50,6 +50,7 @@ TEST_CASE("explain: each step of a TIES merge of a window of one tensor") {
   REQUIRE(events.size() == 1);
   const json& e = events[0];
   CHECK(e["event"] == "explain");
+  CHECK(e["stages"] == json::array({"delta", "kept", "weighted", "sign", "mixed", "result"}));  // the method's own list
   CHECK(e["offset"] == 2);
   CHECK(e["count"] == 5);
   // By hand, density 0.5 of 8 keeps 4 per model (window = indices 2..6):
@@ -92,6 +93,7 @@ TEST_CASE("explain without consensus has no sign nor agreement; a window past th
   const auto events = run_with(files, "task_arithmetic", o, out);
   REQUIRE(events.size() == 1);
   CHECK(events[0]["count"] == 2);
+  CHECK(events[0]["stages"] == json::array({"delta", "kept", "weighted", "mixed", "result"}));
   CHECK_FALSE(events[0].contains("sign"));
   CHECK(events[0]["mixed"] == json::array({0.25 + 0.125, 0.375 + 0.0625}));
 }

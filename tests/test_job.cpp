@@ -1,0 +1,97 @@
+// The job protocol's kinds (job.hpp): describe reports the catalogue, plan writes nothing,
+// an unknown kind is an error event; the catalogue is checked against SPEC §2 by hand.
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "support.hpp"
+#include "wasmerge/job.hpp"
+
+using namespace wasmerge;
+using json = nlohmann::json;
+
+namespace {
+
+struct Outcome {
+  int status;
+  std::vector<json> events;
+  bool outputs_made = false;
+};
+
+Outcome run(const std::string& job, test::MemoryInputs& files) {
+  Outcome o;
+  o.status = run_job(
+      job, files,
+      [&](const std::string&) {
+        o.outputs_made = true;
+        return std::make_unique<test::MemoryOutputs>();
+      },
+      [&](const std::string& e) { o.events.push_back(json::parse(e)); });
+  return o;
+}
+
+const json* param(const json& method, const std::string& name) {
+  for (const auto& p : method["params"])
+    if (p["name"] == name) return &p;
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("describe: the catalogue of every method, in the page's order, with SPEC §2's defaults") {
+  test::MemoryInputs none;
+  const Outcome o = run(R"({"kind":"describe"})", none);
+  CHECK(o.status == 0);
+  CHECK_FALSE(o.outputs_made);
+  REQUIRE(o.events.size() == 1);
+  const json& methods = o.events[0]["methods"];
+  CHECK(o.events[0]["event"] == "methods");
+  std::vector<std::string> names;
+  for (const auto& m : methods) names.push_back(m["name"]);
+  CHECK(names ==
+        std::vector<std::string>{"linear", "task_arithmetic", "ties", "dare_linear", "dare_ties", "passthrough"});
+  const json& ties = methods[2];
+  CHECK(ties["needs_base"] == true);
+  CHECK(ties["url"] == "https://arxiv.org/abs/2306.01708");
+  CHECK(ties["stages"] == json::array({"delta", "kept", "weighted", "sign", "mixed", "result"}));
+  CHECK((*param(ties, "weight"))["required"] == true);
+  CHECK((*param(ties, "weight"))["scope"] == "model");
+  CHECK((*param(ties, "density"))["min"] == 0);
+  CHECK((*param(ties, "density"))["min_exclusive"] == true);
+  CHECK((*param(ties, "density"))["max"] == 1);
+  CHECK((*param(ties, "normalize"))["default"] == true);
+  CHECK((*param(ties, "rescale_mode"))["choices"] == json::array({"l1", "inverse_density"}));
+  CHECK((*param(methods[3], "rescale"))["default"] == true);           // dare_linear
+  CHECK((*param(methods[1], "normalize"))["default"] == false);        // task_arithmetic
+  CHECK(param(methods[1], "density") == nullptr);                      // task_arithmetic sparsifies nothing
+  CHECK(methods[0]["needs_base"] == false);                            // linear
+  CHECK(methods[5]["models"] == json::parse(R"({"min":1,"max":1})"));  // passthrough
+  CHECK(methods[4]["models"]["max"].is_null());
+}
+
+TEST_CASE("plan: reports the files and the layer map without making an output; errors are error events") {
+  test::MemoryInputs files;
+  files.add("m.safetensors", test::safetensors_file({{"model.layers.0.w", "F32", {2}, test::encode("F32", {1, 2})},
+                                                     {"model.layers.1.w", "F32", {2}, test::encode("F32", {3, 4})}}));
+  const Outcome o = run(R"({"kind":"plan","config":{"merge_method":"passthrough","slices":[
+      {"sources":[{"model":"m.safetensors","layer_range":[1,2]}]},{"sources":[{"model":"m.safetensors","layer_range":[0,2]}]}]}})",
+                        files);
+  CHECK(o.status == 0);
+  CHECK_FALSE(o.outputs_made);
+  REQUIRE(o.events.size() == 1);
+  CHECK(o.events[0]["event"] == "plan");
+  CHECK(o.events[0]["layers"]["output"] == 3);
+  CHECK(o.events[0]["tensors"][0]["sources"][0]["tensor"] == "model.layers.1.w");
+  CHECK(o.events[0]["tensors"][2]["name"] == "model.layers.2.w");
+
+  const Outcome bad = run(R"({"kind":"plan","config":{"merge_method":"passthrough","slices":[
+      {"sources":[{"model":"m.safetensors","layer_range":[0,3]}]}]}})",
+                          files);
+  CHECK(bad.status == 1);
+  CHECK(bad.events.back()["message"] == "m.safetensors: layer_range [0, 3] is outside the model's 2 layers");
+  CHECK_FALSE(bad.outputs_made);
+
+  const Outcome unknown = run(R"({"kind":"merge2"})", files);
+  CHECK(unknown.status == 1);
+  CHECK(unknown.events.back()["message"] == "job: unknown kind 'merge2' (merge, plan, analyze or describe)");
+}
