@@ -34,6 +34,8 @@
       el.summary.textContent = text;
       el.summary.classList.toggle('bad', state === 'error');
       layerMap.render(el.layerMap, plan ? plan.layers : null);
+      if (plan) el.root.dataset.bytes = String(plan.files.reduce((n, f) => n + f.bytes, 0));  // for the tests
+      else delete el.root.dataset.bytes;
     }
 
     // -> {plan, warnings} of the current config and picks; rejects with the engine's message
@@ -60,6 +62,7 @@
       // The config or the picks changed: plan again once the user pauses.
       changed() {
         clearTimeout(timer);
+        el.root.dataset.state = 'planning';  // what is shown is stale from now on
         timer = setTimeout(refresh, QUIET_MS);
       },
       plan,
