@@ -1,7 +1,7 @@
 // The page: wires the pickers, the form and YAML, the merge worker, the progress bar and
 // the result. Each piece lives in its own file; this one only connects them.
 /* global wasmergeFeatures, wasmergeFileTable, wasmergeFilePicker, wasmergeConfigForm, wasmergeJob,
-   wasmergeOutputEstimate, wasmergeMergeClient, wasmergeProgressView, wasmergeResultView, wasmergeFormat, wasmergeProtocol,
+   wasmergePlanPreview, wasmergeMergeClient, wasmergeProgressView, wasmergeResultView, wasmergeFormat, wasmergeProtocol,
    wasmergePlayground, wasmergeEngineQueries */
 'use strict';
 (function main() {
@@ -75,6 +75,7 @@
     picked = entries;
     table = wasmergeFileTable.buildFileTable(picked);
     $('clear-files').hidden = picked.length === 0;
+    preview.changed();
   }
 
   function onPick(entries) {
@@ -119,7 +120,19 @@
       syncState: $('sync-state'), error: $('config-error'),
     },
     getTable: () => table,
-    onChange: () => {},
+    onChange: () => preview.changed(),
+  });
+
+  // What the merge will write (a plan job), said while the config is edited.
+  const preview = wasmergePlanPreview.createPlanPreview({
+    el: { root: $('plan'), summary: $('plan-summary'), layerMap: $('layer-map') },
+    queries,
+    inputs() {
+      const { text, config, error } = form.current();
+      if (missing.length || error || !text.trim() || !table.size || !config.merge_method) return null;
+      const memoryMb = /^\d+$/.test($('memory-mb').value.trim()) ? Number($('memory-mb').value) : wasmergeJob.DEFAULT_MEMORY_MB;
+      return { files: table.entries(), config, text, memoryMb: Math.max(1, memoryMb) };
+    },
   });
 
   // ---- merging ----
@@ -127,7 +140,8 @@
     bar: $('progress'), fill: $('progress-fill'), stats: $('progress-stats'), tensor: $('progress-tensor'),
   });
   const result = wasmergeResultView.createResultView({
-    el: { root: $('result'), download: $('download'), saveFolder: $('save-folder'), files: $('result-files') },
+    el: { root: $('result'), download: $('download'), saveFolder: $('save-folder'), files: $('result-files'),
+      layerMap: $('result-layer-map') },
     canSaveToFolder: features.saveToFolder,
     onMessage: say,
   });
@@ -147,17 +161,13 @@
     return Number(text);
   }
 
-  // 'file' when the reference model (the base, else the first) is one .safetensors file:
-  // the download is that file; 'folder' otherwise: the Hugging Face layout as a zip.
-  function layoutOf(config) {
-    const ref = config.base_model || (Array.isArray(config.models) && config.models[0] && config.models[0].model);
-    const model = ref !== undefined && table.model(String(ref));
-    return model && model.kind === 'file' ? 'file' : 'folder';
-  }
+  // Besides the weights the plan sizes exactly, the merge writes the model card and, from a
+  // folder, config.json and the tokenizer files: small copies.
+  const STORAGE_SLACK = 16 * 1024 * 1024;
 
-  async function checkQuota(config) {
+  async function checkQuota(plan) {
     if (!navigator.storage || !navigator.storage.estimate) return null;
-    const needed = await wasmergeOutputEstimate.estimateOutputBytes(config, table);
+    const needed = plan.files.reduce((n, f) => n + f.bytes, 0) + STORAGE_SLACK;
     const { quota = Infinity, usage = 0 } = await navigator.storage.estimate();
     const free = quota - usage;
     if (needed > free)
@@ -191,16 +201,23 @@
     } catch (e) {
       return fail(e.message);
     }
-    const quotaProblem = await checkQuota(config).catch(() => null);
+    // The plan says what will be written before anything is: a config or file error ends
+    // here, and the storage is checked against the plan's exact sizes.
+    let plan = null;
+    try {
+      ({ plan } = await preview.plan({ files: table.entries(), config, text, memoryMb }));
+    } catch (e) {
+      if (e.fromEngine) return fail(`Merge failed: ${e.message}`);
+      console.warn('no plan: the merge goes ahead without the storage check', e);
+    }
+    const quotaProblem = plan && await checkQuota(plan).catch(() => null);
     if (quotaProblem) return fail(quotaProblem);
 
-    const layout = layoutOf(config);
     let json;
     try {
+      // mergekit's (and the CLI's) 5 GB shards, so the page writes what scripts/wasmerge does.
       ({ json } = wasmergeJob.buildJob({
-        config, configText: text, outDir: 'out', threads, memoryMb,
-        // One .safetensors for file inputs; mergekit's 5 GB shards for the folder layout.
-        outShardSize: layout === 'file' ? Number.MAX_SAFE_INTEGER : wasmergeJob.DEFAULT_OUT_SHARD_SIZE,
+        config, configText: text, outDir: 'out', threads, memoryMb, outShardSize: wasmergeJob.DEFAULT_OUT_SHARD_SIZE,
       }));
     } catch (e) {
       return fail(e.message);
@@ -238,7 +255,7 @@
     } else if (r.status === P.STATUS.DONE) {
       progress.finished(`Done in ${formatDuration(seconds)}.`, { ok: true });
       try {
-        await result.show({ output: r.output, entries: r.entries }, layout);
+        await result.show({ output: r.output, entries: r.entries, plan });
         say(`Merged ${r.outcome.tensor_count} tensors (${formatBytes(r.outcome.tensor_bytes)}) in ${seconds.toFixed(1)} s. ` +
           'The result is stored in this browser until you leave the page.', 'ok');
       } catch (e) {

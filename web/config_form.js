@@ -272,7 +272,7 @@
         const cell = tr.insertCell();
         cell.colSpan = Math.max(1, cols.length);
         cell.className = 'not-weighted';
-        const layers = row.ranges.map((r) => `layers ${layerMap.rangeText(r)}`).join(', ');
+        const layers = row.ranges.length ? `layers ${row.ranges.map(layerMap.rangeText).join(', ')}` : '';
         cell.textContent = row.role === 'base' ? ['reference (no weight)', layers].filter(Boolean).join(' · ') : layers;
         return tr;
       }

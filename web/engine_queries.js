@@ -43,11 +43,12 @@
     }
 
     // The one event a job answers with (kind 'methods' or 'plan'), and its warnings; the
-    // engine's error message as the rejection.
+    // engine's error as the rejection (marked fromEngine: the config or files are at fault,
+    // not the worker).
     async function ask(json, files, expected) {
       const { status, events } = await run(json, files);
       const error = events.find((e) => e.event === 'error');
-      if (error) throw new Error(error.message);
+      if (error) throw Object.assign(new Error(error.message), { fromEngine: true });
       const answer = events.find((e) => e.event === expected);
       if (status !== 0 || !answer) throw new Error(`the engine answered no ${expected} (exit ${status})`);
       return { answer, warnings: events.filter((e) => e.event === 'warning').map((e) => e.message) };

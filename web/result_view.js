@@ -1,20 +1,28 @@
-// The merged model, once written: a download link (the .safetensors itself when the
-// inputs were files; the zip of the Hugging Face layout when the base was a folder),
-// "Save to folder…" where the browser can write to a folder the user picks, and the list
-// of files. Everything points into the result zip in OPFS: nothing is copied in memory.
+// The merged model, once written: a download link (the .safetensors itself when that and
+// the model card are all the merge wrote; else the zip of the Hugging Face layout: shards,
+// index, config.json, tokenizer files), "Save to folder…" where the browser can write to a
+// folder the user picks, the list of files and the result's layer map. Everything points
+// into the result zip in OPFS: nothing is copied in memory.
 (function (root, factory) {
-  root.wasmergeResultView = factory(root.wasmergeProtocol, root.wasmergeFormat);
-})(self, function (P, format) {
+  root.wasmergeResultView = factory(root.wasmergeProtocol, root.wasmergeFormat, root.wasmergeLayerMap);
+})(self, function (P, format, layerMap) {
   'use strict';
   const { formatBytes } = format;
   const ZIP_NAME = 'merged-model.zip';
+  const MODEL_CARD = 'README.md';  // written with every merge (the engine's model card)
+
+  // 'file' when the merge wrote one .safetensors (and its model card), else 'folder'.
+  function layoutOf(entries) {
+    const weights = entries.filter((e) => e.name.endsWith('.safetensors'));
+    return weights.length === 1 && entries.every((e) => e === weights[0] || e.name === MODEL_CARD) ? 'file' : 'folder';
+  }
 
   async function outputFile(name) {
     const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(P.OPFS_DIR);
     return (await dir.getFileHandle(name)).getFile();
   }
 
-  // el: {root, download, saveFolder, files}; canSaveToFolder: bool; onMessage(text, kind)
+  // el: {root, download, saveFolder, files, layerMap}; canSaveToFolder: bool; onMessage(text, kind)
   function createResultView({ el, canSaveToFolder, onMessage }) {
     let url = null;
     let current = null;  // {output, entries}
@@ -46,15 +54,15 @@
     el.saveFolder.addEventListener('click', () => saveToFolder());
 
     return {
-      // result: {output, entries}; layout: 'file' (one .safetensors) or 'folder'.
-      async show(result, layout) {
+      // result: {output, entries, plan (the plan event the merge ran after, or null)}
+      async show(result) {
         this.clear();
         current = result;
         const zip = await outputFile(result.output);
-        const weights = result.entries.filter((e) => e.name.endsWith('.safetensors'));
+        const layout = layoutOf(result.entries);
         let blob, name;
-        if (layout === 'file' && weights.length === 1) {
-          const e = weights[0];
+        if (layout === 'file') {
+          const e = result.entries.find((x) => x.name.endsWith('.safetensors'));
           blob = zip.slice(e.offset, e.offset + e.size, 'application/octet-stream');
           name = e.name;
         } else {
@@ -72,6 +80,7 @@
           tr.insertCell().textContent = formatBytes(e.size);
           return tr;
         }));
+        layerMap.render(el.layerMap, result.plan ? result.plan.layers : null);
         el.root.hidden = false;
       },
       // Forgets the shown result and removes its file from OPFS.

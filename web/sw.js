@@ -6,8 +6,8 @@
 const CACHE = 'wasmerge-v1';
 const APP = [
   './', 'index.html', 'style.css', 'icon.svg', 'app.js', 'protocol.js', 'format.js', 'job.js', 'file_table.js',
-  'features.js', 'file_picker.js', 'output_estimate.js', 'methods.js', 'layer_map.js', 'engine_queries.js', 'config_yaml.js',
-  'config_form.js', 'merge_client.js', 'progress_view.js', 'result_view.js', 'merge.worker.js', 'query.worker.js',
+  'features.js', 'file_picker.js', 'methods.js', 'layer_map.js', 'engine_queries.js', 'config_yaml.js',
+  'config_form.js', 'plan_preview.js', 'merge_client.js', 'progress_view.js', 'result_view.js', 'merge.worker.js', 'query.worker.js',
   'engine_loader.js', 'heap_size.js', 'crc32.js', 'zip_container.js', 'worker_host.js', 'blocking_reader.js', 'reader.worker.js',
   'vendor/js-yaml.min.js', 'engine/wasmerge.js', 'engine/wasmerge.wasm', 'engine/wasmerge.worker.js',
   'demo/demo.json', 'demo/merge.yaml', 'demo/base.safetensors', 'demo/math.safetensors', 'demo/code.safetensors',
