@@ -7,385 +7,386 @@
 // their defaults) comes from the engine's catalogue (setCatalogue; methods.js). A config
 // with `slices:` is kept whole: the table shows which layers each model gives, and only the
 // fields that mean the same with slices (method, λ, normalize, seed, dtype) stay editable.
-(function (root, factory) {
-  root.wasmergeConfigForm = factory(root.jsyaml, root.wasmergeConfigYaml, root.wasmergeJob, root.wasmergeFormat,
-    root.wasmergeFileTable, root.wasmergeMethods, root.wasmergeLayerMap);
-})(self, function (yaml, configYaml, job, format, fileTable, Methods, layerMap) {
-  'use strict';
-  const { ordered, dumpConfig, inline } = configYaml;
-  const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+import yaml from 'js-yaml';
+import { ordered, dumpConfig, inline } from './config_yaml.js';
+import { parseConfigText, ConfigError } from './shared/config_text.js';
+import * as format from './shared/format.js';
+import * as fileTable from './file_table.js';
+import * as Methods from './methods.js';
+import * as layerMap from './layer_map.js';
 
-  // A model entry joining a merge by this method (method: a catalogue entry, or null when
-  // the engine could not say what it takes).
-  function modelEntry(name, method) {
-    const parameters = method ? Methods.startingParameters(method) : {};
-    return Object.keys(parameters).length ? { model: name, parameters } : { model: name };
+const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+// A model entry joining a merge by this method (method: a catalogue entry, or null when
+// the engine could not say what it takes).
+function modelEntry(name, method) {
+  const parameters = method ? Methods.startingParameters(method) : {};
+  return Object.keys(parameters).length ? { model: name, parameters } : { model: name };
+}
+
+// A starting config for the picked models: the one called base (or the first) is the
+// base when the method needs one; the others are merged, as many as the method takes.
+function autoConfig(methodName, method, models) {
+  if (!models.length || !methodName) return {};
+  const base = models.find((m) => /(^|[/_.-])base([/_.-]|$)/i.test(m.name)) || models[0];
+  const needsBase = method ? method.needs_base : true;
+  const config = { merge_method: methodName };
+  if (needsBase) config.base_model = base.name;
+  const max = method && method.models.max !== null ? method.models.max : Infinity;
+  config.models = models.filter((m) => m !== base || !needsBase).slice(0, max).map((m) => modelEntry(m.name, method));
+  return config;
+}
+
+// el: {method, methodAbout, lambda, normalize, seed, dtype, table, slicesNote, textarea, syncState, error}
+// getTable(): the file table (file_table.js); onChange({text, config, error}) after any change.
+function createConfigForm({ el, getTable, onChange }) {
+  let config = {};
+  let error = null;
+  let generated = null;  // the last text the page wrote itself: picks may replace it
+  let guessed = false;   // that text was written before the catalogue came
+  let disabled = false;  // while a merge runs
+  let methods = null;    // the engine's catalogue, once it has answered
+  const fieldOf = (input) => input.closest('.field');
+
+  function notify() {
+    onChange({ text: el.textarea.value, config, error });
   }
 
-  // A starting config for the picked models: the one called base (or the first) is the
-  // base when the method needs one; the others are merged, as many as the method takes.
-  function autoConfig(methodName, method, models) {
-    if (!models.length || !methodName) return {};
-    const base = models.find((m) => /(^|[/_.-])base([/_.-]|$)/i.test(m.name)) || models[0];
-    const needsBase = method ? method.needs_base : true;
-    const config = { merge_method: methodName };
-    if (needsBase) config.base_model = base.name;
-    const max = method && method.models.max !== null ? method.models.max : Infinity;
-    config.models = models.filter((m) => m !== base || !needsBase).slice(0, max).map((m) => modelEntry(m.name, method));
-    return config;
+  function parse(text) {
+    if (!text.trim()) return {};
+    const parsed = parseConfigText(text);
+    if (!isMap(parsed)) throw new ConfigError('the config must be a YAML mapping (merge_method: …, models: …)');
+    return parsed;
   }
 
-  // el: {method, methodAbout, lambda, normalize, seed, dtype, table, slicesNote, textarea, syncState, error}
-  // getTable(): the file table (file_table.js); onChange({text, config, error}) after any change.
-  function createConfigForm({ el, getTable, onChange }) {
-    let config = {};
-    let error = null;
-    let generated = null;  // the last text the page wrote itself: picks may replace it
-    let guessed = false;   // that text was written before the catalogue came
-    let disabled = false;  // while a merge runs
-    let methods = null;    // the engine's catalogue, once it has answered
-    const fieldOf = (input) => input.closest('.field');
-
-    function notify() {
-      onChange({ text: el.textarea.value, config, error });
+  function fromText() {
+    try {
+      config = parse(el.textarea.value);
+      error = null;
+    } catch (e) {
+      error = e.message;
     }
+    render();
+    notify();
+  }
 
-    function parse(text) {
-      if (!text.trim()) return {};
-      const parsed = job.parseConfigText(text);
-      if (!isMap(parsed)) throw new job.ConfigError('the config must be a YAML mapping (merge_method: …, models: …)');
-      return parsed;
+  function writeText(text, { pageWritten = false } = {}) {
+    el.textarea.value = text;
+    if (pageWritten) generated = text;
+    fromText();
+  }
+
+  // A form edit: change the config, rewrite the YAML from it.
+  function edit(mutate) {
+    if (error) return;  // the form shows a stale config until the YAML parses again
+    const next = structuredClone(config);
+    mutate(next);
+    config = ordered(next);
+    el.textarea.value = dumpConfig(config);
+    generated = null;
+    render();
+    notify();
+  }
+
+  const models = () => (Array.isArray(config.models) ? config.models : []);
+  const usesSlices = () => Array.isArray(config.slices);
+  const methodName = () => String(config.merge_method || el.method.value || '');
+  const method = () => Methods.find(methods, methodName());
+  const params = (c) => (isMap(c.parameters) ? c.parameters : (c.parameters = {}));
+  const dropEmptyParams = (c) => { if (isMap(c.parameters) && !Object.keys(c.parameters).length) delete c.parameters; };
+  const samePath = (a, b) => {
+    const t = getTable();
+    const ma = t.model(String(a));
+    return ma ? ma === t.model(String(b)) : fileTable.normalizePath(String(a)) === fileTable.normalizePath(String(b));
+  };
+  const dtypeKey = () => ('out_dtype' in config ? 'out_dtype' : 'dtype');
+
+  // The models table's parameter columns: the method's per-model numbers; without a
+  // catalogue, the ones the config already sets.
+  function columns() {
+    const m = method();
+    if (m) return Methods.modelParams(m);
+    const names = new Set();
+    for (const e of models()) if (isMap(e) && isMap(e.parameters)) for (const k of Object.keys(e.parameters)) names.add(k);
+    return [...names].map((name) => ({ name, default: null }));
+  }
+
+  // Parses a field as a YAML value; marks it invalid (and returns undefined) when it is not.
+  function fieldValue(input, check = () => true) {
+    const text = input.value.trim();
+    if (text === '') {
+      input.removeAttribute('aria-invalid');
+      return null;
     }
-
-    function fromText() {
-      try {
-        config = parse(el.textarea.value);
-        error = null;
-      } catch (e) {
-        error = e.message;
-      }
-      render();
-      notify();
+    let v;
+    try {
+      v = yaml.load(text);
+    } catch {
+      v = undefined;
     }
+    const ok = v !== undefined && v !== null && check(v);
+    input.setAttribute('aria-invalid', String(!ok));
+    return ok ? v : undefined;
+  }
 
-    function writeText(text, { pageWritten = false } = {}) {
-      el.textarea.value = text;
-      if (pageWritten) generated = text;
-      fromText();
-    }
+  const isNumberish = (v) => typeof v === 'number' || Array.isArray(v);
 
-    // A form edit: change the config, rewrite the YAML from it.
-    function edit(mutate) {
-      if (error) return;  // the form shows a stale config until the YAML parses again
-      const next = structuredClone(config);
-      mutate(next);
-      config = ordered(next);
-      el.textarea.value = dumpConfig(config);
-      generated = null;
-      render();
-      notify();
-    }
+  function setParam(target, key, v) {
+    if (v === undefined) return;
+    if (v === null) delete params(target)[key];
+    else params(target)[key] = v;
+    dropEmptyParams(target);
+  }
 
-    const models = () => (Array.isArray(config.models) ? config.models : []);
-    const usesSlices = () => Array.isArray(config.slices);
-    const methodName = () => String(config.merge_method || el.method.value || '');
-    const method = () => Methods.find(methods, methodName());
-    const params = (c) => (isMap(c.parameters) ? c.parameters : (c.parameters = {}));
-    const dropEmptyParams = (c) => { if (isMap(c.parameters) && !Object.keys(c.parameters).length) delete c.parameters; };
-    const samePath = (a, b) => {
-      const t = getTable();
-      const ma = t.model(String(a));
-      return ma ? ma === t.model(String(b)) : fileTable.normalizePath(String(a)) === fileTable.normalizePath(String(b));
+  // ---- rendering ----
+  // [{name, role: base | merge | slices | skip, index (in models), ranges (slices: [[a, b]]), model}]
+  function rows() {
+    const table = getTable();
+    const out = [];
+    const seen = new Set();
+    const add = (name, role, index, ranges = []) => {
+      const model = table.model(String(name));
+      if (model) seen.add(model);
+      out.push({ name: String(name), role, index, ranges, model });
     };
-    const dtypeKey = () => ('out_dtype' in config ? 'out_dtype' : 'dtype');
-
-    // The models table's parameter columns: the method's per-model numbers; without a
-    // catalogue, the ones the config already sets.
-    function columns() {
-      const m = method();
-      if (m) return Methods.modelParams(m);
-      const names = new Set();
-      for (const e of models()) if (isMap(e) && isMap(e.parameters)) for (const k of Object.keys(e.parameters)) names.add(k);
-      return [...names].map((name) => ({ name, default: null }));
-    }
-
-    // Parses a field as a YAML value; marks it invalid (and returns undefined) when it is not.
-    function fieldValue(input, check = () => true) {
-      const text = input.value.trim();
-      if (text === '') {
-        input.removeAttribute('aria-invalid');
-        return null;
-      }
-      let v;
-      try {
-        v = yaml.load(text);
-      } catch {
-        v = undefined;
-      }
-      const ok = v !== undefined && v !== null && check(v);
-      input.setAttribute('aria-invalid', String(!ok));
-      return ok ? v : undefined;
-    }
-
-    const isNumberish = (v) => typeof v === 'number' || Array.isArray(v);
-
-    function setParam(target, key, v) {
-      if (v === undefined) return;
-      if (v === null) delete params(target)[key];
-      else params(target)[key] = v;
-      dropEmptyParams(target);
-    }
-
-    // ---- rendering ----
-    // [{name, role: base | merge | slices | skip, index (in models), ranges (slices: [[a, b]]), model}]
-    function rows() {
-      const table = getTable();
-      const out = [];
-      const seen = new Set();
-      const add = (name, role, index, ranges = []) => {
-        const model = table.model(String(name));
-        if (model) seen.add(model);
-        out.push({ name: String(name), role, index, ranges, model });
-      };
-      const hasBase = config.base_model !== undefined && config.base_model !== null;
-      if (usesSlices()) {
-        const ranges = new Map();  // model -> the layer ranges its slices take
-        for (const slice of config.slices) {
-          for (const source of (isMap(slice) && Array.isArray(slice.sources) ? slice.sources : [])) {
-            if (!isMap(source) || source.model === undefined) continue;
-            const name = String(source.model);
-            const key = [...ranges.keys()].find((k) => samePath(k, name)) || name;
-            ranges.set(key, [...(ranges.get(key) || []), source.layer_range]);
-          }
+    const hasBase = config.base_model !== undefined && config.base_model !== null;
+    if (usesSlices()) {
+      const ranges = new Map();  // model -> the layer ranges its slices take
+      for (const slice of config.slices) {
+        for (const source of (isMap(slice) && Array.isArray(slice.sources) ? slice.sources : [])) {
+          if (!isMap(source) || source.model === undefined) continue;
+          const name = String(source.model);
+          const key = [...ranges.keys()].find((k) => samePath(k, name)) || name;
+          ranges.set(key, [...(ranges.get(key) || []), source.layer_range]);
         }
-        if (hasBase) add(config.base_model, 'base', -1, ranges.get([...ranges.keys()].find((k) => samePath(k, config.base_model))) || []);
-        for (const [name, list] of ranges) if (!hasBase || !samePath(name, config.base_model)) add(name, 'slices', -1, list);
-      } else {
-        if (hasBase) add(config.base_model, 'base', -1);
-        models().forEach((m, k) => {
-          if (isMap(m) && m.model !== undefined && !samePath(m.model, config.base_model ?? '\0')) add(m.model, 'merge', k);
-        });
       }
-      for (const m of table.models) if (!seen.has(m)) out.push({ name: m.name, role: 'skip', index: -1, ranges: [], model: m });
-      return out;
+      if (hasBase) add(config.base_model, 'base', -1, ranges.get([...ranges.keys()].find((k) => samePath(k, config.base_model))) || []);
+      for (const [name, list] of ranges) if (!hasBase || !samePath(name, config.base_model)) add(name, 'slices', -1, list);
+    } else {
+      if (hasBase) add(config.base_model, 'base', -1);
+      models().forEach((m, k) => {
+        if (isMap(m) && m.model !== undefined && !samePath(m.model, config.base_model ?? '\0')) add(m.model, 'merge', k);
+      });
     }
+    for (const m of table.models) if (!seen.has(m)) out.push({ name: m.name, role: 'skip', index: -1, ranges: [], model: m });
+    return out;
+  }
 
-    function fillMethods() {
-      const name = methodName();
-      const known = (methods || []).map((m) => new Option(m.title, m.name));
-      for (const [i, m] of (methods || []).entries()) known[i].title = m.summary;
-      // A method the engine does not know stays shown as the YAML says it (the engine will say why).
-      if (name && !known.some((o) => o.value === name)) known.push(new Option(name, name));
-      el.method.replaceChildren(...known);
-      el.method.value = name || (known[0] ? known[0].value : '');
+  function fillMethods() {
+    const name = methodName();
+    const known = (methods || []).map((m) => new Option(m.title, m.name));
+    for (const [i, m] of (methods || []).entries()) known[i].title = m.summary;
+    // A method the engine does not know stays shown as the YAML says it (the engine will say why).
+    if (name && !known.some((o) => o.value === name)) known.push(new Option(name, name));
+    el.method.replaceChildren(...known);
+    el.method.value = name || (known[0] ? known[0].value : '');
+  }
+
+  function render() {
+    fillMethods();
+    const m = method();
+    el.methodAbout.textContent = m ? m.summary : methods ? '' : 'The method list comes from the engine, which has not answered.';
+    const p = isMap(config.parameters) ? config.parameters : {};
+    const lambda = m && Methods.param(m, 'lambda');
+    const normalize = m && Methods.param(m, 'normalize');
+    fieldOf(el.lambda).hidden = Boolean(m) && !lambda;
+    fieldOf(el.normalize).hidden = Boolean(m) && !normalize;
+    el.lambda.placeholder = lambda ? Methods.defaultText(lambda) : '';
+    el.normalize.options[0].textContent = normalize ? `Method default (${Methods.defaultText(normalize)})` : 'Method default';
+    setIfIdle(el.lambda, inline(p.lambda));
+    el.normalize.value = p.normalize === true ? 'true' : p.normalize === false ? 'false' : '';
+    setIfIdle(el.seed, config.random_seed === undefined ? '' : String(config.random_seed));
+    const dtype = config[dtypeKey()];
+    el.dtype.value = [...el.dtype.options].some((o) => o.value === dtype) ? dtype : '';
+    renderTable();
+    el.slicesNote.hidden = !usesSlices();
+    el.syncState.textContent = error ? 'YAML has an error: the form shows the last valid config' : 'in sync with the form';
+    el.syncState.classList.toggle('bad', Boolean(error));
+    el.error.hidden = !error;
+    el.error.textContent = error || '';
+    for (const input of [el.method, el.lambda, el.normalize, el.seed, el.dtype]) input.disabled = Boolean(error) || disabled;
+  }
+
+  // Don't rewrite the field the user is typing in (the caret would jump).
+  function setIfIdle(input, value) {
+    if (document.activeElement !== input) {
+      input.value = value;
+      input.removeAttribute('aria-invalid');
     }
+  }
 
-    function render() {
-      fillMethods();
-      const m = method();
-      el.methodAbout.textContent = m ? m.summary : methods ? '' : 'The method list comes from the engine, which has not answered.';
-      const p = isMap(config.parameters) ? config.parameters : {};
-      const lambda = m && Methods.param(m, 'lambda');
-      const normalize = m && Methods.param(m, 'normalize');
-      fieldOf(el.lambda).hidden = Boolean(m) && !lambda;
-      fieldOf(el.normalize).hidden = Boolean(m) && !normalize;
-      el.lambda.placeholder = lambda ? Methods.defaultText(lambda) : '';
-      el.normalize.options[0].textContent = normalize ? `Method default (${Methods.defaultText(normalize)})` : 'Method default';
-      setIfIdle(el.lambda, inline(p.lambda));
-      el.normalize.value = p.normalize === true ? 'true' : p.normalize === false ? 'false' : '';
-      setIfIdle(el.seed, config.random_seed === undefined ? '' : String(config.random_seed));
-      const dtype = config[dtypeKey()];
-      el.dtype.value = [...el.dtype.options].some((o) => o.value === dtype) ? dtype : '';
-      renderTable();
-      el.slicesNote.hidden = !usesSlices();
-      el.syncState.textContent = error ? 'YAML has an error: the form shows the last valid config' : 'in sync with the form';
-      el.syncState.classList.toggle('bad', Boolean(error));
-      el.error.hidden = !error;
-      el.error.textContent = error || '';
-      for (const input of [el.method, el.lambda, el.normalize, el.seed, el.dtype]) input.disabled = Boolean(error) || disabled;
+  function renderHead(cols) {
+    const tr = document.createElement('tr');
+    for (const [text, cls] of [['Model', ''], ['Role', ''], ...cols.map((c) => [c.name, `${c.name}-col`])]) {
+      const th = document.createElement('th');
+      th.textContent = text;
+      if (cls) th.className = cls;
+      tr.append(th);
     }
+    el.table.tHead.replaceChildren(tr);
+  }
 
-    // Don't rewrite the field the user is typing in (the caret would jump).
-    function setIfIdle(input, value) {
-      if (document.activeElement !== input) {
-        input.value = value;
-        input.removeAttribute('aria-invalid');
-      }
+  function renderTable() {
+    const body = el.table.tBodies[0];
+    const all = rows();
+    const cols = usesSlices() ? [{ name: 'layers' }] : columns();
+    el.table.hidden = all.length === 0;
+    renderHead(cols);
+    const focused = document.activeElement && document.activeElement.closest('tr') && document.activeElement.dataset.field;
+    const focusKey = focused ? document.activeElement.closest('tr').dataset.name + '\0' + focused : null;
+    body.replaceChildren(...all.map((row) => renderRow(row, cols)));
+    if (focusKey) {
+      const [name, field] = focusKey.split('\0');
+      const again = [...body.rows].find((r) => r.dataset.name === name);
+      const input = again && again.querySelector(`[data-field="${field}"]`);
+      if (input) input.focus();
     }
+  }
 
-    function renderHead(cols) {
-      const tr = document.createElement('tr');
-      for (const [text, cls] of [['Model', ''], ['Role', ''], ...cols.map((c) => [c.name, `${c.name}-col`])]) {
-        const th = document.createElement('th');
-        th.textContent = text;
-        if (cls) th.className = cls;
-        tr.append(th);
-      }
-      el.table.tHead.replaceChildren(tr);
-    }
+  function renderRow(row, cols) {
+    const tr = document.createElement('tr');
+    tr.dataset.name = row.name;
+    if (!row.model) tr.className = 'model-missing';
+    const nameCell = tr.insertCell();
+    const name = document.createElement('div');
+    name.className = 'model-name';
+    name.textContent = row.name;
+    const meta = document.createElement('div');
+    meta.className = 'model-meta';
+    meta.textContent = row.model
+      ? `${row.model.kind}${row.model.parts.length > 1 ? ` · ${row.model.parts.length} shards` : ''} · ${format.formatBytes(row.model.bytes)}`
+      : 'not among the picked files';
+    nameCell.append(name, meta);
 
-    function renderTable() {
-      const body = el.table.tBodies[0];
-      const all = rows();
-      const cols = usesSlices() ? [{ name: 'layers' }] : columns();
-      el.table.hidden = all.length === 0;
-      renderHead(cols);
-      const focused = document.activeElement && document.activeElement.closest('tr') && document.activeElement.dataset.field;
-      const focusKey = focused ? document.activeElement.closest('tr').dataset.name + '\0' + focused : null;
-      body.replaceChildren(...all.map((row) => renderRow(row, cols)));
-      if (focusKey) {
-        const [name, field] = focusKey.split('\0');
-        const again = [...body.rows].find((r) => r.dataset.name === name);
-        const input = again && again.querySelector(`[data-field="${field}"]`);
-        if (input) input.focus();
-      }
-    }
+    const role = document.createElement('select');
+    role.dataset.field = 'role';
+    role.setAttribute('aria-label', `Role of ${row.name}`);
+    const roles = usesSlices() ? [['base', 'Base'], ['slices', 'In slices'], ['skip', 'Not used']]
+      : [['base', 'Base'], ['merge', 'Merge'], ['skip', 'Not used']];
+    for (const [value, label] of roles) role.add(new Option(label, value));
+    role.value = row.role;
+    role.addEventListener('change', () => setRole(row, role.value));
+    // Roles of a slices config live in its slices: the YAML says them.
+    role.disabled = Boolean(error) || disabled || usesSlices();
+    tr.insertCell().append(role);
 
-    function renderRow(row, cols) {
-      const tr = document.createElement('tr');
-      tr.dataset.name = row.name;
-      if (!row.model) tr.className = 'model-missing';
-      const nameCell = tr.insertCell();
-      const name = document.createElement('div');
-      name.className = 'model-name';
-      name.textContent = row.name;
-      const meta = document.createElement('div');
-      meta.className = 'model-meta';
-      meta.textContent = row.model
-        ? `${row.model.kind}${row.model.parts.length > 1 ? ` · ${row.model.parts.length} shards` : ''} · ${format.formatBytes(row.model.bytes)}`
-        : 'not among the picked files';
-      nameCell.append(name, meta);
-
-      const role = document.createElement('select');
-      role.dataset.field = 'role';
-      role.setAttribute('aria-label', `Role of ${row.name}`);
-      const roles = usesSlices() ? [['base', 'Base'], ['slices', 'In slices'], ['skip', 'Not used']]
-        : [['base', 'Base'], ['merge', 'Merge'], ['skip', 'Not used']];
-      for (const [value, label] of roles) role.add(new Option(label, value));
-      role.value = row.role;
-      role.addEventListener('change', () => setRole(row, role.value));
-      // Roles of a slices config live in its slices: the YAML says them.
-      role.disabled = Boolean(error) || disabled || usesSlices();
-      tr.insertCell().append(role);
-
-      if (usesSlices() || row.role !== 'merge') {  // the base takes part in no weighting; skipped models in nothing
-        const cell = tr.insertCell();
-        cell.colSpan = Math.max(1, cols.length);
-        cell.className = 'not-weighted';
-        const layers = row.ranges.length ? `layers ${row.ranges.map(layerMap.rangeText).join(', ')}` : '';
-        cell.textContent = row.role === 'base' ? ['reference (no weight)', layers].filter(Boolean).join(' · ') : layers;
-        return tr;
-      }
-      const entry = models()[row.index];
-      const entryParams = isMap(entry.parameters) ? entry.parameters : {};
-      const globals = isMap(config.parameters) ? config.parameters : {};
-      for (const col of cols) {
-        const cell = tr.insertCell();
-        cell.className = `${col.name}-col`;
-        const input = document.createElement('input');
-        input.dataset.field = col.name;
-        input.setAttribute('aria-label', `${col.name} of ${row.name}`);
-        input.autocomplete = 'off';
-        input.value = inline(entryParams[col.name]);
-        input.placeholder = globals[col.name] !== undefined ? inline(globals[col.name]) : Methods.defaultText(col);
-        input.disabled = Boolean(error) || disabled;
-        input.addEventListener('input', () => {
-          const v = fieldValue(input, isNumberish);
-          if (v !== undefined) edit((c) => setParam(c.models[row.index], col.name, v));
-        });
-        cell.append(input);
-      }
+    if (usesSlices() || row.role !== 'merge') {  // the base takes part in no weighting; skipped models in nothing
+      const cell = tr.insertCell();
+      cell.colSpan = Math.max(1, cols.length);
+      cell.className = 'not-weighted';
+      const layers = row.ranges.length ? `layers ${row.ranges.map(layerMap.rangeText).join(', ')}` : '';
+      cell.textContent = row.role === 'base' ? ['reference (no weight)', layers].filter(Boolean).join(' · ') : layers;
       return tr;
     }
-
-    function setRole(row, role) {
-      edit((c) => {
-        const list = Array.isArray(c.models) ? c.models : [];
-        const indexOf = () => list.findIndex((m) => isMap(m) && samePath(m.model, row.name));
-        if (row.role === 'base') delete c.base_model;
-        if (role === 'base') {
-          c.base_model = row.name;
-          if (indexOf() >= 0) list.splice(indexOf(), 1);
-        } else if (role === 'merge' && indexOf() < 0) list.push(modelEntry(row.name, method()));
-        else if (role === 'skip' && indexOf() >= 0) list.splice(indexOf(), 1);
-        c.models = list;
+    const entry = models()[row.index];
+    const entryParams = isMap(entry.parameters) ? entry.parameters : {};
+    const globals = isMap(config.parameters) ? config.parameters : {};
+    for (const col of cols) {
+      const cell = tr.insertCell();
+      cell.className = `${col.name}-col`;
+      const input = document.createElement('input');
+      input.dataset.field = col.name;
+      input.setAttribute('aria-label', `${col.name} of ${row.name}`);
+      input.autocomplete = 'off';
+      input.value = inline(entryParams[col.name]);
+      input.placeholder = globals[col.name] !== undefined ? inline(globals[col.name]) : Methods.defaultText(col);
+      input.disabled = Boolean(error) || disabled;
+      input.addEventListener('input', () => {
+        const v = fieldValue(input, isNumberish);
+        if (v !== undefined) edit((c) => setParam(c.models[row.index], col.name, v));
       });
+      cell.append(input);
     }
-
-    // A new method keeps the parameters it takes and drops the others (they would be
-    // errors); models it needs a value for get one.
-    function setMethod(name) {
-      const m = Methods.find(methods, name);
-      edit((c) => {
-        c.merge_method = name;
-        if (!m) return;
-        if (isMap(c.parameters)) c.parameters = Methods.keepParameters(m, c.parameters);
-        dropEmptyParams(c);
-        for (const entry of Array.isArray(c.models) ? c.models : []) {
-          if (!isMap(entry)) continue;
-          entry.parameters = { ...Methods.startingParameters(m), ...Methods.keepParameters(m, entry.parameters, { perModel: true }) };
-          dropEmptyParams(entry);
-        }
-      });
-    }
-
-    function generate() {
-      const name = methodName();
-      const m = method();
-      writeText(dumpConfig(autoConfig(name, m, getTable().models)), { pageWritten: true });
-      guessed = !m && Boolean(name);
-    }
-
-    // ---- form fields ----
-    el.textarea.addEventListener('input', () => {
-      generated = null;
-      fromText();
-    });
-    el.method.addEventListener('change', () => setMethod(el.method.value));
-    el.lambda.addEventListener('input', () => {
-      const v = fieldValue(el.lambda, (x) => typeof x === 'number');
-      if (v !== undefined) edit((c) => setParam(c, 'lambda', v));
-    });
-    el.normalize.addEventListener('change', () => edit((c) => setParam(c, 'normalize', el.normalize.value === '' ? null : el.normalize.value === 'true')));
-    el.seed.addEventListener('input', () => {
-      const v = fieldValue(el.seed, (x) => Number.isSafeInteger(x) && x >= 0);
-      if (v === null) edit((c) => { delete c.random_seed; });
-      else if (v !== undefined) edit((c) => { c.random_seed = v; });
-    });
-    el.dtype.addEventListener('change', () => edit((c) => {
-      const key = dtypeKey();
-      if (el.dtype.value) c[key] = el.dtype.value;
-      else delete c[key];
-    }));
-
-    return {
-      // The engine's method catalogue has come: the form shows what each method takes. A
-      // config the page wrote without it is written again.
-      setCatalogue(list) {
-        methods = list;
-        if (guessed && el.textarea.value === generated) generate();
-        else render();
-      },
-      // The page's own text (the demo, a config for new picks): later picks may replace it.
-      setGeneratedText(text) {
-        guessed = false;
-        writeText(text, { pageWritten: true });
-      },
-      // The picked files changed: a config the page wrote is redone for them; the user's
-      // own YAML stays and the table shows which of its paths now resolve.
-      filesChanged() {
-        const text = el.textarea.value;
-        if (!text.trim() || text === generated) generate();
-        else fromText();
-      },
-      setDisabled(value) {
-        disabled = value;
-        el.textarea.readOnly = value;
-        render();
-      },
-      current: () => ({ text: el.textarea.value, config, error }),
-    };
+    return tr;
   }
 
-  return { createConfigForm };
-});
+  function setRole(row, role) {
+    edit((c) => {
+      const list = Array.isArray(c.models) ? c.models : [];
+      const indexOf = () => list.findIndex((m) => isMap(m) && samePath(m.model, row.name));
+      if (row.role === 'base') delete c.base_model;
+      if (role === 'base') {
+        c.base_model = row.name;
+        if (indexOf() >= 0) list.splice(indexOf(), 1);
+      } else if (role === 'merge' && indexOf() < 0) list.push(modelEntry(row.name, method()));
+      else if (role === 'skip' && indexOf() >= 0) list.splice(indexOf(), 1);
+      c.models = list;
+    });
+  }
+
+  // A new method keeps the parameters it takes and drops the others (they would be
+  // errors); models it needs a value for get one.
+  function setMethod(name) {
+    const m = Methods.find(methods, name);
+    edit((c) => {
+      c.merge_method = name;
+      if (!m) return;
+      if (isMap(c.parameters)) c.parameters = Methods.keepParameters(m, c.parameters);
+      dropEmptyParams(c);
+      for (const entry of Array.isArray(c.models) ? c.models : []) {
+        if (!isMap(entry)) continue;
+        entry.parameters = { ...Methods.startingParameters(m), ...Methods.keepParameters(m, entry.parameters, { perModel: true }) };
+        dropEmptyParams(entry);
+      }
+    });
+  }
+
+  function generate() {
+    const name = methodName();
+    const m = method();
+    writeText(dumpConfig(autoConfig(name, m, getTable().models)), { pageWritten: true });
+    guessed = !m && Boolean(name);
+  }
+
+  // ---- form fields ----
+  el.textarea.addEventListener('input', () => {
+    generated = null;
+    fromText();
+  });
+  el.method.addEventListener('change', () => setMethod(el.method.value));
+  el.lambda.addEventListener('input', () => {
+    const v = fieldValue(el.lambda, (x) => typeof x === 'number');
+    if (v !== undefined) edit((c) => setParam(c, 'lambda', v));
+  });
+  el.normalize.addEventListener('change', () => edit((c) => setParam(c, 'normalize', el.normalize.value === '' ? null : el.normalize.value === 'true')));
+  el.seed.addEventListener('input', () => {
+    const v = fieldValue(el.seed, (x) => Number.isSafeInteger(x) && x >= 0);
+    if (v === null) edit((c) => { delete c.random_seed; });
+    else if (v !== undefined) edit((c) => { c.random_seed = v; });
+  });
+  el.dtype.addEventListener('change', () => edit((c) => {
+    const key = dtypeKey();
+    if (el.dtype.value) c[key] = el.dtype.value;
+    else delete c[key];
+  }));
+
+  return {
+    // The engine's method catalogue has come: the form shows what each method takes. A
+    // config the page wrote without it is written again.
+    setCatalogue(list) {
+      methods = list;
+      if (guessed && el.textarea.value === generated) generate();
+      else render();
+    },
+    // The page's own text (the demo, a config for new picks): later picks may replace it.
+    setGeneratedText(text) {
+      guessed = false;
+      writeText(text, { pageWritten: true });
+    },
+    // The picked files changed: a config the page wrote is redone for them; the user's
+    // own YAML stays and the table shows which of its paths now resolve.
+    filesChanged() {
+      const text = el.textarea.value;
+      if (!text.trim() || text === generated) generate();
+      else fromText();
+    },
+    setDisabled(value) {
+      disabled = value;
+      el.textarea.readOnly = value;
+      render();
+    },
+    current: () => ({ text: el.textarea.value, config, error }),
+  };
+}
+
+export { createConfigForm };

@@ -2,28 +2,25 @@
 // people write them, each model's parameters on one line, each slice source on one line.
 // The form (config_form.js) and the playground (playground/merge_config.js) both write
 // their YAML here.
-(function (root, factory) {
-  root.wasmergeConfigYaml = factory(root.jsyaml);
-})(self, function (yaml) {
-  'use strict';
-  const KEY_ORDER = ['merge_method', 'base_model', 'models', 'slices', 'parameters', 'dtype', 'out_dtype', 'random_seed'];
+import yaml from 'js-yaml';
 
-  // The config with its keys in that order (keys it does not list follow, as they came).
-  function ordered(config) {
-    const out = {};
-    for (const k of KEY_ORDER) if (k in config) out[k] = config[k];
-    for (const k of Object.keys(config)) if (!(k in out)) out[k] = config[k];
-    return out;
-  }
+const KEY_ORDER = ['merge_method', 'base_model', 'models', 'slices', 'parameters', 'dtype', 'out_dtype', 'random_seed'];
 
-  // Key by key: models[i].parameters (depth 3) in flow style, slices[i].sources[j] (depth 4).
-  function dumpConfig(config) {
-    return Object.entries(ordered(config)).map(([k, v]) =>
-      yaml.dump({ [k]: v }, { flowLevel: k === 'slices' ? 4 : 3, lineWidth: -1, noRefs: true })).join('');
-  }
+// The config with its keys in that order (keys it does not list follow, as they came).
+function ordered(config) {
+  const out = {};
+  for (const k of KEY_ORDER) if (k in config) out[k] = config[k];
+  for (const k of Object.keys(config)) if (!(k in out)) out[k] = config[k];
+  return out;
+}
 
-  // A value on one line: 1, [0.2, 0.8, 1], [{filter: mlp, value: 0.3}].
-  const inline = (v) => (v === undefined ? '' : typeof v === 'object' ? yaml.dump(v, { flowLevel: 0, lineWidth: -1 }).trim() : String(v));
+// Key by key: models[i].parameters (depth 3) in flow style, slices[i].sources[j] (depth 4).
+function dumpConfig(config) {
+  return Object.entries(ordered(config)).map(([k, v]) =>
+    yaml.dump({ [k]: v }, { flowLevel: k === 'slices' ? 4 : 3, lineWidth: -1, noRefs: true })).join('');
+}
 
-  return { ordered, dumpConfig, inline };
-});
+// A value on one line: 1, [0.2, 0.8, 1], [{filter: mlp, value: 0.3}].
+const inline = (v) => (v === undefined ? '' : typeof v === 'object' ? yaml.dump(v, { flowLevel: 0, lineWidth: -1 }).trim() : String(v));
+
+export { ordered, dumpConfig, inline };

@@ -4,18 +4,27 @@
 // this origin: the page makes no other.
 'use strict';
 const CACHE = 'wasmerge-v1';
+// Everything the page loads. tests/web/manifest.test.js checks this list against the
+// import graph from index.html and the workers, so a new module cannot be left out.
 const APP = [
-  './', 'index.html', 'style.css', 'icon.svg', 'app.js', 'protocol.js', 'format.js', 'job.js', 'file_table.js',
-  'features.js', 'file_picker.js', 'methods.js', 'layer_map.js', 'engine_queries.js', 'config_yaml.js',
-  'config_form.js', 'plan_preview.js', 'merge_client.js', 'progress_view.js', 'result_view.js', 'merge.worker.js', 'query.worker.js',
-  'engine_loader.js', 'heap_size.js', 'crc32.js', 'zip_container.js', 'worker_host.js', 'blocking_reader.js', 'reader.worker.js',
-  'vendor/js-yaml.min.js', 'engine/wasmerge.js', 'engine/wasmerge.wasm', 'engine/wasmerge.worker.js',
-  'demo/demo.json', 'demo/merge.yaml', 'demo/base.safetensors', 'demo/math.safetensors', 'demo/code.safetensors',
-  'demo/chat.safetensors',
+  './', 'index.html', 'style.css', 'icon.svg', 'yaml.js', 'vendor/js-yaml.min.js',
+  // the page
+  'app.js', 'features.js', 'file_picker.js', 'file_table.js', 'methods.js', 'layer_map.js', 'engine_queries.js',
+  'config_yaml.js', 'config_form.js', 'plan_preview.js', 'merge_client.js', 'progress_view.js', 'result_view.js',
+  'shared/protocol.js', 'shared/format.js', 'shared/job.js', 'shared/config_text.js', 'shared/heap_size.js',
+  // the workers
+  'merge.worker.js', 'merge_session.js', 'query.worker.js', 'query_session.js', 'engine_loader.js', 'crc32.js',
+  'zip_container.js', 'worker_host.js', 'blocking_reader.js', 'reader.worker.js',
+  'engine/wasmerge.js', 'engine/wasmerge.wasm', 'engine/wasmerge.worker.js',
+  // the playground
   'playground/playground.css', 'playground/random.js', 'playground/tasks.js', 'playground/mlp.js', 'playground/evaluate.js',
   'playground/merge_config.js', 'playground/playground_client.js', 'playground/results_table.js', 'playground/boundary_view.js',
   'playground/line_chart.js', 'playground/sweeps.js', 'playground/ties_steps.js', 'playground/layer_report.js',
-  'playground/markup.js', 'playground/playground.js', 'playground/worker_session.js', 'playground/safetensors_f32.js',
+  'playground/markup.js', 'playground/playground.js', 'playground/playground.worker.js', 'playground/worker_session.js',
+  'playground/safetensors_f32.js',
+  // the demos
+  'demo/demo.json', 'demo/merge.yaml', 'demo/base.safetensors', 'demo/math.safetensors', 'demo/code.safetensors',
+  'demo/chat.safetensors',
   'demo/playground/playground.json', 'demo/playground/base.safetensors', 'demo/playground/moons.safetensors',
   'demo/playground/circles.safetensors', 'demo/playground/spirals.safetensors', 'demo/playground/checkerboard.safetensors',
   'demo/playground/wave.safetensors',

@@ -3,7 +3,7 @@
 // catalogue (--list-methods).
 
 // The budget and shard-size defaults: the ones the page starts from too.
-const { DEFAULT_MEMORY_MB, DEFAULT_OUT_SHARD_SIZE } = require('../../web/job');
+const { DEFAULT_MEMORY_MB, DEFAULT_OUT_SHARD_SIZE } = require('../../web/shared/job.js');
 
 // 5e9 -> '5G' (the form the usage text and mergekit use), else the bytes.
 function sizeText(bytes) {

@@ -1,6 +1,6 @@
 'use strict';
 // A progress bar on stderr, drawn only when stderr is a terminal.
-const { formatBytes } = require('../../web/format');
+const { formatBytes } = require('../../web/shared/format.js');
 
 function createProgressBar(stream = process.stderr) {
   const start = Date.now();

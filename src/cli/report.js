@@ -1,7 +1,7 @@
 'use strict';
 // Text forms of the engine's `methods` event (--list-methods) and `plan` event
 // (--dry-run). Everything shown comes from the event: no method or default is known here.
-const { formatBytes } = require('../../web/format');
+const { formatBytes } = require('../../web/shared/format.js');
 
 function rangeText(p) {
   const hasMin = p.min !== undefined && p.min !== null;

@@ -11,7 +11,8 @@ const { createProgressBar, formatBytes } = require('./progress');
 const { formatMethods, formatPlan } = require('./report');
 const { runNativeJob } = require('./native_engine');
 const { runWasmJob } = require('../wasm/node_engine');
-const { parseConfigText, buildJob: makeJob, ConfigError } = require('../../web/job');
+const { buildJob: makeJob, ConfigError } = require('../../web/shared/job.js');
+const { parseConfigText } = require('../../web/shared/config_text.js');
 
 const ROOT = path.resolve(__dirname, '../..');
 

@@ -5,7 +5,7 @@
 // sees at the next block, discards what it wrote, and reports.
 const path = require('path');
 const { Worker } = require('worker_threads');
-const { heapBytes } = require('../../web/heap_size');
+const { heapBytes } = require('../../web/shared/heap_size.js');
 
 // job: { job (the object), json (its text, the one sent) }; resolves the exit status.
 function runWasmJob({ job, json }, onEvent, { buildDir }) {

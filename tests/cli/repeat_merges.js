@@ -7,7 +7,7 @@ const fs = require('fs');
 const path = require('path');
 const yaml = require('js-yaml');
 const { createNodeHost } = require('../../src/wasm/node_host');
-const { heapBytes } = require('../../web/heap_size');
+const { heapBytes } = require('../../web/shared/heap_size.js');
 
 const [dir, runs] = process.argv.slice(2);
 process.chdir(dir);

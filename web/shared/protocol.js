@@ -1,11 +1,11 @@
-// The messages between the page (app.js, through merge_client.js) and the merge worker
-// (merge.worker.js). One worker runs one merge, then the page ends it (so its GB-sized
-// wasm heap goes with it).
+// The messages between the page and its workers. The merge worker (merge.worker.js,
+// merge_session.js; page side merge_client.js) runs one merge, then the page ends it (so
+// its GB-sized wasm heap goes with it).
 //
 //   page -> worker
 //     {verb: 'merge', args: {
 //        files:    [[path, File], ...]  every path a config may use for a picked file
-//        job:      string               the engine's job JSON (web/job.js, job.hpp)
+//        job:      string               the engine's job JSON (shared/job.js, job.hpp)
 //        memoryMb: number               the engine's budget; the heap is heap_size.js of it
 //        threads:  number               the pool gets threads - 1 workers (never 0)
 //        cancel:   SharedArrayBuffer    Int32Array(1); the page stores 1 to stop the merge
@@ -29,12 +29,13 @@
 //     {verb: 'failed', args: {message}}           the worker itself failed (engine would not
 //                                                 load, storage refused); nothing is left in OPFS
 //
-// The merging playground keeps one such worker for the page's visit and talks to it with
+// The merging playground keeps a worker of its own for the page's visit
+// (playground/playground.worker.js) and talks to it with
 //     {verb: 'playground', args: {id, op, ...}}  both ways (playground/worker_session.js).
 //
-// The query worker (query.worker.js, page side engine_queries.js) answers, for the page's
-// whole visit, the engine's questions that write nothing: the method catalogue (a
-// describe job) and what a config would write (a plan job, headers only).
+// The query worker (query.worker.js, query_session.js; page side engine_queries.js)
+// answers, for the page's whole visit, the engine's questions that write nothing: the
+// method catalogue (a describe job) and what a config would write (a plan job, headers only).
 //   page -> worker  {verb: 'query', args: {id, job: string, files: [[path, File], ...]}}
 //   worker -> page  {verb: 'answer', args: {id, status, events: [every event but progress]}}
 //                   {verb: 'failed', args: {id, message}}   the engine would not load
@@ -42,23 +43,16 @@
 // Cancel works while the worker is blocked in the engine: the engine polls the shared flag
 // after every block. Should the worker not answer soon after, the page terminates it and
 // removes the output itself (merge_client.js).
-(function (root, factory) {
-  if (typeof module === 'object' && module.exports) module.exports = factory();
-  else root.wasmergeProtocol = factory();
-})(typeof self !== 'undefined' ? self : this, function () {
-  'use strict';
-  return {
-    MERGE: 'merge',
-    STARTED: 'started',
-    PROGRESS: 'progress',
-    WARNING: 'warning',
-    FINISHED: 'finished',
-    FAILED: 'failed',
-    PLAYGROUND: 'playground',
-    QUERY: 'query',
-    ANSWER: 'answer',
-    OPFS_DIR: 'wasmerge',
-    PROGRESS_MS: 100,
-    STATUS: { DONE: 0, FAILED: 1, CANCELLED: 130 },
-  };
-});
+
+export const MERGE = 'merge';
+export const STARTED = 'started';
+export const PROGRESS = 'progress';
+export const WARNING = 'warning';
+export const FINISHED = 'finished';
+export const FAILED = 'failed';
+export const PLAYGROUND = 'playground';
+export const QUERY = 'query';
+export const ANSWER = 'answer';
+export const OPFS_DIR = 'wasmerge';
+export const PROGRESS_MS = 100;
+export const STATUS = { DONE: 0, FAILED: 1, CANCELLED: 130 };

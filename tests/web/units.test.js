@@ -1,15 +1,15 @@
 'use strict';
-// The page's pure parts, in node: the zip the worker streams (read back by an independent
+// The page's I/O parts, in node: the zip the worker streams (read back by an independent
 // reader), the file table's path resolution, and the CRC-32.
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
 const { execFileSync } = require('child_process');
 const { test, assert, scratchDir } = require('../cli/harness');
-const { ZipContainer } = require('../../web/zip_container');
-const { buildFileTable, normalizePath } = require('../../web/file_table');
-const { crc32 } = require('../../web/crc32');
-const { readZip } = require('./zip_reader');
+const { ZipContainer } = require('../../web/zip_container.js');
+const { buildFileTable, normalizePath } = require('../../web/file_table.js');
+const { crc32 } = require('../../web/crc32.js');
+const { readZip } = require('../browser/zip_reader');
 
 // A FileSystemSyncAccessHandle over a node file.
 function fileHandle(file) {
@@ -102,45 +102,4 @@ test('file table: folder-relative paths, a parent folder\'s models by their own 
   ]);
   assert.strictEqual(t.model('./base').path, 'models/base');
   assert.strictEqual(t.model('sh/').kind, 'sharded folder');
-});
-
-test('blocking readers: the reader worker and FileReaderSync give a file\'s bytes, across read-ahead windows', async () => {
-  const { withApp } = require('./app_session');
-  await withApp(async ({ page }) => {
-    const mismatches = await page.evaluate(async () => {
-      const MB = 1024 * 1024;
-      const bytes = new Uint8Array(41 * MB + 5);
-      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 2654435761) >>> 24;
-      const file = new File([bytes], 'x.safetensors');
-      const worker = new Worker(URL.createObjectURL(new Blob([`
-        importScripts('${location.origin}/blocking_reader.js');
-        onmessage = async ({ data: { file, reads } }) => {
-          const viaWorker = await wasmergeBlockingReader.startReaderWorker([file], '${location.origin}/reader.worker.js');
-          const viaSync = wasmergeBlockingReader.fileReaderSyncReader();
-          const heap = new Uint8Array(new SharedArrayBuffer(64 * 1024 * 1024));
-          const out = [];
-          for (const [offset, length] of reads) {
-            for (const [name, read] of [['worker', viaWorker.read], ['sync', viaSync]]) {
-              const dst = heap.subarray(4096, 4096 + length);
-              read(file, offset, dst);
-              out.push([name, offset, length, dst.slice()]);
-            }
-          }
-          let error = null;
-          try { viaWorker.read(file, file.size - 3, heap.subarray(0, 10)); } catch (e) { error = e.message; }
-          postMessage({ out, error, usedWorker: Boolean(viaWorker) });
-        };`], { type: 'text/javascript' })));
-      const reads = [[0, 3 * MB], [3 * MB, 2 * MB], [15 * MB, 3 * MB], [16 * MB + 7, 100], [2 * MB, 20 * MB], [41 * MB - 9, 14], [30 * MB, 1]];
-      const { out, error, usedWorker } = await new Promise((resolve) => {
-        worker.onmessage = (e) => resolve(e.data);
-        worker.postMessage({ file, reads });
-      });
-      const bad = out.filter(([, offset, length, got]) => got.length !== length ||
-        got.some((b, i) => b !== bytes[offset + i])).map(([name, offset, length]) => `${name} ${offset}+${length}`);
-      return { bad, error, usedWorker };
-    });
-    assert.strictEqual(mismatches.usedWorker, true, 'the reader worker did not start');
-    assert.deepStrictEqual(mismatches.bad, []);
-    assert.match(mismatches.error || '', /ended early/);
-  });
 });

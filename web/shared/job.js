@@ -1,0 +1,33 @@
+// Builds the engine's job (include/wasmerge/job.hpp) from a config. One file for every
+// host: the node CLI (src/cli/wasmerge.js), the page (app.js) and the playground's worker,
+// so a config means the same job wherever it is pasted.
+
+export class ConfigError extends Error {}
+
+// What a job gets when its host says nothing: the engine's own defaults (job.hpp), which
+// the CLI's flags and the page's fields start from.
+export const DEFAULT_MEMORY_MB = 1024;
+export const DEFAULT_OUT_SHARD_SIZE = 5e9;  // mergekit's 5 GB shards
+
+// kind: 'merge' (the default, left out of the JSON) | 'analyze' | 'plan' | 'describe'
+// (job.hpp). A describe job carries nothing else; a plan writes nothing, so it has no
+// out_dir. explain: {tensor, offset, count} or null. randomSeed: null, or the seed's
+// decimal digits as text (a u64 that a double would round).
+// -> {job (the object), json (its text, the one to send)}
+export function buildJob({ kind = 'merge', config, configText, outDir, threads, memoryMb, outShardSize, randomSeed = null,
+  explain = null }) {
+  const job = kind === 'merge' ? {} : { kind };
+  if (kind !== 'describe') {
+    Object.assign(job, { config, config_text: configText });
+    if (kind !== 'plan') job.out_dir = outDir;
+    Object.assign(job, { threads, memory_mb: memoryMb, out_shard_size: outShardSize, random_seed: null });
+    if (explain) job.explain = explain;
+  }
+  let json = JSON.stringify(job);
+  // Splice the seed's digits into the JSON so no double rounds it.
+  if (randomSeed !== null && randomSeed !== undefined) {
+    if (!/^\d+$/.test(String(randomSeed))) throw new ConfigError(`random seed must be a non-negative integer, not '${randomSeed}'`);
+    json = json.replace('"random_seed":null', `"random_seed":${randomSeed}`);
+  }
+  return { job, json };
+}
