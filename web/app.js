@@ -1,15 +1,13 @@
-// The page: wires the pickers, the form and YAML, the merge worker, the progress bar and
-// the result. Each piece lives in its own file; this one only connects them.
-import * as P from './shared/protocol.js';
-import { formatBytes, formatDuration } from './shared/format.js';
-import { buildJob, DEFAULT_MEMORY_MB, DEFAULT_OUT_SHARD_SIZE } from './shared/job.js';
+// The page: wires the pickers, the form and YAML, the plan preview, the merge, the progress
+// bar and the result. Each piece lives in its own file; this one only connects them.
+import { DEFAULT_MEMORY_MB } from './shared/job.js';
 import { detect, missingForMerge } from './features.js';
 import { buildFileTable } from './file_table.js';
 import { attach as attachFilePicker } from './file_picker.js';
 import { createConfigForm } from './config_form.js';
 import { createEngineQueries } from './engine_queries.js';
 import { createPlanPreview } from './plan_preview.js';
-import { startMerge } from './merge_client.js';
+import { createMergeController } from './merge_controller.js';
 import { createProgressView } from './progress_view.js';
 import { createResultView, removeStaleOutputs } from './result_view.js';
 import { mount as mountPlayground } from './playground/playground.js';
@@ -21,9 +19,6 @@ const missing = missingForMerge(features);
 let picked = [];      // [{path, file}] the user's picks, in order
 let demoShown = false;
 let table = buildFileTable([]);
-let running = null;   // the merge in progress: {cancel()}
-let lastRun = null;   // the last merge's 'finished' message and time, for scripts/bench_browser.js
-self.wasmergeLastRun = () => lastRun;
 // The engine's answers that need no merge: its method catalogue, the plan of a config.
 const queries = createEngineQueries();
 
@@ -86,7 +81,7 @@ function setFiles(entries) {
 }
 
 function onPick(entries) {
-  if (running) return;
+  if (merges.running) return;
   if (demoShown) {
     demoShown = false;
     $('demo-banner').hidden = true;
@@ -108,7 +103,7 @@ async function showDemo() {
       const blob = await (await fetch(`demo/${name}`)).blob();
       return { path: name, file: new File([blob], name) };
     }));
-    if (picked.length || running || form.current().text.trim()) return;  // the user was quicker
+    if (picked.length || merges.running || form.current().text.trim()) return;  // the user was quicker
     setFiles(entries);
     demoShown = true;
     $('demo-banner').hidden = false;
@@ -153,149 +148,52 @@ const result = createResultView({
   onMessage: say,
 });
 
-function setRunning(value) {
-  $('merge').disabled = value;
-  $('cancel').disabled = !value;
-  $('files').disabled = value;
-  $('folders').disabled = value;
-  $('clear-files').disabled = value;
-  form.setDisabled(value);
-}
-
 function positiveIntField(id, label) {
   const text = $(id).value.trim();
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new Error(`${label} must be a whole number of at least 1, not “${text}”.`);
   return Number(text);
 }
 
-// Besides the weights the plan sizes exactly, the merge writes the model card and, from a
-// folder, config.json and the tokenizer files: small copies.
-const STORAGE_SLACK = 16 * 1024 * 1024;
-
-async function checkQuota(plan) {
-  if (!navigator.storage || !navigator.storage.estimate) return null;
-  const needed = plan.files.reduce((n, f) => n + f.bytes, 0) + STORAGE_SLACK;
-  const { quota = Infinity, usage = 0 } = await navigator.storage.estimate();
-  const free = quota - usage;
-  if (needed > free)
-    return `Not enough browser storage for the result: it needs about ${formatBytes(needed)}, and this page may ` +
-      `use ${formatBytes(Math.max(0, free))} more. Browsers give a site a share of the free disk: free some disk space ` +
-      '(or clear this site’s stored data), then merge again.';
-  return null;
-}
-
-// document.body.dataset.mergeState: idle | checking | running | done | failed | cancelled,
-// a stable hook for the page's automated tests.
-const setState = (state) => { document.body.dataset.mergeState = state; };
-
-async function merge() {
-  const outcome = await runMerge();
-  setState(outcome);
-}
-
-// -> 'done' | 'failed' | 'cancelled'
-async function runMerge() {
-  setState('checking');
-  const { text, config, error } = form.current();
-  if (missing.length) return fail(`Merging needs ${missing.join(', ')}, which this browser lacks here.`);
-  if (error) return fail(`The config has an error: ${error}`);
-  if (!text.trim()) return fail('Write a config, or pick model files: the form fills one in.');
-  if (!table.size) return fail('Pick the model files to merge first (or reload the page for the demo).');
-  let memoryMb, threads;
-  try {
-    memoryMb = positiveIntField('memory-mb', 'The memory budget');
-    threads = positiveIntField('threads', 'Threads');
-  } catch (e) {
-    return fail(e.message);
-  }
-  // The plan says what will be written before anything is: a config or file error ends
-  // here, and the storage is checked against the plan's exact sizes.
-  let plan = null;
-  try {
-    ({ plan } = await preview.plan({ files: table.entries(), config, text, memoryMb }));
-  } catch (e) {
-    if (e.fromEngine) return fail(`Merge failed: ${e.message}`);
-    console.warn('no plan: the merge goes ahead without the storage check', e);
-  }
-  const quotaProblem = plan && await checkQuota(plan).catch(() => null);
-  if (quotaProblem) return fail(quotaProblem);
-
-  let json;
-  try {
-    // mergekit's (and the CLI's) 5 GB shards, so the page writes what scripts/wasmerge does.
-    ({ json } = buildJob({
-      config, configText: text, outDir: 'out', threads, memoryMb, outShardSize: DEFAULT_OUT_SHARD_SIZE,
-    }));
-  } catch (e) {
-    return fail(e.message);
-  }
-
-  result.clear();
-  setState('running');
-  $('warnings').hidden = true;
-  $('warnings').replaceChildren();
-  setRunning(true);
-  say('Starting the engine…');
-  progress.starting('Starting the engine…');
-  const output = `merge-${Date.now()}.zip`;
-  running = startMerge(
-    { files: table.entries(), job: json, memoryMb, threads, output },
-    {
-      started: () => say('Merging…'),
-      progress: (event) => progress.update(event),
-      warning: (message) => {
-        const li = document.createElement('li');
-        li.textContent = message;
-        $('warnings').append(li);
-        $('warnings').hidden = false;
-      },
-    });
-  const r = await running.promise;
-  lastRun = { ...r, seconds: progress.elapsedSeconds() };
-  running = null;
-  setRunning(false);
-  const seconds = progress.elapsedSeconds();
-  if (r.failed) {
-    progress.finished('Stopped.', { ok: false });
-    say(`The merge could not run: ${r.failed}`, 'error');
-    return 'failed';
-  } else if (r.status === P.STATUS.DONE) {
-    progress.finished(`Done in ${formatDuration(seconds)}.`, { ok: true });
-    try {
-      await result.show({ output: r.output, entries: r.entries, plan });
-      say(`Merged ${r.outcome.tensor_count} tensors (${formatBytes(r.outcome.tensor_bytes)}) in ${seconds.toFixed(1)} s. ` +
-        'The result is stored in this browser until you leave the page.', 'ok');
-    } catch (e) {
-      say(`The merge finished, but its file could not be opened: ${e.message}`, 'error');
-      return 'failed';
+const merges = createMergeController({
+  missing, form, preview, progress, result,
+  files: () => table.entries(),
+  settings: () => ({ memoryMb: positiveIntField('memory-mb', 'The memory budget'), threads: positiveIntField('threads', 'Threads') }),
+  say,
+  busy(value) {
+    for (const id of ['merge', 'files', 'folders', 'clear-files']) $(id).disabled = value;
+    $('cancel').disabled = !value;
+    form.setDisabled(value);
+    if (value) {
+      setState('running');
+      $('warnings').hidden = true;
+      $('warnings').replaceChildren();
     }
-    return 'done';
-  } else if (r.status === P.STATUS.CANCELLED) {
-    progress.finished('Cancelled.', { ok: false });
-    say('Cancelled. Nothing was kept.', 'info');
-    return 'cancelled';
-  } else {
-    progress.finished('Failed.', { ok: false });
-    say(`Merge failed: ${r.outcome ? r.outcome.message : `the engine stopped (exit ${r.status})`}`, 'error');
-  }
-  return 'failed';
-}
+  },
+  warning(message) {
+    const li = document.createElement('li');
+    li.textContent = message;
+    $('warnings').append(li);
+    $('warnings').hidden = false;
+  },
+});
+self.wasmergeLastRun = () => merges.lastRun;  // for scripts/bench_browser.js
 
-function fail(message) {
-  say(message, 'error');
-  return 'failed';
-}
+// document.body.dataset.mergeState: loading | idle | checking | running | done | failed |
+// cancelled, a stable hook for the page's automated tests.
+const setState = (state) => { document.body.dataset.mergeState = state; };
 
 // ---- wiring ----
 $('threads').value = String(features.cores);
 $('merge').addEventListener('click', () => {
-  const busy = ['checking', 'running'].includes(document.body.dataset.mergeState);
-  if (!busy) merge().catch((e) => { running = null; setRunning(false); setState('failed'); say(`Unexpected problem: ${e.message}`, 'error'); });
+  if (['checking', 'running'].includes(document.body.dataset.mergeState)) return;
+  setState('checking');
+  merges.run().then(setState, (e) => {
+    setState('failed');
+    say(`Unexpected problem: ${e.message}`, 'error');
+  });
 });
 $('cancel').addEventListener('click', () => {
-  if (!running) return;
-  say('Cancelling…');
-  running.cancel();
+  if (merges.cancel()) say('Cancelling…');
 });
 $('clear-files').addEventListener('click', () => {
   setFiles([]);

@@ -1,0 +1,126 @@
+// One merge from the page, start to end: the checks that need no engine, the plan (a
+// config or file error stops here; the browser's storage is checked against the plan's
+// exact sizes), the merge worker (merge_client.js) with its progress and warnings, and the
+// outcome in words, with the result shown (result_view.js).
+import * as P from './shared/protocol.js';
+import { formatBytes, formatDuration } from './shared/format.js';
+import { buildJob, DEFAULT_OUT_SHARD_SIZE } from './shared/job.js';
+import { startMerge } from './merge_client.js';
+
+// Besides the weights the plan sizes exactly, the merge writes the model card and, from a
+// folder, config.json and the tokenizer files: small copies.
+const STORAGE_SLACK = 16 * 1024 * 1024;
+
+async function checkQuota(plan) {
+  if (!navigator.storage || !navigator.storage.estimate) return null;
+  const needed = plan.files.reduce((n, f) => n + f.bytes, 0) + STORAGE_SLACK;
+  const { quota = Infinity, usage = 0 } = await navigator.storage.estimate();
+  const free = quota - usage;
+  if (needed > free)
+    return `Not enough browser storage for the result: it needs about ${formatBytes(needed)}, and this page may ` +
+      `use ${formatBytes(Math.max(0, free))} more. Browsers give a site a share of the free disk: free some disk space ` +
+      '(or clear this site’s stored data), then merge again.';
+  return null;
+}
+
+// missing: what this browser lacks for a merge, in words; form, preview, progress, result:
+// the page's views; files() -> [[path, File]] of the picks; settings() -> {memoryMb,
+// threads}, throwing an Error that says what is wrong with them; say(text, kind): the
+// status line; busy(bool): a merge is running; warning(message): one of the engine's.
+function createMergeController({ missing, form, preview, progress, result, files, settings, say, busy, warning }) {
+  let running = null;  // the merge in progress: merge_client.js's {promise, cancel()}
+  let lastRun = null;
+
+  const fail = (message) => {
+    say(message, 'error');
+    return 'failed';
+  };
+
+  // -> 'done' | 'failed' | 'cancelled'
+  async function run() {
+    const { text, config, error } = form.current();
+    const picked = files();
+    if (missing.length) return fail(`Merging needs ${missing.join(', ')}, which this browser lacks here.`);
+    if (error) return fail(`The config has an error: ${error}`);
+    if (!text.trim()) return fail('Write a config, or pick model files: the form fills one in.');
+    if (!picked.length) return fail('Pick the model files to merge first (or reload the page for the demo).');
+    let memoryMb, threads;
+    try {
+      ({ memoryMb, threads } = settings());
+    } catch (e) {
+      return fail(e.message);
+    }
+    let plan = null;
+    try {
+      ({ plan } = await preview.plan({ files: picked, config, text, memoryMb }));
+    } catch (e) {
+      if (e.fromEngine) return fail(`Merge failed: ${e.message}`);
+      console.warn('no plan: the merge goes ahead without the storage check', e);
+    }
+    const quotaProblem = plan && await checkQuota(plan).catch(() => null);
+    if (quotaProblem) return fail(quotaProblem);
+
+    let json;
+    try {
+      // mergekit's (and the CLI's) 5 GB shards, so the page writes what scripts/wasmerge does.
+      ({ json } = buildJob({ config, configText: text, outDir: 'out', threads, memoryMb, outShardSize: DEFAULT_OUT_SHARD_SIZE }));
+    } catch (e) {
+      return fail(e.message);
+    }
+
+    result.clear();
+    busy(true);
+    say('Starting the engine…');
+    progress.starting('Starting the engine…');
+    running = startMerge({ files: picked, job: json, memoryMb, threads, output: `merge-${Date.now()}.zip` }, {
+      started: () => say('Merging…'),
+      progress: (event) => progress.update(event),
+      warning,
+    });
+    let r;
+    try {
+      r = await running.promise;
+    } finally {
+      running = null;
+      busy(false);
+    }
+    const seconds = progress.elapsedSeconds();
+    lastRun = { ...r, seconds };
+    if (r.failed) {
+      progress.finished('Stopped.', { ok: false });
+      return fail(`The merge could not run: ${r.failed}`);
+    }
+    if (r.status === P.STATUS.CANCELLED) {
+      progress.finished('Cancelled.', { ok: false });
+      say('Cancelled. Nothing was kept.', 'info');
+      return 'cancelled';
+    }
+    if (r.status !== P.STATUS.DONE) {
+      progress.finished('Failed.', { ok: false });
+      return fail(`Merge failed: ${r.outcome ? r.outcome.message : `the engine stopped (exit ${r.status})`}`);
+    }
+    progress.finished(`Done in ${formatDuration(seconds)}.`, { ok: true });
+    try {
+      await result.show({ output: r.output, entries: r.entries, plan });
+    } catch (e) {
+      return fail(`The merge finished, but its file could not be opened: ${e.message}`);
+    }
+    say(`Merged ${r.outcome.tensor_count} tensors (${formatBytes(r.outcome.tensor_bytes)}) in ${seconds.toFixed(1)} s. ` +
+      'The result is stored in this browser until you leave the page.', 'ok');
+    return 'done';
+  }
+
+  return {
+    run,
+    cancel() {
+      if (!running) return false;
+      running.cancel();
+      return true;
+    },
+    get running() { return Boolean(running); },
+    // The last merge's 'finished' message and time (scripts/bench_browser.js reads it).
+    get lastRun() { return lastRun; },
+  };
+}
+
+export { createMergeController };
