@@ -10,10 +10,8 @@
 import yaml from 'js-yaml';
 import { ordered, dumpConfig, inline } from './config_yaml.js';
 import { parseConfigText, ConfigError } from './shared/config_text.js';
-import * as format from './shared/format.js';
-import * as fileTable from './file_table.js';
 import * as Methods from './methods.js';
-import * as layerMap from './layer_map.js';
+import { tableRows, renderModelsTable } from './models_table.js';
 
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -94,11 +92,7 @@ function createConfigForm({ el, getTable, onChange }) {
   const method = () => Methods.find(methods, methodName());
   const params = (c) => (isMap(c.parameters) ? c.parameters : (c.parameters = {}));
   const dropEmptyParams = (c) => { if (isMap(c.parameters) && !Object.keys(c.parameters).length) delete c.parameters; };
-  const samePath = (a, b) => {
-    const t = getTable();
-    const ma = t.model(String(a));
-    return ma ? ma === t.model(String(b)) : fileTable.normalizePath(String(a)) === fileTable.normalizePath(String(b));
-  };
+  const samePath = (a, b) => getTable().sameModel(a, b);
   const dtypeKey = () => ('out_dtype' in config ? 'out_dtype' : 'dtype');
 
   // The models table's parameter columns: the method's per-model numbers; without a
@@ -139,39 +133,6 @@ function createConfigForm({ el, getTable, onChange }) {
   }
 
   // ---- rendering ----
-  // [{name, role: base | merge | slices | skip, index (in models), ranges (slices: [[a, b]]), model}]
-  function rows() {
-    const table = getTable();
-    const out = [];
-    const seen = new Set();
-    const add = (name, role, index, ranges = []) => {
-      const model = table.model(String(name));
-      if (model) seen.add(model);
-      out.push({ name: String(name), role, index, ranges, model });
-    };
-    const hasBase = config.base_model !== undefined && config.base_model !== null;
-    if (usesSlices()) {
-      const ranges = new Map();  // model -> the layer ranges its slices take
-      for (const slice of config.slices) {
-        for (const source of (isMap(slice) && Array.isArray(slice.sources) ? slice.sources : [])) {
-          if (!isMap(source) || source.model === undefined) continue;
-          const name = String(source.model);
-          const key = [...ranges.keys()].find((k) => samePath(k, name)) || name;
-          ranges.set(key, [...(ranges.get(key) || []), source.layer_range]);
-        }
-      }
-      if (hasBase) add(config.base_model, 'base', -1, ranges.get([...ranges.keys()].find((k) => samePath(k, config.base_model))) || []);
-      for (const [name, list] of ranges) if (!hasBase || !samePath(name, config.base_model)) add(name, 'slices', -1, list);
-    } else {
-      if (hasBase) add(config.base_model, 'base', -1);
-      models().forEach((m, k) => {
-        if (isMap(m) && m.model !== undefined && !samePath(m.model, config.base_model ?? '\0')) add(m.model, 'merge', k);
-      });
-    }
-    for (const m of table.models) if (!seen.has(m)) out.push({ name: m.name, role: 'skip', index: -1, ranges: [], model: m });
-    return out;
-  }
-
   function fillMethods() {
     const name = methodName();
     const known = (methods || []).map((m) => new Option(m.title, m.name));
@@ -198,7 +159,10 @@ function createConfigForm({ el, getTable, onChange }) {
     setIfIdle(el.seed, config.random_seed === undefined ? '' : String(config.random_seed));
     const dtype = config[dtypeKey()];
     el.dtype.value = [...el.dtype.options].some((o) => o.value === dtype) ? dtype : '';
-    renderTable();
+    renderModelsTable(el.table, {
+      rows: tableRows(config, getTable()), columns: columns(), config, slices: usesSlices(),
+      disabled: Boolean(error) || disabled, onRole: setRole, onParam: setModelParam,
+    });
     el.slicesNote.hidden = !usesSlices();
     el.syncState.textContent = error ? 'YAML has an error: the form shows the last valid config' : 'in sync with the form';
     el.syncState.classList.toggle('bad', Boolean(error));
@@ -215,89 +179,10 @@ function createConfigForm({ el, getTable, onChange }) {
     }
   }
 
-  function renderHead(cols) {
-    const tr = document.createElement('tr');
-    for (const [text, cls] of [['Model', ''], ['Role', ''], ...cols.map((c) => [c.name, `${c.name}-col`])]) {
-      const th = document.createElement('th');
-      th.textContent = text;
-      if (cls) th.className = cls;
-      tr.append(th);
-    }
-    el.table.tHead.replaceChildren(tr);
-  }
-
-  function renderTable() {
-    const body = el.table.tBodies[0];
-    const all = rows();
-    const cols = usesSlices() ? [{ name: 'layers' }] : columns();
-    el.table.hidden = all.length === 0;
-    renderHead(cols);
-    const focused = document.activeElement && document.activeElement.closest('tr') && document.activeElement.dataset.field;
-    const focusKey = focused ? document.activeElement.closest('tr').dataset.name + '\0' + focused : null;
-    body.replaceChildren(...all.map((row) => renderRow(row, cols)));
-    if (focusKey) {
-      const [name, field] = focusKey.split('\0');
-      const again = [...body.rows].find((r) => r.dataset.name === name);
-      const input = again && again.querySelector(`[data-field="${field}"]`);
-      if (input) input.focus();
-    }
-  }
-
-  function renderRow(row, cols) {
-    const tr = document.createElement('tr');
-    tr.dataset.name = row.name;
-    if (!row.model) tr.className = 'model-missing';
-    const nameCell = tr.insertCell();
-    const name = document.createElement('div');
-    name.className = 'model-name';
-    name.textContent = row.name;
-    const meta = document.createElement('div');
-    meta.className = 'model-meta';
-    meta.textContent = row.model
-      ? `${row.model.kind}${row.model.parts.length > 1 ? ` · ${row.model.parts.length} shards` : ''} · ${format.formatBytes(row.model.bytes)}`
-      : 'not among the picked files';
-    nameCell.append(name, meta);
-
-    const role = document.createElement('select');
-    role.dataset.field = 'role';
-    role.setAttribute('aria-label', `Role of ${row.name}`);
-    const roles = usesSlices() ? [['base', 'Base'], ['slices', 'In slices'], ['skip', 'Not used']]
-      : [['base', 'Base'], ['merge', 'Merge'], ['skip', 'Not used']];
-    for (const [value, label] of roles) role.add(new Option(label, value));
-    role.value = row.role;
-    role.addEventListener('change', () => setRole(row, role.value));
-    // Roles of a slices config live in its slices: the YAML says them.
-    role.disabled = Boolean(error) || disabled || usesSlices();
-    tr.insertCell().append(role);
-
-    if (usesSlices() || row.role !== 'merge') {  // the base takes part in no weighting; skipped models in nothing
-      const cell = tr.insertCell();
-      cell.colSpan = Math.max(1, cols.length);
-      cell.className = 'not-weighted';
-      const layers = row.ranges.length ? `layers ${row.ranges.map(layerMap.rangeText).join(', ')}` : '';
-      cell.textContent = row.role === 'base' ? ['reference (no weight)', layers].filter(Boolean).join(' · ') : layers;
-      return tr;
-    }
-    const entry = models()[row.index];
-    const entryParams = isMap(entry.parameters) ? entry.parameters : {};
-    const globals = isMap(config.parameters) ? config.parameters : {};
-    for (const col of cols) {
-      const cell = tr.insertCell();
-      cell.className = `${col.name}-col`;
-      const input = document.createElement('input');
-      input.dataset.field = col.name;
-      input.setAttribute('aria-label', `${col.name} of ${row.name}`);
-      input.autocomplete = 'off';
-      input.value = inline(entryParams[col.name]);
-      input.placeholder = globals[col.name] !== undefined ? inline(globals[col.name]) : Methods.defaultText(col);
-      input.disabled = Boolean(error) || disabled;
-      input.addEventListener('input', () => {
-        const v = fieldValue(input, isNumberish);
-        if (v !== undefined) edit((c) => setParam(c.models[row.index], col.name, v));
-      });
-      cell.append(input);
-    }
-    return tr;
+  // A cell of the table typed in: the model's parameter, when it reads as a number or a list.
+  function setModelParam(row, name, input) {
+    const v = fieldValue(input, isNumberish);
+    if (v !== undefined) edit((c) => setParam(c.models[row.index], name, v));
   }
 
   function setRole(row, role) {

@@ -74,6 +74,11 @@ function buildFileTable(entries) {
       const p = normalizePath(path);
       return p === null ? undefined : models.find((m) => m.path === p || m.name === p);
     },
+    // Whether two config paths name the same model: the same picked one, or the same path.
+    sameModel(a, b) {
+      const ma = this.model(String(a));
+      return ma ? ma === this.model(String(b)) : normalizePath(String(a)) === normalizePath(String(b));
+    },
     models,
     // [path, file] for every path a config may use (what the worker needs).
     entries() {

@@ -10,7 +10,7 @@ const APP = [
   './', 'index.html', 'style.css', 'icon.svg', 'yaml.js', 'vendor/js-yaml.min.js',
   // the page
   'app.js', 'features.js', 'file_picker.js', 'file_table.js', 'methods.js', 'layer_map.js', 'engine_queries.js',
-  'config_yaml.js', 'config_form.js', 'plan_preview.js', 'merge_controller.js', 'merge_client.js', 'progress_view.js', 'result_view.js',
+  'config_yaml.js', 'models_table.js', 'config_form.js', 'plan_preview.js', 'merge_controller.js', 'merge_client.js', 'progress_view.js', 'result_view.js',
   'shared/protocol.js', 'shared/format.js', 'shared/job.js', 'shared/config_text.js', 'shared/heap_size.js',
   // the workers
   'merge.worker.js', 'merge_session.js', 'query.worker.js', 'query_session.js', 'engine_loader.js', 'crc32.js',

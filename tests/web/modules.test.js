@@ -94,3 +94,17 @@ test('playground charts: every subset for methods that combine models, none for 
   assert.deepStrictEqual(variants.map((v) => [v.id, v.method.name]), [
     ['random-l1', 'dare_linear'], ['random-inverse_density', 'dare_linear'], ['random-off', 'dare_linear'], ['magnitude', 'ties']]);
 });
+
+test('models table: rows for the base, the merged models and unused picks; a slices config lists the layers each model gives', () => {
+  const { buildFileTable } = require('../../web/file_table.js');
+  const { tableRows } = require('../../web/models_table.js');
+  const files = buildFileTable(['base', 'a', 'b', 'spare'].map((n) => ({ path: `${n}/model.safetensors`, file: { size: 1 } })));
+  const rows = (config) => tableRows(config, files).map((r) => [r.name, r.role, r.index, r.ranges]);
+  assert.deepStrictEqual(rows({ merge_method: 'ties', base_model: './base', models: [{ model: 'base' }, { model: 'a' }, { model: 'b/' }] }), [
+    ['./base', 'base', -1, []], ['a', 'merge', 1, []], ['b/', 'merge', 2, []], ['spare', 'skip', -1, []]]);
+  const slices = { merge_method: 'ties', base_model: 'base', slices: [
+    { sources: [{ model: './a', layer_range: [0, 4] }, { model: 'base', layer_range: [0, 4] }] },
+    { sources: [{ model: 'a', layer_range: [2, 6] }, { model: './base', layer_range: [2, 6] }] }] };
+  assert.deepStrictEqual(rows(slices), [
+    ['base', 'base', -1, [[0, 4], [2, 6]]], ['./a', 'slices', -1, [[0, 4], [2, 6]]], ['b', 'skip', -1, []], ['spare', 'skip', -1, []]]);
+});
