@@ -17,6 +17,12 @@ if ((${#missing[@]})); then
   $sudo_cmd apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The CLI require()s the page's ES modules (web/shared/): node 20.19+ or 22.12+ does that.
+if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 22 || (a === 22 && b >= 12) || (a === 20 && b >= 19) ? 0 : 1)'; then
+  echo "setup: node $(node --version) cannot require() ES modules; wasmerge needs node >= 20.19 (or >= 22.12)" >&2
+  exit 1
+fi
+
 # node_modules is rebuilt only when the lock file changed since the last install.
 stamp=node_modules/.wasmerge-lock-stamp
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then

@@ -76,6 +76,7 @@ CXX=clang++ cmake -S . -B build/fuzz -DWASMERGE_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWi
 run_fuzzer "fuzz files (libFuzzer, ASan+UBSan)" fuzz_merge tests/fuzz/corpus "${FUZZ_SECONDS:-20}"
 run_fuzzer "fuzz configs (libFuzzer, ASan+UBSan)" fuzz_config tests/fuzz/config_corpus "${FUZZ_SECONDS:-20}"
 run_node_suite "cli" node tests/cli/run.js
+run_node_suite "web modules (node)" node tests/web/run.js
 run_node_suite "browser" node tests/browser/run.js
 
 rm -rf "$log_dir"

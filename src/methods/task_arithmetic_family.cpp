@@ -203,8 +203,12 @@ std::vector<Fact> TaskArithmeticFamily::needs() const {
 }
 
 std::vector<std::string> TaskArithmeticFamily::stages() const {
-  if (d_.consensus) return {"delta", "kept", "weighted", "sign", "mixed", "result"};
-  return {"delta", "kept", "weighted", "mixed", "result"};
+  std::vector<std::string> stages = {"delta"};
+  if (d_.sparsify) stages.push_back("kept");  // else always δ itself
+  stages.push_back("weighted");
+  if (d_.consensus) stages.push_back("sign");
+  stages.insert(stages.end(), {"mixed", "result"});
+  return stages;
 }
 
 std::unique_ptr<TensorMerge> TaskArithmeticFamily::bind(const OutputTensor& out) const {
