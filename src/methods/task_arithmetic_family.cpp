@@ -44,11 +44,6 @@ class FamilyMerge : public TensorMerge {
   void finish_explanation(Explanation& e) const override;
 
  private:
-  struct Model {
-    float weight = 1.0f;
-    float rescale = 1.0f;  // δ' = δ_kept · rescale
-  };
-
   bool l1_rescale() const { return rescale_ && !inverse_density_ && sparsifier_; }
   void sparsify(const Chunk& chunk, size_t k, float* delta) const {
     if (sparsifier_) sparsifier_->mask(chunk, k, delta);
@@ -56,8 +51,8 @@ class FamilyMerge : public TensorMerge {
   void l1_pass(BlockPipeline& pipeline);
 
   const TaskArithmeticFamily::Definition& d_;
-  std::vector<Model> models_;
-  std::vector<float> weights_;
+  std::vector<float> weights_;   // w_k
+  std::vector<float> rescales_;  // δ' = δ_kept · rescale_k
   bool normalize_, rescale_, inverse_density_;
   float lambda_;
   float divisor_ = 1.0f;                    // Σ w_k without consensus, when normalizing
@@ -74,13 +69,11 @@ FamilyMerge::FamilyMerge(const TaskArithmeticFamily& method, const OutputTensor&
   SparsifyInput sparsify{out.info.num_elements(), {}, {}};
   double weight_sum = 0;
   for (const auto& in : out.inputs) {
-    Model m;
-    m.weight = static_cast<float>(in.params.number(spec("weight")));
+    const float weight = static_cast<float>(in.params.number(spec("weight")));
     const double density = sparsifies ? in.params.number(spec("density")) : 1.0;
-    if (rescale_ && inverse_density_) m.rescale = static_cast<float>(1.0 / density);
-    models_.push_back(m);
-    weights_.push_back(m.weight);
-    weight_sum += m.weight;
+    rescales_.push_back(rescale_ && inverse_density_ ? static_cast<float>(1.0 / density) : 1.0f);
+    weights_.push_back(weight);
+    weight_sum += weight;
     sparsify.densities.push_back(density);
     sparsify.dare_streams.push_back(dare_stream(out.random_seed, out.info.name, in.model_index));
   }
@@ -105,7 +98,7 @@ void FamilyMerge::prepare(BlockPipeline& pipeline) {
 // ‖δ‖₁ and ‖δ_kept‖₁ per model, as f64 partials per chunk folded in chunk order;
 // mergekit's L1 match, skipped when either norm vanishes.
 void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
-  const size_t K = models_.size();
+  const size_t K = weights_.size();
   std::vector<double> all(K, 0.0), kept(K, 0.0);
   pipeline.reduce<std::vector<double>>(
       [&](Chunk& chunk) {
@@ -126,16 +119,16 @@ void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
       write_count());
   sparsifier_->pass_done();
   for (size_t k = 0; k < K; ++k)
-    models_[k].rescale = (all[k] < 1e-7 || kept[k] < 1e-7) ? 1.0f : static_cast<float>(all[k] / kept[k]);
+    rescales_[k] = (all[k] < 1e-7 || kept[k] < 1e-7) ? 1.0f : static_cast<float>(all[k] / kept[k]);
 }
 
 void FamilyMerge::combine(Chunk& chunk, float* out) const {
-  const size_t n = chunk.count, K = models_.size();
+  const size_t n = chunk.count, K = weights_.size();
   for (size_t k = 0; k < K; ++k) {
     float* delta = chunk.models[k];
     chunk.observe("delta", static_cast<int>(k), delta);
     sparsify(chunk, k, delta);
-    if (models_[k].rescale != 1.0f) scale_into(delta, delta, models_[k].rescale, n);
+    if (rescales_[k] != 1.0f) scale_into(delta, delta, rescales_[k], n);
     chunk.observe("kept", static_cast<int>(k), delta);
     scale_into(delta, delta, weights_[k], n);  // ω_k = w_k · δ'_k
     chunk.observe("weighted", static_cast<int>(k), delta);
