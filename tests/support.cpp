@@ -60,6 +60,13 @@ Bytes raw_safetensors(const std::string& header_json, const Bytes& buffer) {
   return out;
 }
 
+Bytes model_file(const std::vector<Shape>& shapes, const std::map<std::string, std::vector<double>>& values,
+                 const std::string& dtype) {
+  std::vector<TestTensor> tensors;
+  for (const auto& s : shapes) tensors.push_back({s.name, dtype, s.dims, encode(dtype, values.at(s.name))});
+  return safetensors_file(tensors);
+}
+
 Bytes safetensors_file(const std::vector<TestTensor>& tensors, const std::string& metadata_json) {
   std::string header = "{";
   if (!metadata_json.empty()) header += "\"__metadata__\":" + metadata_json;

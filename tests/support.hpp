@@ -66,6 +66,9 @@ struct TestTensor {
   Bytes data;
 };
 
+// A model of these shapes in dtype, each tensor's values looked up by its name.
+Bytes model_file(const std::vector<Shape>& shapes, const std::map<std::string, std::vector<double>>& values,
+                 const std::string& dtype);
 // A safetensors file, header written by hand: {"name":{"dtype":..,"shape":[..],"data_offsets":[b,e]},...}
 Bytes safetensors_file(const std::vector<TestTensor>& tensors, const std::string& metadata_json = "");
 // A file with an arbitrary header text and buffer, for malformed cases.

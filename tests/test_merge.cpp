@@ -51,11 +51,7 @@ Values make_values(const std::string& dtype, uint32_t seed, const Values* base =
   return v;
 }
 
-Bytes file_of(const Values& v, const std::string& dtype) {
-  std::vector<test::TestTensor> tensors;
-  for (const auto& s : kShapes) tensors.push_back({s.name, dtype, s.dims, test::encode(dtype, v.at(s.name))});
-  return test::safetensors_file(tensors);
-}
+Bytes file_of(const Values& v, const std::string& dtype) { return test::model_file(kShapes, v, dtype); }
 
 struct Run {
   test::MemoryOutputs out;

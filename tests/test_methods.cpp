@@ -32,7 +32,9 @@ const std::vector<Shape> kShapes = {{"model.layers.0.mlp.up_proj.weight", {16, 4
                                     {"model.norm.weight", {8}},
                                     {"lm_head.weight", {7, 111}}};
 
-double grid_step(const std::string& dtype) { return dtype == "BF16" ? 1.0 / 64 : dtype == "F16" ? 1.0 / 256 : 1.0 / 4096; }
+double grid_step(const std::string& dtype) {
+  return dtype == "BF16" ? 1.0 / 64 : dtype == "F16" ? 1.0 / 256 : 1.0 / 4096;
+}
 
 using Model = std::map<std::string, std::vector<double>>;
 
@@ -51,11 +53,7 @@ Model make_model(const std::string& dtype, uint32_t seed, const Model* base, int
   return m;
 }
 
-Bytes file_of(const Model& m, const std::string& dtype) {
-  std::vector<test::TestTensor> tensors;
-  for (const auto& s : kShapes) tensors.push_back({s.name, dtype, s.dims, test::encode(dtype, m.at(s.name))});
-  return test::safetensors_file(tensors);
-}
+Bytes file_of(const Model& m, const std::string& dtype) { return test::model_file(kShapes, m, dtype); }
 
 struct Case {
   std::string method, dtype = "BF16", extra_json;  // extra_json: more top-level keys
@@ -77,8 +75,8 @@ Bytes run_case(const Case& c, const Model& base, const std::vector<Model>& model
   }
   const bool takes_base = find_method(c.method)->needs_base() || c.method == "linear";  // linear ignores it
   const std::string config = "{\"merge_method\":\"" + c.method + "\"" +
-                             (takes_base ? ",\"base_model\":\"base.safetensors\"" : "") + ",\"models\":[" + list +
-                             "]" + c.extra_json + "}";
+                             (takes_base ? ",\"base_model\":\"base.safetensors\"" : "") + ",\"models\":[" + list + "]" +
+                             c.extra_json + "}";
   test::MemoryOutputs out;
   MergeOptions options = c.options;
   if (!options.threads) options.threads = 2;
@@ -92,7 +90,8 @@ Bytes run_case(const Case& c, const Model& base, const std::vector<Model>& model
 void check_case(const Case& c, size_t model_count = 3) {
   const Model base = make_model(c.dtype, 1, nullptr, 0);
   std::vector<Model> models;
-  for (size_t k = 0; k < model_count; ++k) models.push_back(make_model(c.dtype, 10 + static_cast<uint32_t>(k), &base, c.spread));
+  for (size_t k = 0; k < model_count; ++k)
+    models.push_back(make_model(c.dtype, 10 + static_cast<uint32_t>(k), &base, c.spread));
   Case whole = c, split = c;
   whole.options.threads = 1;
   split.options.threads = 3;
@@ -112,7 +111,8 @@ void check_case(const Case& c, size_t model_count = 3) {
     for (size_t i = 0; i < s.n(); ++i) {
       double scale = std::fabs(ref.base[i]);
       for (const auto& m : ref.models) scale += std::fabs(m[i]);
-      INFO(c.method << " " << c.dtype << " " << s.name << "[" << i << "] got " << got[i] << " expected " << expected[i]);
+      INFO(c.method << " " << c.dtype << " " << s.name << "[" << i << "] got " << got[i] << " expected "
+                    << expected[i]);
       REQUIRE(std::fabs(got[i] - expected[i]) <= test::tolerance(c.dtype, expected[i], 64 * scale));
     }
   }
@@ -159,9 +159,10 @@ const std::vector<Row>& conformance_table() {
           r.densities = {0.2, 0.5, 0.8};
           r.normalize = true;  // the ties default
         });
-    add("ties with heavy ties, a negative weight, per-tensor densities, λ and normalize off", "ties",
-        {R"({"weight":1.0,"density":[{"filter":"mlp","value":0.7},{"value":0.3}]})", R"({"weight":-0.75,"density":0.3})",
-         R"({"weight":0.5,"density":[0.1,0.9]})"},
+    add(
+        "ties with heavy ties, a negative weight, per-tensor densities, λ and normalize off", "ties",
+        {R"({"weight":1.0,"density":[{"filter":"mlp","value":0.7},{"value":0.3}]})",
+         R"({"weight":-0.75,"density":0.3})", R"({"weight":0.5,"density":[0.1,0.9]})"},
         R"(,"parameters":{"lambda":0.75,"normalize":false})",
         [](const std::string& name, test::RefTensorMerge& r) {
           const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
@@ -171,7 +172,8 @@ const std::vector<Row>& conformance_table() {
           r.normalize = false;
         },
         2);  // deltas in {-2..2} steps: thresholds fall inside long runs of equal |δ|
-    add("ties with the L1 rescale", "ties", {R"({"weight":1.0,"density":0.4})", R"({"weight":0.5,"density":0.6})"},
+    add(
+        "ties with the L1 rescale", "ties", {R"({"weight":1.0,"density":0.4})", R"({"weight":0.5,"density":0.6})"},
         R"(,"parameters":{"rescale":true})",
         [](const std::string&, test::RefTensorMerge& r) {
           r.weights = {1.0, 0.5};
@@ -199,7 +201,8 @@ const std::vector<Row>& conformance_table() {
           r.normalize = true;
           r.seed = 7;
         });
-    add("dare_ties without rescale, λ 1.5, heavy ties in the sign election", "dare_ties",
+    add(
+        "dare_ties without rescale, λ 1.5, heavy ties in the sign election", "dare_ties",
         {R"({"weight":1.0,"density":0.7})", R"({"weight":1.0,"density":0.7})", R"({"weight":1.0,"density":0.7})"},
         R"(,"parameters":{"rescale":false,"lambda":1.5})",
         [](const std::string&, test::RefTensorMerge& r) {
@@ -208,7 +211,8 @@ const std::vector<Row>& conformance_table() {
           r.lambda = 1.5;
         },
         1);
-    add("passthrough with a gradient scale", "passthrough", {R"({"scale":[0.5,2.0]})"}, "",
+    add(
+        "passthrough with a gradient scale", "passthrough", {R"({"scale":[0.5,2.0]})"}, "",
         [](const std::string& name, test::RefTensorMerge& r) {
           const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
           r.scales = {0.5 + 1.5 * t};
@@ -253,7 +257,8 @@ TEST_CASE("ties on a tensor so small that floor(d·n) = 0 keeps the base") {
   check_case(c, 2);
   // model.norm.weight has 8 entries: floor(0.1·8) = 0, so the output is the base there.
   const Model base = make_model("BF16", 1, nullptr, 0);
-  const auto out = test::decode_file(run_case(c, base, {make_model("BF16", 10, &base, 40), make_model("BF16", 11, &base, 40)}));
+  const auto out =
+      test::decode_file(run_case(c, base, {make_model("BF16", 10, &base, 40), make_model("BF16", 11, &base, 40)}));
   CHECK(out.at("model.norm.weight").values == base.at("model.norm.weight"));
 }
 
@@ -287,7 +292,8 @@ TEST_CASE("ties and dare_ties: same bytes for 1 and 3 threads and for budgets th
   test::MemoryInputs files;
   files.add("base.safetensors", test::safetensors_file({{"w", "BF16", {n}, test::encode("BF16", base)}}));
   for (size_t k = 0; k < 3; ++k)
-    files.add("m" + std::to_string(k) + ".safetensors", test::safetensors_file({{"w", "BF16", {n}, test::encode("BF16", models[k])}}));
+    files.add("m" + std::to_string(k) + ".safetensors",
+              test::safetensors_file({{"w", "BF16", {n}, test::encode("BF16", models[k])}}));
   for (const std::string method : {"ties", "dare_ties"}) {
     const std::string config = R"({"merge_method":")" + method + R"(","base_model":"base.safetensors","models":[
         {"model":"m0.safetensors","parameters":{"weight":1.0,"density":0.3}},
