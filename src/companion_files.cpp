@@ -41,6 +41,8 @@ std::string edited_config(const MergePlan& plan, const std::string& path, const 
     for (auto& [name, value] : config.items()) {
       if (!value.is_array() || static_cast<int64_t>(value.size()) != donor_layers) continue;
       nlohmann::ordered_json mapped = nlohmann::ordered_json::array();
+      // A frankenmerge may take layers past the donor's count from a deeper model: those
+      // repeat the donor's last entry.
       for (int layer : edits.layer_map) mapped.push_back(layer < donor_layers ? value[layer] : value.back());
       value = mapped;
     }
