@@ -39,7 +39,7 @@ std::string edited_config(const MergePlan& plan, const std::string& path, const 
       if (!key && config.contains(k) && config[k].is_number_integer()) key = k;
     const int64_t donor_layers = key ? config[*key].get<int64_t>() : -1;
     for (auto& [name, value] : config.items()) {
-      if (!value.is_array() || static_cast<int64_t>(value.size()) != donor_layers) continue;
+      if (donor_layers <= 0 || !value.is_array() || static_cast<int64_t>(value.size()) != donor_layers) continue;
       nlohmann::ordered_json mapped = nlohmann::ordered_json::array();
       // A frankenmerge may take layers past the donor's count from a deeper model: those
       // repeat the donor's last entry.
