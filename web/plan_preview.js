@@ -62,6 +62,7 @@ function createPlanPreview({ el, queries, inputs }) {
     // The config or the picks changed: plan again once the user pauses.
     changed() {
       clearTimeout(timer);
+      ++asked;  // a plan still running answers an older config: its answer is dropped
       el.root.dataset.state = 'planning';  // what is shown is stale from now on
       timer = setTimeout(refresh, QUIET_MS);
     },
