@@ -29,11 +29,8 @@ void write_shards(const MergePlan& plan, const MergeOptions& options, OutputFile
   ThreadPool pool(options.threads);
   TensorExecutor executor(pool, options.memory_mb << 20);
   for (size_t shard = 0; shard < plan.shard_names.size(); ++shard) {
-    std::vector<TensorInfo> infos;
-    for (const auto& out : plan.outputs)
-      if (out.shard == shard) infos.push_back(out.info);
     auto sink = outputs.create(plan.shard_names[shard]);
-    const std::string header = serialize_safetensors_header(infos, plan.metadata);
+    const std::string& header = plan.shard_headers[shard];  // the plan laid the file out
     sink->write(reinterpret_cast<const uint8_t*>(header.data()), header.size());
     for (const auto& out : plan.outputs) {
       if (out.shard != shard) continue;

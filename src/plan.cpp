@@ -131,7 +131,8 @@ void assign_shards(MergePlan& plan, uint64_t out_shard_size) {
         infos.push_back(out.info);
         data += out.info.num_elements() * dtype_size(out.info.dtype);
       }
-    plan.shard_bytes.push_back(serialize_safetensors_header(infos, plan.metadata).size() + data);
+    plan.shard_headers.push_back(serialize_safetensors_header(infos, plan.metadata));
+    plan.shard_bytes.push_back(plan.shard_headers.back().size() + data);
   }
 }
 

@@ -62,7 +62,8 @@ struct MergePlan {
   std::vector<LayerRun> layer_runs;  // empty when no tensor has a layer number
   ConfigEdits config_edits;
   std::vector<std::string> shard_names;
-  std::vector<uint64_t> shard_bytes;  // each file's size, header included
+  std::vector<std::string> shard_headers;  // each file's header bytes (length + JSON), written first
+  std::vector<uint64_t> shard_bytes;       // each file's size, header included
   std::vector<std::string> warnings;
   uint64_t input_bytes = 0;   // bytes read once through all tensors
   uint64_t output_bytes = 0;  // tensor data bytes written
