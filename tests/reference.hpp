@@ -22,6 +22,11 @@ struct RefTensorMerge {
   bool inverse_density = false;
   uint64_t seed = 0;
   std::vector<double> scales;  // passthrough: per model
+  std::map<std::string, double> params;  // any other method's global parameters (t, epsilon, ...)
+  double param(const std::string& key, double fallback) const {
+    auto it = params.find(key);
+    return it == params.end() ? fallback : it->second;
+  }
 };
 
 using Reference = std::function<std::vector<double>(const RefTensorMerge&)>;

@@ -86,6 +86,8 @@ class MergeMethod {
   virtual std::string_view title() const = 0;
   virtual std::string_view url() const = 0;
   virtual std::string_view summary() const = 0;
+  // The arithmetic in one line of plain text (Unicode), as the page shows it beside the summary.
+  virtual std::string_view formula() const = 0;
   virtual std::string card_link() const;  // the model card's words: "[title](url)"
   virtual const std::vector<ParamSpec>& params() const = 0;
   virtual ModelCount models() const { return {}; }

@@ -12,6 +12,7 @@ const MergeMethod& dare_linear_method() {
     d.summary =
         "Drops task-vector entries at random (keeping a fraction density), rescales what is left, "
         "and adds the weighted sum to the base.";
+    d.formula = "δₖ = mₖ − b, keep each entry with probability density, rescale (L1 or 1/density);  result = b + λ·Σ wₖ·δₖ";
     d.card_link = "linear [DARE](https://arxiv.org/abs/2311.03099)";
     d.sparsify = &random_rule();
     d.default_rescale = true;

@@ -12,6 +12,7 @@ const MergeMethod& dare_ties_method() {
     d.summary =
         "Drops task-vector entries at random and rescales the rest (DARE), then elects a sign "
         "and merges the agreeing models (TIES).";
+    d.formula = "δₖ = mₖ − b, keep each entry with probability density, rescale;  γ = sign(Σ wₖ·δₖ);  result = b + λ·Σ[sign = γ] wₖ·δₖ";
     d.card_link = "[DARE](https://arxiv.org/abs/2311.03099) [TIES](https://arxiv.org/abs/2306.01708)";
     d.sparsify = &random_rule();
     d.consensus = true;

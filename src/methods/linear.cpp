@@ -10,6 +10,7 @@ const MergeMethod& linear_method() {
     d.title = "Linear";
     d.url = "https://arxiv.org/abs/2203.05482";
     d.summary = "The weighted mean of the models' weights (model soups): Σ w·m / Σ w.";
+    d.formula = "result = Σ wₖ·mₖ / Σ wₖ (no division when normalize is off)";
     d.card_link = "[linear](https://arxiv.org/abs/2203.05482)";
     d.base = false;
     d.default_normalize = true;

@@ -34,6 +34,7 @@ class Passthrough : public MergeMethod {
     return "Copies one model's tensors unchanged (or times scale): with slices, stacks, removes or reorders layers "
            "(SOLAR's depth up-scaling).";
   }
+  std::string_view formula() const override { return "result = scale · m"; }
   std::string card_link() const override { return "passthrough"; }
   const std::vector<ParamSpec>& params() const override { return params_; }
   ModelCount models() const override { return {1, 1}; }

@@ -89,6 +89,7 @@ std::string methods_event_json() {
                        {"title", m->title()},
                        {"url", m->url()},
                        {"summary", m->summary()},
+                       {"formula", m->formula()},
                        {"models", {{"min", count.min}, {"max", count.max ? json(*count.max) : json(nullptr)}}},
                        {"needs_base", m->needs_base()},
                        {"needs", needs},

@@ -10,6 +10,7 @@ const MergeMethod& task_arithmetic_method() {
     d.title = "Task arithmetic";
     d.url = "https://arxiv.org/abs/2212.04089";
     d.summary = "Adds the weighted task vectors (model − base) to the base: b + λ·Σ w·δ.";
+    d.formula = "δₖ = mₖ − b;  result = b + λ·Σ wₖ·δₖ";
     d.card_link = "[task arithmetic](https://arxiv.org/abs/2212.04089)";
     return d;
   }());

@@ -17,7 +17,7 @@ namespace wasmerge {
 class TaskArithmeticFamily : public MergeMethod {
  public:
   struct Definition {
-    std::string name, title, url, summary, card_link;
+    std::string name, title, url, summary, formula, card_link;
     bool base = true;                        // linear: false
     const SparsifyRule* sparsify = nullptr;  // none: every entry stays
     bool consensus = false;                  // TIES' sign election
@@ -31,6 +31,7 @@ class TaskArithmeticFamily : public MergeMethod {
   std::string_view title() const override { return d_.title; }
   std::string_view url() const override { return d_.url; }
   std::string_view summary() const override { return d_.summary; }
+  std::string_view formula() const override { return d_.formula; }
   std::string card_link() const override { return d_.card_link; }
   const std::vector<ParamSpec>& params() const override { return params_; }
   bool needs_base() const override { return d_.base; }

@@ -12,6 +12,7 @@ const MergeMethod& ties_method() {
     d.summary =
         "Keeps each task vector's largest entries (density), elects a sign per weight, "
         "and averages only the models that agree with it.";
+    d.formula = "δₖ = mₖ − b, keep the floor(density·n) largest |δₖ|;  γ = sign(Σ wₖ·δₖ);  result = b + λ·Σ[sign = γ] wₖ·δₖ / Σ[sign = γ] wₖ";
     d.card_link = "[TIES](https://arxiv.org/abs/2306.01708)";
     d.sparsify = &magnitude_rule();
     d.consensus = true;
