@@ -117,7 +117,8 @@ async function showDemo() {
 // ---- the form and YAML ----
 const form = createConfigForm({
   el: {
-    method: $('method'), methodAbout: $('method-about'), lambda: $('lambda'), normalize: $('normalize'), seed: $('seed'),
+    method: $('method'), methodAbout: $('method-about'), methodList: $('method-list'), methodCount: $('method-count'),
+    params: $('param-fields'), methodCheck: $('method-check'), seed: $('seed'),
     dtype: $('dtype'), table: $('models-table'), slicesNote: $('slices-note'), textarea: $('config'),
     syncState: $('sync-state'), error: $('config-error'),
   },

@@ -1,17 +1,22 @@
-// Keeps the form (models table, method, λ, normalize, seed, dtype) and the mergekit YAML
+// Keeps the form (models table, method, its global parameters, seed, dtype) and the mergekit YAML
 // in sync. The YAML is the source of truth and goes to the engine as the user wrote it:
 // typing in it re-renders the form; a form edit changes the parsed config and rewrites
 // the YAML from it (comments in the YAML do not survive a form edit).
 //
-// What a method takes (its per-model columns, whether it needs a base, λ and normalize and
-// their defaults) comes from the engine's catalogue (setCatalogue; methods.js). A config
-// with `slices:` is kept whole: the table shows which layers each model gives, and only the
-// fields that mean the same with slices (method, λ, normalize, seed, dtype) stay editable.
-import yaml from 'js-yaml';
-import { ordered, dumpConfig, inline } from './config_yaml.js';
+// What a method takes (its per-model columns, its global parameter fields, whether it
+// needs a base, the defaults) comes from the engine's catalogue (setCatalogue; methods.js),
+// and so does what the page says about it (method_about.js) and what it finds wrong
+// before a merge (method_check.js). A config with `slices:` is kept whole: the table shows
+// which layers each model gives, and only the fields that mean the same with slices
+// (method, global parameters, seed, dtype) stay editable.
+import { ordered, dumpConfig } from './config_yaml.js';
 import { parseConfigText, ConfigError } from './shared/config_text.js';
 import * as Methods from './methods.js';
 import { tableRows, renderModelsTable } from './models_table.js';
+import { fieldValue, isNumberish } from './field_value.js';
+import { createParamFields } from './param_fields.js';
+import { renderAbout, renderMethodList } from './method_about.js';
+import { checkConfig } from './method_check.js';
 
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -35,7 +40,8 @@ function autoConfig(methodName, method, models) {
   return config;
 }
 
-// el: {method, methodAbout, lambda, normalize, seed, dtype, table, slicesNote, textarea, syncState, error}
+// el: {method, methodAbout, methodList, methodCount, params, methodCheck, seed, dtype, table, slicesNote, textarea,
+// syncState, error}
 // getTable(): the file table (file_table.js); onChange({text, config, error}) after any change.
 function createConfigForm({ el, getTable, onChange }) {
   let config = {};
@@ -44,7 +50,8 @@ function createConfigForm({ el, getTable, onChange }) {
   let guessed = false;   // that text was written before the catalogue came
   let disabled = false;  // while a merge runs
   let methods = null;    // the engine's catalogue, once it has answered
-  const fieldOf = (input) => input.closest('.field');
+  let problems = [];     // what the engine would refuse in the config (method_check.js)
+  const paramFields = createParamFields(el.params, (name, v) => edit((c) => setParam(c, name, v)));
 
   function notify() {
     onChange({ text: el.textarea.value, config, error });
@@ -105,26 +112,6 @@ function createConfigForm({ el, getTable, onChange }) {
     return [...names].map((name) => ({ name, default: null }));
   }
 
-  // Parses a field as a YAML value; marks it invalid (and returns undefined) when it is not.
-  function fieldValue(input, check = () => true) {
-    const text = input.value.trim();
-    if (text === '') {
-      input.removeAttribute('aria-invalid');
-      return null;
-    }
-    let v;
-    try {
-      v = yaml.load(text);
-    } catch {
-      v = undefined;
-    }
-    const ok = v !== undefined && v !== null && check(v);
-    input.setAttribute('aria-invalid', String(!ok));
-    return ok ? v : undefined;
-  }
-
-  const isNumberish = (v) => typeof v === 'number' || Array.isArray(v);
-
   function setParam(target, key, v) {
     if (v === undefined) return;
     if (v === null) delete params(target)[key];
@@ -143,32 +130,37 @@ function createConfigForm({ el, getTable, onChange }) {
     el.method.value = name || (known[0] ? known[0].value : '');
   }
 
+  // What the method is and takes, and what the engine would refuse in this config.
+  function renderMethod(m) {
+    const off = Boolean(error) || disabled;
+    renderAbout(el.methodAbout, m, { catalogueLoaded: Boolean(methods) });
+    renderMethodList(el.methodList, methods || [], { current: m && m.name, disabled: off, onPick: setMethod });
+    el.methodCount.textContent = methods ? String(methods.length) : '';
+    problems = error ? [] : checkConfig(m, config);
+    el.methodCheck.replaceChildren(...problems.map((p) => Object.assign(document.createElement('li'), { textContent: p.message })));
+    el.methodCheck.hidden = problems.length === 0;
+    paramFields.render({ method: m, values: isMap(config.parameters) ? config.parameters : {}, disabled: off,
+      invalid: new Set(problems.filter((p) => p.param && p.model === null).map((p) => p.param)) });
+  }
+
   function render() {
     fillMethods();
     const m = method();
-    el.methodAbout.textContent = m ? m.summary : methods ? '' : 'The method list comes from the engine, which has not answered.';
-    const p = isMap(config.parameters) ? config.parameters : {};
-    const lambda = m && Methods.param(m, 'lambda');
-    const normalize = m && Methods.param(m, 'normalize');
-    fieldOf(el.lambda).hidden = Boolean(m) && !lambda;
-    fieldOf(el.normalize).hidden = Boolean(m) && !normalize;
-    el.lambda.placeholder = lambda ? Methods.defaultText(lambda) : '';
-    el.normalize.options[0].textContent = normalize ? `Method default (${Methods.defaultText(normalize)})` : 'Method default';
-    setIfIdle(el.lambda, inline(p.lambda));
-    el.normalize.value = p.normalize === true ? 'true' : p.normalize === false ? 'false' : '';
+    renderMethod(m);
     setIfIdle(el.seed, config.random_seed === undefined ? '' : String(config.random_seed));
     const dtype = config[dtypeKey()];
     el.dtype.value = [...el.dtype.options].some((o) => o.value === dtype) ? dtype : '';
     renderModelsTable(el.table, {
       rows: tableRows(config, getTable()), columns: columns(), config, slices: usesSlices(),
       disabled: Boolean(error) || disabled, onRole: setRole, onParam: setModelParam,
+      invalid: problems.filter((p) => p.model).map((p) => [p.model, p.param]),
     });
     el.slicesNote.hidden = !usesSlices();
     el.syncState.textContent = error ? 'YAML has an error: the form shows the last valid config' : 'in sync with the form';
     el.syncState.classList.toggle('bad', Boolean(error));
     el.error.hidden = !error;
     el.error.textContent = error || '';
-    for (const input of [el.method, el.lambda, el.normalize, el.seed, el.dtype]) input.disabled = Boolean(error) || disabled;
+    for (const input of [el.method, el.seed, el.dtype]) input.disabled = Boolean(error) || disabled;
   }
 
   // Don't rewrite the field the user is typing in (the caret would jump).
@@ -229,11 +221,6 @@ function createConfigForm({ el, getTable, onChange }) {
     fromText();
   });
   el.method.addEventListener('change', () => setMethod(el.method.value));
-  el.lambda.addEventListener('input', () => {
-    const v = fieldValue(el.lambda, (x) => typeof x === 'number');
-    if (v !== undefined) edit((c) => setParam(c, 'lambda', v));
-  });
-  el.normalize.addEventListener('change', () => edit((c) => setParam(c, 'normalize', el.normalize.value === '' ? null : el.normalize.value === 'true')));
   el.seed.addEventListener('input', () => {
     const v = fieldValue(el.seed, (x) => Number.isSafeInteger(x) && x >= 0);
     if (v === null) edit((c) => { delete c.random_seed; });
@@ -270,7 +257,8 @@ function createConfigForm({ el, getTable, onChange }) {
       el.textarea.readOnly = value;
       render();
     },
-    current: () => ({ text: el.textarea.value, config, error }),
+    // problems: what the page found the engine would refuse (method_check.js), in words.
+    current: () => ({ text: el.textarea.value, config, error, problems: problems.map((p) => p.message) }),
   };
 }
 

@@ -7,11 +7,34 @@ const has = (method, name) => Boolean(param(method, name));
 
 // The numbers set per model (the models table's columns, the playground's sliders).
 const modelParams = (method) => method.params.filter((p) => p.scope === 'model' && p.kind === 'number');
+// The parameters set once for the whole merge (the form's fields).
+const globalParams = (method) => method.params.filter((p) => p.scope === 'global');
 
-// Whether the method merges n models (passthrough takes exactly one).
+// Whether the method merges n models besides the base (passthrough takes exactly one).
 const takes = (method, n) => n >= method.models.min && (method.models.max === null || n <= method.models.max);
-// Whether it combines models at all, rather than passing one through.
-const mergesSeveral = (method) => method.models.max === null || method.models.max >= 2;
+// Whether its result depends on more than one model: several merged ones, or a base and
+// one (slerp). Passthrough, which takes one model and no base, only copies it.
+const combines = (method) => method.needs_base || method.models.max === null || method.models.max >= 2;
+
+// How many models it takes, in words: "a base and exactly 1 other model", "2 or more models".
+function countText(method) {
+  const { min, max } = method.models;
+  const n = max === min ? `exactly ${min}` : max === null ? `${min} or more` : `${min} to ${max}`;
+  const noun = max === 1 ? 'model' : 'models';
+  return method.needs_base ? `a base and ${n} other ${noun}` : `${n} ${noun}`;
+}
+
+// A parameter's range as the engine words it in its messages: [0, 1], (0, 1], [0, ∞].
+function rangeText(p) {
+  if (p.kind !== 'number' || (p.min === undefined && p.max === undefined)) return '';
+  const num = (v, inf) => (v === undefined || v === null ? inf : String(v));
+  return `${p.min_exclusive ? '(' : '['}${num(p.min, '-∞')}, ${num(p.max, '∞')}]`;
+}
+// Whether a number is in the parameter's range (a parameter without one takes any).
+function inRange(p, v) {
+  if (p.min !== undefined && p.min !== null && (p.min_exclusive ? !(v > p.min) : !(v >= p.min))) return false;
+  return !(p.max !== undefined && p.max !== null && !(v <= p.max));
+}
 
 // The parameters of a model that joins a merge: what the config must give and the
 // method has no default for (a weight) starts at 1, full strength; the rest is left to
@@ -40,4 +63,5 @@ function defaultText(p) {
   return String(p.default);
 }
 
-export { find, param, has, modelParams, takes, mergesSeveral, startingParameters, keepParameters, defaultText };
+export { find, param, has, modelParams, globalParams, takes, combines, countText, rangeText, inRange, startingParameters,
+  keepParameters, defaultText };

@@ -48,15 +48,21 @@ function tableRows(config, files) {
 // table: the <table>; rows: tableRows(); columns: [{name, default}] (the method's per-model
 // numbers); config: the parsed config (each row's values, the global defaults); slices:
 // whether the config uses slices; disabled: nothing editable; onRole(row, role);
-// onParam(row, name, input) when a cell is typed in.
-function renderModelsTable(table, { rows, columns, config, slices, disabled, onRole, onParam }) {
+// onParam(row, name, input) when a cell is typed in; invalid: [[model, parameter]] cells
+// the page found at fault (method_check.js). A required column is marked (its header's
+// data-required: style.css adds the mark, so the header's text stays the parameter's name).
+function renderModelsTable(table, { rows, columns, config, slices, disabled, onRole, onParam, invalid = [] }) {
   const cols = slices ? [{ name: 'layers' }] : columns;
   table.hidden = rows.length === 0;
   const head = document.createElement('tr');
-  for (const [text, cls] of [['Model', ''], ['Role', ''], ...cols.map((c) => [c.name, `${c.name}-col`])]) {
+  for (const [text, col] of [['Model'], ['Role'], ...cols.map((c) => [c.name, c])]) {
     const th = document.createElement('th');
     th.textContent = text;
-    if (cls) th.className = cls;
+    if (col) th.className = `${col.name}-col`;
+    if (col && col.required) {
+      th.dataset.required = 'true';
+      th.title = `${col.name} is required: every merged model needs one (here or under the global parameters)`;
+    }
     head.append(th);
   }
   table.tHead.replaceChildren(head);
@@ -65,7 +71,7 @@ function renderModelsTable(table, { rows, columns, config, slices, disabled, onR
   const active = document.activeElement;
   const focused = active && active.closest('tr') && active.dataset.field ? [active.closest('tr').dataset.name, active.dataset.field] : null;
   const body = table.tBodies[0];
-  body.replaceChildren(...rows.map((row) => renderRow(row, { cols, config, slices, disabled, onRole, onParam })));
+  body.replaceChildren(...rows.map((row) => renderRow(row, { cols, config, slices, disabled, onRole, onParam, invalid })));
   if (focused) {
     const again = [...body.rows].find((r) => r.dataset.name === focused[0]);
     const input = again && again.querySelector(`[data-field="${focused[1]}"]`);
@@ -73,7 +79,7 @@ function renderModelsTable(table, { rows, columns, config, slices, disabled, onR
   }
 }
 
-function renderRow(row, { cols, config, slices, disabled, onRole, onParam }) {
+function renderRow(row, { cols, config, slices, disabled, onRole, onParam, invalid }) {
   const tr = document.createElement('tr');
   tr.dataset.name = row.name;
   if (!row.model) tr.className = 'model-missing';
@@ -118,8 +124,9 @@ function renderRow(row, { cols, config, slices, disabled, onRole, onParam }) {
     input.setAttribute('aria-label', `${col.name} of ${row.name}`);
     input.autocomplete = 'off';
     input.value = inline(own[col.name]);
-    input.placeholder = globals[col.name] !== undefined ? inline(globals[col.name]) : defaultText(col);
+    input.placeholder = globals[col.name] !== undefined ? inline(globals[col.name]) : defaultText(col) || (col.required ? 'required' : '');
     input.disabled = disabled;
+    if (invalid.some(([model, param]) => model === row.name && param === col.name)) input.setAttribute('aria-invalid', 'true');
     input.addEventListener('input', () => onParam(row, col.name, input));
     cell.append(input);
   }

@@ -10,7 +10,8 @@ const APP = [
   './', 'index.html', 'style.css', 'icon.svg', 'yaml.js', 'vendor/js-yaml.min.js',
   // the page
   'app.js', 'features.js', 'file_picker.js', 'file_table.js', 'methods.js', 'layer_map.js', 'engine_queries.js',
-  'config_yaml.js', 'models_table.js', 'config_form.js', 'plan_preview.js', 'merge_controller.js', 'merge_client.js', 'progress_view.js', 'result_view.js',
+  'config_yaml.js', 'models_table.js', 'field_value.js', 'param_fields.js', 'method_about.js', 'method_check.js',
+  'config_form.js', 'plan_preview.js', 'merge_controller.js', 'merge_client.js', 'progress_view.js', 'result_view.js',
   'shared/protocol.js', 'shared/format.js', 'shared/job.js', 'shared/config_text.js', 'shared/heap_size.js',
   // the workers
   'merge.worker.js', 'merge_session.js', 'query.worker.js', 'query_session.js', 'engine_loader.js', 'crc32.js',
@@ -21,7 +22,7 @@ const APP = [
   'playground/merge_config.js', 'playground/playground_client.js', 'playground/results_table.js', 'playground/boundary_view.js',
   'playground/line_chart.js', 'playground/sweeps.js', 'playground/ties_steps.js', 'playground/layer_report.js',
   'playground/markup.js', 'playground/playground.js', 'playground/playground.worker.js', 'playground/worker_session.js',
-  'playground/safetensors_f32.js',
+  'playground/safetensors_f32.js', 'playground/param_controls.js', 'playground/task_pick.js',
   // the demos
   'demo/demo.json', 'demo/merge.yaml', 'demo/base.safetensors', 'demo/math.safetensors', 'demo/code.safetensors',
   'demo/chat.safetensors',

@@ -116,7 +116,7 @@ test('page: the method lists (the form\'s and the playground\'s) are the engine\
     assert.deepStrictEqual(shown, catalogue.map((m) => [m.name, m.title]));
     const selected = catalogue.find((m) => m.name === 'ties');
     assert.strictEqual(await page.inputValue('#method'), selected.name, 'the demo config says ties');
-    assert.strictEqual(await page.textContent('[data-testid=method-about]'), selected.summary);
+    assert.strictEqual(await page.textContent('[data-testid=method-about] [data-testid=method-summary]'), selected.summary);
     // The table's columns are ties' per-model numbers.
     const columns = await page.$$eval('#models-table thead th', (ths) => ths.slice(2).map((th) => th.textContent));
     assert.deepStrictEqual(columns, selected.params.filter((p) => p.scope === 'model' && p.kind === 'number').map((p) => p.name));

@@ -65,8 +65,8 @@ test('methods: a joining model gets the parameters the method requires and has n
   assert.deepStrictEqual(Methods.keepParameters(ties, { lambda: 0.5, normalize: false, scale: 2 }), { lambda: 0.5, normalize: false });
   assert.strictEqual(Methods.takes(passthrough, 1), true);
   assert.strictEqual(Methods.takes(passthrough, 2), false);
-  assert.strictEqual(Methods.mergesSeveral(passthrough), false);
-  assert.strictEqual(Methods.mergesSeveral(ties), true);
+  assert.strictEqual(Methods.combines(passthrough), false);
+  assert.strictEqual(Methods.combines(ties), true);
   assert.strictEqual(Methods.defaultText(Methods.param(ties, 'normalize')), 'yes');
 });
 
@@ -87,9 +87,12 @@ test('playground charts: every subset for methods that combine models, none for 
   const items = Sweeps.growthItems(names, { density: 0.5, lambda: 1, seed: 0 }, methods());
   const byMethod = {};
   for (const it of items) byMethod[it.key.method] = (byMethod[it.key.method] || 0) + 1;
-  const combining = methods().filter((m) => m.models.max === null);
+  const combining = methods().filter((m) => m.models.max === null || m.needs_base);
   assert.deepStrictEqual(Object.keys(byMethod).sort(), combining.map((m) => m.name).sort());
-  for (const m of combining) assert.strictEqual(byMethod[m.name], 7, `${m.name}: the 7 subsets of 3 tasks`);
+  // Of 3 tasks: 3 subsets of one, 3 of two, 1 of three; each method merges those of the sizes it takes.
+  const subsetsTaken = (m) => [3, 3, 1].reduce((n, count, i) => n + (Methods.takes(m, i + 1) ? count : 0), 0);
+  for (const m of combining) assert.strictEqual(byMethod[m.name], subsetsTaken(m), `${m.name}: the subsets of 3 tasks it takes`);
+  assert.strictEqual(byMethod.ties, 7, 'ties takes all 7 subsets of 3 tasks');
   const variants = Sweeps.dropVariants(methods());
   assert.deepStrictEqual(variants.map((v) => [v.id, v.method.name]), [
     ['random-l1', 'dare_linear'], ['random-inverse_density', 'dare_linear'], ['random-off', 'dare_linear'], ['magnitude', 'ties']]);

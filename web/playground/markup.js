@@ -24,6 +24,7 @@ live in this page; the config each merge ran is shown, so <code>scripts/wasmerge
   <label class="field" id="pg-rescale-field">Rescale what is kept
     <select id="pg-rescale" data-testid="pg-rescale"></select>
   </label>
+  <div id="pg-params" data-testid="pg-params"></div>
   <label class="field" id="pg-seed-field">Random seed (for random drops)
     <input type="number" id="pg-seed" data-testid="pg-seed" min="0" step="1" value="0">
   </label>

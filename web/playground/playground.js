@@ -20,6 +20,8 @@ import * as TiesSteps from './ties_steps.js';
 import * as Sweeps from './sweeps.js';
 import * as Charts from './line_chart.js';
 import * as LayerReport from './layer_report.js';
+import { createParamControls } from './param_controls.js';
+import { fitTasks } from './task_pick.js';
 
 const DEMO = 'demo/playground/';
 const CROP = 16;                // the step-by-step view shows 16 x 16 elements of a tensor
@@ -94,13 +96,14 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
   const tasks = manifest.tasks;
   const names = tasks.map((t) => t.name);
   const own = Object.fromEntries(names.map((t) => [t, loaded.accuracy[t][t]]));
+  const baseNorm = mean(names.map((n) => loaded.accuracy.base[n] / own[n]));  // the base's normalized accuracy
   const trunkParameters = mlp.layout(manifest.network).filter((t) => t.name.startsWith('trunk.'))
     .reduce((n, t) => n + t.shape.reduce((a, b) => a * b, 1), 0);
 
   // ---- controls ----
-  // Methods that combine models: a method taking one model (passthrough) would only show
-  // that fine-tune again.
-  const offered = catalogue.filter(Methods.mergesSeveral);
+  // Methods that combine models (several, or the base and one): a method taking one model
+  // and no base (passthrough) would only show that fine-tune again.
+  const offered = catalogue.filter(Methods.combines);
   const methodOf = (name) => Methods.find(offered, name);
   const method = $('pg-method');
   const opening = richest(offered);
@@ -126,6 +129,14 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
     return { name: t.name, check, weight, out: row.querySelector('output') };
   });
 
+  const paramControls = createParamControls($('pg-params'));
+  // The tasks the user chose (a method taking fewer gets the first of them: task_pick.js).
+  let preferred = taskRows.map((r) => r.name);
+  function fitTasksTo(m) {
+    const picked = fitTasks(m, preferred, taskRows.map((r) => r.name));
+    for (const r of taskRows) r.check.checked = picked.includes(r.name);
+  }
+
   function state() {
     for (const r of taskRows) {
       r.out.textContent = Number(r.weight.value).toFixed(2);
@@ -139,6 +150,7 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
       seed: Math.max(0, Math.floor(Number($('pg-seed').value) || 0)),
       rescale: $('pg-rescale').value,
       models: taskRows.filter((r) => r.check.checked).map((r) => ({ name: r.name, weight: Number(r.weight.value) })),
+      values: paramControls.values(),
     };
   }
 
@@ -205,15 +217,15 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
 
   async function update(started = performance.now(), first = false) {
     const m = methodOf(method.value);
-    showFieldsFor(m);  // first: the rescale choices are the method's
+    showFieldsFor(m);  // first: the rescale choices and the other controls are the method's
+    paramControls.show(m);
     const current = state();
     if (!current.models.length) {
       latencyLine.textContent = 'Pick at least one task to merge.';
       return;
     }
     if (!Methods.takes(m, current.models.length)) {
-      latencyLine.textContent = `${m.title} merges ${m.models.min}${m.models.max === null ? ' or more' : `–${m.models.max}`} models: ` +
-        'pick the tasks to match.';
+      latencyLine.textContent = `${m.title} merges ${Methods.countText(m)}: pick the tasks to match.`;
       return;
     }
     const config = MC.buildConfig(current, m);
@@ -246,37 +258,65 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
 
   function drawGrowth(t, finished) {
     const values = Object.values(t).flat().filter((v) => v !== null);
-    const baseNorm = mean(names.map((n) => loaded.accuracy.base[n] / own[n]));
     const yMin = Math.max(0, Math.floor(Math.min(baseNorm, ...values) * 10) / 10);
     Charts.renderLineChart($('pg-chart-growth'), {
       title: 'Normalized accuracy by number of merged tasks', xLabels: names.map((_, i) => String(i + 1)),
       xTitle: 'tasks merged', yTitle: 'normalized accuracy', yMin, yMax: 1,
       yTicks: [yMin, (yMin + 1) / 2, 1].map((v) => Math.round(v * 100) / 100), yFormat: (v) => `${Math.round(v * 100)}%`,
-      series: Sweeps.growthMethods(offered).map((m, i) => ({ label: m.title, color: PALETTE[i % PALETTE.length], values: t[m.name] })),
+      // Past the palette's colours, the series repeat them dashed, then dotted.
+      series: Sweeps.growthMethods(offered).map((m, i) => ({ label: m.title, color: PALETTE[i % PALETTE.length],
+        dash: ['none', '6 4', '2 3'][Math.floor(i / PALETTE.length) % 3], values: t[m.name] })),
       references: [{ label: 'base', value: baseNorm, color: '#999' }],
     });
     $('pg-chart-growth').dataset.table = JSON.stringify(t);  // for the tests
     if (finished) $('pg-growth-note').textContent = growthNote(t);
   }
 
-  // The TIES paper's claim, in the catalogue's terms: methods that elect a sign (the
-  // 'sign' stage) beat those that only add or average the task vectors (no density).
+  // The papers' claims against the chart, in the catalogue's terms. TIES: methods that
+  // elect a sign (the 'sign' stage) beat those that only add or average the task vectors
+  // (a normalize switch, no density, no election). The later papers each report their
+  // method ahead of TIES; the chart says where that shows at this scale.
   function growthNote(t) {
     const last = names.length - 1;
-    const shown = Sweeps.growthMethods(offered).filter((m) => t[m.name][last] !== null);
+    const growth = Sweeps.growthMethods(offered);
+    const shown = growth.filter((m) => t[m.name][last] !== null);
     const at = Object.fromEntries(shown.map((m) => [m.name, t[m.name][last]]));
-    const best = shown.reduce((a, m) => (at[m.name] > at[a.name] ? m : a));
+    const titles = (ms) => ms.map((m) => m.title).join(', ');
     const list = shown.map((m) => `${m.title} ${pct(at[m.name])}`).join(', ');
     const electing = shown.filter((m) => m.stages.includes('sign'));
-    const summing = shown.filter((m) => !m.stages.includes('sign') && !Methods.has(m, 'density'));
-    if (!electing.length || !summing.length) return `With all ${names.length} tasks merged: ${list}.`;
-    const bestOf = (ms) => Math.max(...ms.map((m) => at[m.name]));
-    const tiesAhead = bestOf(electing) >= bestOf(summing);
-    return `With all ${names.length} tasks merged: ${list}. The TIES paper finds TIES ahead of task arithmetic and of ` +
-      `averaging, more so as tasks are added. ${tiesAhead ? 'Here it is too, with these settings.'
-        : `Here it is not: ${best.title} does best with these settings. With ${trunkParameters.toLocaleString('en-US')} parameters in the trunk, a task ` +
-          'vector has little redundancy, so trimming it to the density removes part of the task itself; the papers merge ' +
-          'models of 10⁸ to 10¹⁰ parameters. Set the density to 1 to see the sign election alone.'}`;
+    const summing = shown.filter((m) => !m.stages.includes('sign') && !Methods.has(m, 'density') && Methods.has(m, 'normalize'));
+    const parts = [`With all ${names.length} tasks merged: ${list}.`];
+    if (electing.length && summing.length) {
+      const best = shown.reduce((a, m) => (at[m.name] > at[a.name] ? m : a));
+      const bestOf = (ms) => Math.max(...ms.map((m) => at[m.name]));
+      const tiesAhead = bestOf(electing) >= bestOf(summing);
+      parts.push('The TIES paper finds TIES ahead of task arithmetic and of averaging, more so as tasks are added. ' +
+        (tiesAhead ? 'Here it is too, with these settings.'
+          : `Here it is not: ${best.title} does best with these settings. With ${trunkParameters.toLocaleString('en-US')} ` +
+            'parameters in the trunk, a task vector has little redundancy, so trimming it to the density removes part of ' +
+            'the task itself; the papers merge models of 10⁸ to 10¹⁰ parameters. Set the density to 1 to see the sign ' +
+            'election alone.'));
+      const ties = electing[0];
+      const later = shown.filter((m) => m !== ties && !summing.includes(m));
+      const ahead = later.filter((m) => at[m.name] >= at[ties.name]);
+      const behind = later.filter((m) => at[m.name] < at[ties.name]);
+      if (later.length)
+        parts.push(`Against ${ties.title} here, with these settings: ${ahead.length ? titles(ahead) : 'none'} level or ahead; ` +
+          `${behind.length ? titles(behind) : 'none'} behind. Their papers measure on models of 10⁸ parameters and more.`);
+    }
+    // Methods that blend the base with one fine-tune: the base here knows none of the tasks.
+    const single = growth.filter((m) => m.needs_base && m.models.max === 1);
+    if (single.length)
+      parts.push(`${titles(single)} blend the base with one fine-tune, so ${single.length === 1 ? 'it has' : 'they have'} ` +
+        `a point at one task only (${single.map((m) => `${m.title} ${pct(t[m.name][0])}`).join(', ')}). The base here has ` +
+        'never seen the tasks, so such a blend can only lose to the fine-tune; these methods are meant for two models that ' +
+        'are both good at something, which this demo does not have.');
+    const nearBase = shown.filter((m) => at[m.name] < baseNorm + 0.05);
+    if (nearBase.length)
+      parts.push(`${titles(nearBase)} end${nearBase.length === 1 ? 's' : ''} near the base's ${pct(baseNorm)}: at this ` +
+        'scale, with five unrelated tasks, they do not show the gains their papers report for fine-tunes of one task ' +
+        'or of related ones.');
+    return parts.join(' ');
   }
 
   function drawDrops(t, finished) {
@@ -336,7 +376,7 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
     progress.growth = 0;
     $('pg-growth-note').textContent = '';
     showChartProgress();
-    sweeps.runGrowth({ density: s.density, lambda: s.lambda, seed: s.seed }).catch(chartErrors);
+    sweeps.runGrowth({ density: s.density, lambda: s.lambda, seed: s.seed, values: s.values }).catch(chartErrors);
   }
   function startDrops() {
     totals.drops = Sweeps.dropItems(names, 0, offered).length;
@@ -400,9 +440,12 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
   // ---- wiring ----
   const onControl = (e) => {
     const started = performance.now();
+    if (e.target === method) fitTasksTo(methodOf(method.value));
+    else if (e.target.type === 'checkbox' && e.target.closest('#pg-task-list'))
+      preferred = taskRows.filter((r) => r.check.checked).map((r) => r.name);
     update(started);
     if (e.target === $('pg-seed')) { chartsLater(() => { startGrowth(); startDrops(); }); return; }
-    if ([$('pg-density'), $('pg-lambda')].includes(e.target)) chartsLater(startGrowth);
+    if ([$('pg-density'), $('pg-lambda')].includes(e.target) || e.target.closest('#pg-params')) chartsLater(startGrowth);
   };
   root.querySelector('.pg-controls').addEventListener('input', onControl);
   tensorSelect.addEventListener('change', () => { fillWindows(); update(); });

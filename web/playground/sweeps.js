@@ -25,10 +25,12 @@ function subsets(names) {
   return out;
 }
 
-// The growth chart's methods: those that combine models.
-const growthMethods = (methods) => methods.filter(Methods.mergesSeveral);
+// The growth chart's methods: those that combine models (several, or the base and one).
+const growthMethods = (methods) => methods.filter(Methods.combines);
 
-// -> [{key, config, tasks}] of the growth chart for these settings {density, lambda, seed}
+// -> [{key, config, tasks}] of the growth chart for these settings {density, lambda, seed,
+// values} (values: the other parameters' controls; a method's others start as
+// merge_config.js's valuesFor says)
 function growthItems(names, settings, methods) {
   const items = [];
   for (const m of growthMethods(methods)) {
@@ -100,7 +102,7 @@ function createSweeps({ scheduler, names, own, methods, onUpdate }) {
     }
   }
 
-  // settings: {density, lambda, seed}
+  // settings: {density, lambda, seed, values}
   function runGrowth(settings) {
     return run('growth', growthItems(names, settings, methods),
       (item, acc) => [item.key.method, item.key.size - 1, mean(item.tasks.map((t) => acc[t] / own[t]))],
