@@ -78,6 +78,13 @@ models:
     parameters: {weight: 0.5, density: 0.4}
 random_seed: 1234
 ` },
+  // A base and exactly one other model; t is global and required.
+  slerp: { dtype: 'BF16', yaml: `merge_method: slerp
+base_model: base.safetensors
+models:
+  - model: ft1.safetensors
+parameters: {t: 0.3}
+` },
 };
 
 for (const [method, { dtype, yaml }] of Object.entries(CASES)) {

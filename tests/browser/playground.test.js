@@ -14,6 +14,7 @@ const { trainDemo } = require('../../scripts/train_demo');
 const mlp = require('../../web/playground/mlp');
 const { evalSet } = require('../../web/playground/tasks');
 const { taskVectors, tiesWindow, signConflictShare } = require('./playground_reference');
+const { catalogue, method } = require('./catalogue');
 
 const DEMO = path.join(ROOT, 'web/demo/playground');
 const LLAMA_DEMO = path.join(ROOT, 'web/demo');
@@ -60,8 +61,9 @@ async function openPlayground(page) {
 
 const updates = (page) => page.evaluate((s) => Number(document.querySelector(s).dataset.updates), ROOT_SEL);
 
-// Sets a control as a user would (its input event) and waits for the merge it causes.
-async function setControl(page, testid, value) {
+// Sets a control as a user would (its input event) and waits for the merge it causes
+// (merges: false, for a change that leaves nothing to merge, e.g. no task checked).
+async function setControl(page, testid, value, { merges = true } = {}) {
   const before = await updates(page);
   await page.$eval(`[data-testid=${testid}]`, (el, v) => {
     if (el.type === 'checkbox') el.checked = v;
@@ -69,7 +71,7 @@ async function setControl(page, testid, value) {
     el.dispatchEvent(new Event('input', { bubbles: true }));
     el.dispatchEvent(new Event('change', { bubbles: true }));
   }, value);
-  await page.waitForFunction(([s, b]) => Number(document.querySelector(s).dataset.updates) > b, [ROOT_SEL, before]);
+  if (merges) await page.waitForFunction(([s, b]) => Number(document.querySelector(s).dataset.updates) > b, [ROOT_SEL, before]);
 }
 
 // -> {task: the merge's accuracy} as the table shows it
@@ -157,7 +159,7 @@ test('playground: the charts finish; their all-tasks TIES point is the checked m
     await openPlayground(page);
     assert.strictEqual(await page.getAttribute(ROOT_SEL, 'data-charts'), null, 'the charts wait until they are seen');
     await page.locator('[data-testid=chart-growth]').scrollIntoViewIfNeeded();
-    await page.waitForFunction((s) => document.querySelector(s).dataset.charts === 'done', ROOT_SEL, { timeout: 40000 });
+    await page.waitForFunction((s) => document.querySelector(s).dataset.charts === 'done', ROOT_SEL, { timeout: 120000 });
     const growth = JSON.parse(await page.getAttribute('#pg-chart-growth', 'data-table'));
     const drops = JSON.parse(await page.getAttribute('#pg-chart-drops', 'data-table'));
     const normalized = Number(await page.getAttribute('[data-testid=demo-normalized]', 'data-normalized'));
@@ -166,7 +168,42 @@ test('playground: the charts finish; their all-tasks TIES point is the checked m
     for (const series of [...Object.values(growth), ...Object.values(drops)])
       assert.ok(series.every((v) => typeof v === 'number' && v > 0.3 && v <= 1), JSON.stringify(series));
     assert.ok((await page.textContent('#pg-growth-note')).includes('TIES paper'));
+    // Every method offered has its series: a value at each number of tasks it takes, none elsewhere.
+    const offered = catalogue().filter((m) => m.needs_base || m.models.max === null || m.models.max >= 2);
+    assert.deepStrictEqual(Object.keys(growth).sort(), offered.map((m) => m.name).sort());
+    for (const m of offered) {
+      const takes = (n) => n >= m.models.min && (m.models.max === null || n <= m.models.max);
+      assert.deepStrictEqual(growth[m.name].map((v) => v !== null), manifest.tasks.map((_, i) => takes(i + 1)), m.name);
+    }
+    assert.deepStrictEqual(await page.$$eval('[data-testid=chart-growth] .chart-legend li', (lis) => lis.map((li) => li.textContent)),
+      offered.map((m) => m.title));
     assert.ok((await page.textContent('#pg-drops-note')).includes('DARE paper'));
+  });
+});
+
+test('playground: slerp takes one fine-tune and its t from the catalogue; the page\'s merge is scripts/wasmerge\'s; the chart has it', async () => {
+  const slerp = method('slerp');
+  await withApp(async ({ page }) => {
+    await openPlayground(page);
+    await setControl(page, 'pg-method', 'slerp');
+    const checked = () => page.$$eval('#pg-task-list input[type=checkbox]', (cs) => cs.map((c) => c.checked));
+    assert.deepStrictEqual(await checked(), manifest.tasks.map((_, i) => i === 0), 'one fine-tune: the first of those chosen');
+    assert.match(await page.textContent('[data-testid=playground-config]'), /^parameters:\n\s+t: 0\.5$/m, 't starts mid-range');
+    await setControl(page, 'pg-param-t', 0.25);
+    await setControl(page, 'pg-task-moons', false, { merges: false });
+    await setControl(page, 'pg-task-spirals', true);
+    const shown = await checkAgainstCli(page);
+    assert.deepStrictEqual(Object.keys(shown), ['spirals']);
+    assert.match(await page.textContent('[data-testid=playground-config]'), /merge_method: slerp[\s\S]*spirals\.safetensors[\s\S]*t: 0\.25/);
+    // Back to a method taking any number: the user's own choice of tasks again.
+    await setControl(page, 'pg-method', 'ties');
+    assert.deepStrictEqual(await checked(), manifest.tasks.map((t) => t.name === 'spirals'));
+    await page.locator('[data-testid=chart-growth]').scrollIntoViewIfNeeded();
+    await page.waitForFunction((s) => document.querySelector(s).dataset.charts === 'done', ROOT_SEL, { timeout: 120000 });
+    const growth = JSON.parse(await page.getAttribute('#pg-chart-growth', 'data-table'));
+    assert.ok(growth.slerp[0] > 0 && growth.slerp.slice(1).every((v) => v === null), JSON.stringify(growth.slerp));
+    assert.ok((await page.textContent('[data-testid=chart-growth] .chart-legend')).includes(slerp.title));
+    assert.ok((await page.textContent('#pg-growth-note')).includes(`${slerp.title}`), 'the note says what a one-fine-tune blend shows here');
   });
 });
 

@@ -5,13 +5,13 @@
 // same config. And what the page lists about methods is the engine's catalogue.
 const fs = require('fs');
 const path = require('path');
-const { spawnSync } = require('child_process');
 const yaml = require('js-yaml');
-const { test, assert, scratchDir, wasmerge, ROOT } = require('../cli/harness');
+const { test, assert, scratchDir, wasmerge } = require('../cli/harness');
 const { LLAMA, layeredTensors, writeLayered } = require('../cli/layer_models');
 const { pickFolder, setConfig, mergeAndWait, statusText, download } = require('./browser');
 const { withApp } = require('./app_session');
 const { readZip } = require('./zip_reader');
+const { catalogue: engineCatalogue } = require('./catalogue');
 
 const LAYERS = 6;
 // [0, 4) + [2, 6) of one 6-layer model: 8 output layers, layers 2 and 3 twice.
@@ -107,9 +107,7 @@ test('page: a slice outside the model is the engine\'s error, shown before any m
 });
 
 test('page: the method lists (the form\'s and the playground\'s) are the engine\'s catalogue', async () => {
-  const r = spawnSync(path.join(ROOT, 'scripts/wasmerge'), ['--list-methods', '--json'], { encoding: 'utf8' });
-  assert.strictEqual(r.status, 0, r.stderr);
-  const catalogue = JSON.parse(r.stdout);
+  const catalogue = engineCatalogue();
   assert.ok(catalogue.length >= 2 && catalogue.some((m) => m.models.max === 1), 'a catalogue worth checking');
   await withApp(async ({ page }) => {
     const shown = await page.$$eval('#method option', (os) => os.map((o) => [o.value, o.textContent]));

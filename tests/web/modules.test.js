@@ -4,9 +4,7 @@
 // catalogue (web/methods.js) and the playground's configs and chart series built from it
 // (web/playground/merge_config.js, sweeps.js). The catalogue is the engine's own, from
 // scripts/wasmerge --list-methods --json.
-const path = require('path');
-const { spawnSync } = require('child_process');
-const { test, assert, ROOT } = require('../cli/harness');
+const { test, assert } = require('../cli/harness');
 const { buildJob, ConfigError } = require('../../web/shared/job.js');
 const { parseConfigText } = require('../../web/shared/config_text.js');
 const layerMap = require('../../web/layer_map.js');
@@ -14,16 +12,7 @@ const Methods = require('../../web/methods.js');
 const MC = require('../../web/playground/merge_config.js');
 const Sweeps = require('../../web/playground/sweeps.js');
 
-let catalogue = null;
-function methods() {
-  if (!catalogue) {
-    const r = spawnSync(path.join(ROOT, 'scripts/wasmerge'), ['--list-methods', '--json'], { encoding: 'utf8' });
-    assert.strictEqual(r.status, 0, r.stderr);
-    catalogue = JSON.parse(r.stdout);
-  }
-  return catalogue;
-}
-const method = (name) => methods().find((m) => m.name === name);
+const { catalogue: methods, method } = require('../browser/catalogue');
 
 test('job: merge jobs leave kind out, a plan has no out_dir, a describe job nothing else; u64 seeds are not rounded', () => {
   const args = { config: { merge_method: 'ties' }, configText: 't', outDir: 'o', threads: 2, memoryMb: 3, outShardSize: 4 };
