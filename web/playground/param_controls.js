@@ -1,8 +1,9 @@
 // The playground's controls for the parameters of a method that have no control of their
 // own (merge_config.js's controlled(): not weight, density, λ, rescaling): made from the
 // catalogue when the method is picked. A number with both bounds is a slider, any other
-// number a number field, a bool a checkbox, a choice a select. A value set once is kept
-// for the next method that reads a parameter of that name.
+// number a number field, a bool a checkbox, a choice a select. A value the user set is
+// kept for the next method that reads a parameter of that name; the others start afresh
+// (one method's default is not another's: normalize).
 import * as Methods from '../methods.js';
 import { controlled, startValue } from './merge_config.js';
 
@@ -61,14 +62,17 @@ function readControl(input) {
 
 // container: where the controls go -> {show(method), values()}
 function createParamControls(container) {
-  const kept = {};  // name -> the last value set, across methods
+  const kept = {};  // name -> the last value the user set, across methods
   let shown = null;
+  container.addEventListener('input', (e) => {
+    if (e.target.dataset.param) kept[e.target.dataset.param] = readControl(e.target);
+  });
 
   // The values of the shown method's controls, as buildConfig takes them.
   function values() {
     const out = {};
     for (const input of container.querySelectorAll('[data-param]')) {
-      out[input.dataset.param] = kept[input.dataset.param] = readControl(input);
+      out[input.dataset.param] = readControl(input);
       const output = input.parentElement.querySelector('output');
       if (output) output.textContent = Number(input.value).toFixed(2);
     }
@@ -77,7 +81,6 @@ function createParamControls(container) {
 
   function show(method) {
     if (method === shown) return;
-    values();  // keep what the old method's controls say
     shown = method;
     container.replaceChildren(...controlled(method).map((p) => makeControl(p, p.name in kept ? kept[p.name] : startValue(p))));
     container.hidden = container.children.length === 0;
