@@ -28,11 +28,12 @@ function modelEntry(name, method) {
 }
 
 // A starting config for the picked models: the one called base (or the first) is the
-// base when the method needs one; the others are merged, as many as the method takes.
+// base when the method takes one (needs it, or uses it when given); the others are
+// merged, as many as the method takes.
 function autoConfig(methodName, method, models) {
   if (!models.length || !methodName) return {};
   const base = models.find((m) => /(^|[/_.-])base([/_.-]|$)/i.test(m.name)) || models[0];
-  const needsBase = method ? method.needs_base : true;
+  const needsBase = method ? Methods.takesBase(method) : true;
   const config = { merge_method: methodName };
   if (needsBase) config.base_model = base.name;
   const max = method && method.models.max !== null ? method.models.max : Infinity;

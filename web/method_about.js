@@ -17,7 +17,7 @@ function paperLink(method) {
   a.href = method.url;
   a.target = '_blank';
   a.rel = 'noopener noreferrer';
-  a.title = `The paper behind ${method.title}`;
+  a.title = `Where ${method.title} comes from (opens a new tab)`;
   return a;
 }
 

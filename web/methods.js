@@ -12,16 +12,21 @@ const globalParams = (method) => method.params.filter((p) => p.scope === 'global
 
 // Whether the method merges n models besides the base (passthrough takes exactly one).
 const takes = (method, n) => n >= method.models.min && (method.models.max === null || n <= method.models.max);
+// Whether it uses a base_model: one it needs, or one it takes when the config names one
+// (NuSLERP, Multi-SLERP: then it merges the task vectors). A catalogue without takes_base
+// (an older engine) has no optional bases.
+const takesBase = (method) => method.needs_base || Boolean(method.takes_base);
 // Whether its result depends on more than one model: several merged ones, or a base and
 // one (slerp). Passthrough, which takes one model and no base, only copies it.
-const combines = (method) => method.needs_base || method.models.max === null || method.models.max >= 2;
+const combines = (method) => takesBase(method) || method.models.max === null || method.models.max >= 2;
 
 // How many models it takes, in words: "a base and exactly 1 other model", "2 or more models".
 function countText(method) {
   const { min, max } = method.models;
   const n = max === min ? `exactly ${min}` : max === null ? `${min} or more` : `${min} to ${max}`;
   const noun = max === 1 ? 'model' : 'models';
-  return method.needs_base ? `a base and ${n} other ${noun}` : `${n} ${noun}`;
+  if (method.needs_base) return `a base and ${n} other ${noun}`;
+  return takesBase(method) ? `${n} ${noun}, with or without a base` : `${n} ${noun}`;
 }
 
 // A parameter's range as the engine words it in its messages: [0, 1], (0, 1], [0, ∞].
@@ -63,5 +68,5 @@ function defaultText(p) {
   return String(p.default);
 }
 
-export { find, param, has, modelParams, globalParams, takes, combines, countText, rangeText, inRange, startingParameters,
+export { find, param, has, modelParams, globalParams, takes, takesBase, combines, countText, rangeText, inRange, startingParameters,
   keepParameters, defaultText };

@@ -169,7 +169,7 @@ test('playground: the charts finish; their all-tasks TIES point is the checked m
       assert.ok(series.every((v) => typeof v === 'number' && v > 0.3 && v <= 1), JSON.stringify(series));
     assert.ok((await page.textContent('#pg-growth-note')).includes('TIES paper'));
     // Every method offered has its series: a value at each number of tasks it takes, none elsewhere.
-    const offered = catalogue().filter((m) => m.needs_base || m.models.max === null || m.models.max >= 2);
+    const offered = catalogue().filter((m) => m.needs_base || m.takes_base || m.models.max === null || m.models.max >= 2);
     assert.deepStrictEqual(Object.keys(growth).sort(), offered.map((m) => m.name).sort());
     for (const m of offered) {
       const takes = (n) => n >= m.models.min && (m.models.max === null || n <= m.models.max);

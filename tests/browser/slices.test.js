@@ -122,6 +122,6 @@ test('page: the method lists (the form\'s and the playground\'s) are the engine\
     // The playground merges several models: a method that takes one is not offered there.
     await page.waitForFunction(() => document.querySelector('[data-testid=playground]').dataset.state !== 'loading', null, { timeout: 30000 });
     const offered = await page.$$eval('[data-testid=pg-method] option', (os) => os.map((o) => o.value));
-    assert.deepStrictEqual(offered, catalogue.filter((m) => m.models.max === null || m.models.max >= 2).map((m) => m.name));
+    assert.deepStrictEqual(offered, catalogue.filter((m) => m.needs_base || m.takes_base || m.models.max === null || m.models.max >= 2).map((m) => m.name));
   });
 });

@@ -21,13 +21,16 @@ const DELLA = { name: 'della', title: 'DELLA', url: 'https://example.org/della',
     number('epsilon', 'model', { default: 0.15, min: 0 }), number('lambda', 'global', { default: 1 }),
     { name: 'normalize', scope: 'global', kind: 'bool', default: true, required: false },
     { name: 'rescale_mode', scope: 'global', kind: 'choice', default: 'l1', required: false, choices: ['l1', 'inverse_density'] }] };
-const NUSLERP = { ...SLERP, name: 'nuslerp', title: 'NuSLERP', models: { min: 2, max: 2 }, needs_base: false, params: [] };
+const NUSLERP = { ...SLERP, name: 'nuslerp', title: 'NuSLERP', models: { min: 2, max: 2 }, needs_base: false, takes_base: true,
+  params: [number('weight', 'model', { required: true })] };
 
 const messages = (method, config) => checkConfig(method, config).map((p) => p.message);
 
 test('methods: model counts and ranges in words, as the engine says them', () => {
   assert.strictEqual(Methods.countText(SLERP), 'a base and exactly 1 other model');
-  assert.strictEqual(Methods.countText(NUSLERP), 'exactly 2 models');
+  assert.strictEqual(Methods.countText(NUSLERP), 'exactly 2 models, with or without a base');
+  assert.strictEqual(Methods.countText({ ...NUSLERP, takes_base: undefined }), 'exactly 2 models', 'an older catalogue: no optional base');
+  assert.strictEqual(Methods.takesBase(NUSLERP), true);
   assert.strictEqual(Methods.countText(DELLA), 'a base and 1 or more other models');
   assert.strictEqual(Methods.rangeText(Methods.param(DELLA, 'density')), '(0, 1]');
   assert.strictEqual(Methods.rangeText(Methods.param(DELLA, 'epsilon')), '[0, ∞]');
@@ -50,6 +53,9 @@ test('method check: a base and exactly one model for SLERP, its required t, its 
   // With slices the counts are per slice: the engine's plan says them.
   assert.deepStrictEqual(messages(SLERP, { merge_method: 'slerp', slices: [], parameters: { t: 0.2 } }), []);
   assert.deepStrictEqual(messages(null, two), [], 'no catalogue entry: nothing to check against');
+  // An optional base is no model to merge: NuSLERP with a base and two models is fine.
+  assert.deepStrictEqual(messages(NUSLERP, { merge_method: 'nuslerp', base_model: 'b', models: [{ model: 'x', parameters: { weight: 1 } },
+    { model: 'y', parameters: { weight: 1 } }] }), []);
 });
 
 test('method check: per-model values and choices, named by their model, as the engine names them', () => {
@@ -83,4 +89,7 @@ test('playground configs: the generated controls\' values go where the catalogue
   assert.deepStrictEqual(della.parameters, { lambda: 0.9 }, 'normalize at its default is left out; t is not della\'s');
   assert.deepStrictEqual(MC.buildConfig({ ...state, values: { normalize: false } }, DELLA).parameters, { lambda: 0.9, normalize: false });
   assert.deepStrictEqual(MC.controlled(DELLA).map((p) => p.name), ['epsilon', 'normalize']);
+  // An optional base is given: the demo's fine-tunes are merged as task vectors.
+  assert.strictEqual(MC.buildConfig({ ...state, models: [{ name: 'a', weight: 1 }, { name: 'b', weight: 2 }] }, NUSLERP).base_model,
+    'base.safetensors');
 });

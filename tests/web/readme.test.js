@@ -36,7 +36,7 @@ test('README: every catalogue method has its line, with its base, model count an
   for (const m of catalogue()) {
     const row = readme[m.name];
     assert.ok(row, `${m.name} has no line in the README's method table`);
-    assert.ok(m.needs_base ? row.base === 'yes' : /^(no|optional)/.test(row.base), `${m.name}: base '${row.base}'`);
+    assert.strictEqual(row.base, m.needs_base ? 'yes' : m.takes_base ? 'optional' : 'no', `${m.name}: base`);
     assert.strictEqual(row.models, modelsText(m.models), `${m.name}: models`);
     assert.deepStrictEqual(Object.keys(row.params).sort(), documented(m).map((p) => p.name).sort(), `${m.name}: parameters`);
     for (const p of documented(m)) {

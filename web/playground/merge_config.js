@@ -44,7 +44,8 @@ function buildConfig(state, method, { baseFile = 'base.safetensors', fileOf = (n
   const config = { merge_method: method.name };
   const others = Object.entries(valuesFor(method, state.values))
     .filter(([k, v]) => Methods.param(method, k).kind === 'number' || v !== Methods.param(method, k).default);
-  if (method.needs_base) config.base_model = baseFile;
+  // A base the method may take is given: the fine-tunes' task vectors are what the demo is about.
+  if (Methods.takesBase(method)) config.base_model = baseFile;
   config.models = state.models.map(({ name, weight }) => {
     const parameters = {};
     if (Methods.has(method, 'weight')) parameters.weight = Number(weight);
