@@ -1,14 +1,16 @@
 // The playground's controls for the parameters of a method that have no control of their
 // own (merge_config.js's controlled(): not weight, density, λ, rescaling): made from the
-// catalogue when the method is picked. A number with both bounds is a slider, any other
-// number a number field, a bool a checkbox, a choice a select. A value the user set is
+// catalogue when the method is picked. A number with both bounds at most SLIDER_SPAN apart
+// is a slider (gamma in [0, 1]), any other number a number field (Karcher's max_iter in
+// [0, 1000], where a slider's steps would be too coarse), a bool a checkbox, a choice a select. A value the user set is
 // kept for the next method that reads a parameter of that name; the others start afresh
 // (one method's default is not another's: normalize).
 import * as Methods from '../methods.js';
 import { controlled, startValue } from './merge_config.js';
 
 const SLIDER_STEPS = 100;
-const bounded = (p) => p.kind === 'number' && Number.isFinite(p.min) && Number.isFinite(p.max);
+const SLIDER_SPAN = 10;
+const bounded = (p) => p.kind === 'number' && Number.isFinite(p.min) && Number.isFinite(p.max) && p.max - p.min <= SLIDER_SPAN;
 
 function makeControl(p, value) {
   const label = document.createElement('label');
