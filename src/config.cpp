@@ -181,14 +181,14 @@ void parse_slices(MergeConfig& c, const json& slices) {
         config_error("model '" + source.model + "' in " + where_slice + " needs a layer_range");
       source.layer_range = parse_layer_range(src["layer_range"], source.model);
       source.parameters = parse_parameters(c, src.value("parameters", json()), "model '" + source.model + "'", true);
-      const bool is_base = c.method->needs_base() && c.base_model && source.model == *c.base_model;
+      const bool is_base = c.uses_base() && source.model == *c.base_model;
       if (is_base && slice.base) config_error(where_slice + " names base_model '" + source.model + "' twice");
       if (is_base)
         slice.base = std::move(source);
       else
         slice.sources.push_back(std::move(source));
     }
-    if (c.method->needs_base() && !slice.base)
+    if (c.uses_base() && !slice.base)
       config_error(where_slice + " has no source from base_model '" + *c.base_model + "', which " +
                    std::string(c.method->name()) + " needs");
     c.slices.push_back(std::move(slice));
@@ -227,6 +227,8 @@ DType MergeConfig::output_dtype(DType base_dtype) const {
   if (dtype) return *dtype;
   return base_dtype;
 }
+
+bool MergeConfig::uses_base() const { return base_model && method->takes_base(); }
 
 std::vector<std::string> MergeConfig::merged_models() const {
   std::vector<std::string> out;
