@@ -206,16 +206,20 @@ void check_models(const MergeConfig& c) {
       const std::string what = count.max && *count.max == count.min ? "exactly " + std::to_string(count.min)
                                : count.max ? "from " + std::to_string(count.min) + " to " + std::to_string(*count.max)
                                            : "at least " + std::to_string(count.min);
-      config_error(
-          std::string(m.name()) + " takes " + what + (count.min == 1 && count.max == 1 ? " model" : " models") +
-          (c.uses_slices ? " per slice; slice " + std::to_string(s + 1) + " has " : ", not ") + std::to_string(n));
+      const std::string besides = c.uses_base() ? " besides base_model" : "";
+      config_error(std::string(m.name()) + " takes " + what + (count.min == 1 && count.max == 1 ? " model" : " models") +
+                   besides + (c.uses_slices ? " per slice; slice " + std::to_string(s + 1) + " has " : ", not ") +
+                   std::to_string(n));
     }
     for (const SliceSource& source : slice.sources)
       for (const ParamSpec& spec : m.params()) {
         if (!spec.required) continue;
-        if (!source.parameters.count(spec.name) && !slice.parameters.count(spec.name) && !c.parameters.count(spec.name))
-          config_error("model '" + source.model + "': parameter '" + spec.name + "' is required by " +
-                       std::string(m.name()));
+        if (source.parameters.count(spec.name) || slice.parameters.count(spec.name) || c.parameters.count(spec.name))
+          continue;
+        if (spec.scope == ParamSpec::Scope::Global)
+          config_error("parameter '" + spec.name + "' is required by " + std::string(m.name()) + " (under parameters:)");
+        config_error("model '" + source.model + "': parameter '" + spec.name + "' is required by " +
+                     std::string(m.name()));
       }
   }
 }
