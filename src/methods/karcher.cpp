@@ -89,6 +89,7 @@ class Karcher : public DescribedMethod {
     d.formula = "u = argmin Σ angle(u, xₖ/‖xₖ‖)² on the unit sphere (max_iter steps);  result = (Σ‖xₖ‖/N) · u";
     ParamSpec max_iter = ParamSpec::number("max_iter", ParamSpec::Scope::Global, 10.0);
     max_iter.min = 0.0;
+    max_iter.max = 1000.0;  // it converges in a few; a bound keeps a typo from hanging the tab
     ParamSpec tol = ParamSpec::number("tol", ParamSpec::Scope::Global, 1e-5);
     tol.min = 0.0;
     d.params = {max_iter, tol};
