@@ -72,7 +72,7 @@ std::string model_card(const MergePlan& plan, const std::string& config_text) {
   card += "## Merge Details\n### Merge Method\n\nThis model was merged using the ";
   card += plan.config.method->card_link();
   card += " merge method";
-  if (plan.config.base_model && plan.config.method->needs_base())
+  if (plan.config.uses_base())
     card += " using " + *plan.config.base_model + " as a base";
   card += ".\n\n### Models Merged\n\nThe following models were included in the merge:\n";
   for (const auto& m : plan.config.merged_models()) card += "* " + m + "\n";

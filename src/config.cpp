@@ -181,14 +181,14 @@ void parse_slices(MergeConfig& c, const json& slices) {
         config_error("model '" + source.model + "' in " + where_slice + " needs a layer_range");
       source.layer_range = parse_layer_range(src["layer_range"], source.model);
       source.parameters = parse_parameters(c, src.value("parameters", json()), "model '" + source.model + "'", true);
-      const bool is_base = c.method->needs_base() && c.base_model && source.model == *c.base_model;
+      const bool is_base = c.uses_base() && source.model == *c.base_model;
       if (is_base && slice.base) config_error(where_slice + " names base_model '" + source.model + "' twice");
       if (is_base)
         slice.base = std::move(source);
       else
         slice.sources.push_back(std::move(source));
     }
-    if (c.method->needs_base() && !slice.base)
+    if (c.uses_base() && !slice.base)
       config_error(where_slice + " has no source from base_model '" + *c.base_model + "', which " +
                    std::string(c.method->name()) + " needs");
     c.slices.push_back(std::move(slice));
@@ -206,16 +206,20 @@ void check_models(const MergeConfig& c) {
       const std::string what = count.max && *count.max == count.min ? "exactly " + std::to_string(count.min)
                                : count.max ? "from " + std::to_string(count.min) + " to " + std::to_string(*count.max)
                                            : "at least " + std::to_string(count.min);
-      config_error(
-          std::string(m.name()) + " takes " + what + (count.min == 1 && count.max == 1 ? " model" : " models") +
-          (c.uses_slices ? " per slice; slice " + std::to_string(s + 1) + " has " : ", not ") + std::to_string(n));
+      const std::string besides = c.uses_base() ? " besides base_model" : "";
+      config_error(std::string(m.name()) + " takes " + what + (count.min == 1 && count.max == 1 ? " model" : " models") +
+                   besides + (c.uses_slices ? " per slice; slice " + std::to_string(s + 1) + " has " : ", not ") +
+                   std::to_string(n));
     }
     for (const SliceSource& source : slice.sources)
       for (const ParamSpec& spec : m.params()) {
         if (!spec.required) continue;
-        if (!source.parameters.count(spec.name) && !slice.parameters.count(spec.name) && !c.parameters.count(spec.name))
-          config_error("model '" + source.model + "': parameter '" + spec.name + "' is required by " +
-                       std::string(m.name()));
+        if (source.parameters.count(spec.name) || slice.parameters.count(spec.name) || c.parameters.count(spec.name))
+          continue;
+        if (spec.scope == ParamSpec::Scope::Global)
+          config_error("parameter '" + spec.name + "' is required by " + std::string(m.name()) + " (under parameters:)");
+        config_error("model '" + source.model + "': parameter '" + spec.name + "' is required by " +
+                     std::string(m.name()));
       }
   }
 }
@@ -227,6 +231,8 @@ DType MergeConfig::output_dtype(DType base_dtype) const {
   if (dtype) return *dtype;
   return base_dtype;
 }
+
+bool MergeConfig::uses_base() const { return base_model && method->takes_base(); }
 
 std::vector<std::string> MergeConfig::merged_models() const {
   std::vector<std::string> out;

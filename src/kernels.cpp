@@ -62,6 +62,11 @@ double abs_sum(const float* x, size_t n) {
   for (size_t i = 0; i < n; ++i) s[i % 8] += std::fabs(static_cast<double>(x[i]));
   return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
+double dot_sum(const float* x, const float* y, size_t n) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (size_t i = 0; i < n; ++i) s[i % 8] += static_cast<double>(x[i]) * static_cast<double>(y[i]);
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
 }  // namespace scalar
 
 #ifdef __wasm_simd128__
@@ -142,6 +147,30 @@ double abs_sum(const float* x, size_t n) {
   return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
 }
 
+double dot_sum(const float* x, const float* y, size_t n) {
+  // As abs_sum: acc_j holds the running sums (s_2j, s_2j+1).
+  v128_t acc[4] = {wasm_f64x2_splat(0), wasm_f64x2_splat(0), wasm_f64x2_splat(0), wasm_f64x2_splat(0)};
+  auto product = [](v128_t a, v128_t b) {
+    return wasm_f64x2_mul(wasm_f64x2_promote_low_f32x4(a), wasm_f64x2_promote_low_f32x4(b));
+  };
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v128_t a = wasm_v128_load(x + i), b = wasm_v128_load(x + i + 4);
+    const v128_t c = wasm_v128_load(y + i), d = wasm_v128_load(y + i + 4);
+    acc[0] = wasm_f64x2_add(acc[0], product(a, c));
+    acc[1] = wasm_f64x2_add(acc[1], product(wasm_i64x2_shuffle(a, a, 1, 0), wasm_i64x2_shuffle(c, c, 1, 0)));
+    acc[2] = wasm_f64x2_add(acc[2], product(b, d));
+    acc[3] = wasm_f64x2_add(acc[3], product(wasm_i64x2_shuffle(b, b, 1, 0), wasm_i64x2_shuffle(d, d, 1, 0)));
+  }
+  double s[8];
+  for (int j = 0; j < 4; ++j) {
+    s[2 * j] = wasm_f64x2_extract_lane(acc[j], 0);
+    s[2 * j + 1] = wasm_f64x2_extract_lane(acc[j], 1);
+  }
+  for (; i < n; ++i) s[i % 8] += static_cast<double>(x[i]) * static_cast<double>(y[i]);
+  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+}
+
 #undef WASMERGE_FOR_VECTORS
 
 #else  // no SIMD in this build: the scalar twins are the kernels
@@ -158,6 +187,7 @@ void elect_and_merge(float* mixed, const float* const* omega, const float* weigh
   scalar::elect_and_merge(mixed, omega, weights, models, normalize, n, scratch);
 }
 double abs_sum(const float* x, size_t n) { return scalar::abs_sum(x, n); }
+double dot_sum(const float* x, const float* y, size_t n) { return scalar::dot_sum(x, y, n); }
 
 #endif
 

@@ -59,7 +59,7 @@ LayerMap map_models(const MergePlan& plan) {
     MappedTensor m;
     m.name = t.info.name;
     m.reference = &t;
-    if (c.method->needs_base()) m.base = &t;
+    if (c.uses_base()) m.base = &t;
     if (auto layer = parse_layer_name(t.info.name)) m.t = n <= 1 ? 1.0 : static_cast<double>(layer->layer) / (n - 1);
     for (const auto& source : slice.sources) m.inputs.push_back(&find_input(plan.model(source.model), t.info.name, t));
     map.tensors.push_back(std::move(m));
@@ -70,7 +70,7 @@ LayerMap map_models(const MergePlan& plan) {
         map.warnings.push_back(where(source.model, t.info.name, "not in " + ref.path + "; left out of the merge"));
   if (n > 0) {
     LayerRun run{0, n, {}};
-    if (c.method->needs_base()) run.sources.push_back({ref.path, 0});
+    if (c.uses_base()) run.sources.push_back({ref.path, 0});
     for (const auto& source : slice.sources) run.sources.push_back({source.model, 0});
     map.runs.push_back(std::move(run));
     for (int i = 0; i < n; ++i) map.layer_map.push_back(i);

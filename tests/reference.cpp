@@ -96,10 +96,14 @@ std::vector<double> passthrough(const RefTensorMerge& m) {
 }
 
 const std::map<std::string, Reference>& references() {
-  static const std::map<std::string, Reference> table = {
-      {"linear", task_arithmetic_family},    {"task_arithmetic", task_arithmetic_family},
-      {"ties", task_arithmetic_family},      {"dare_linear", task_arithmetic_family},
-      {"dare_ties", task_arithmetic_family}, {"passthrough", passthrough}};
+  static const std::map<std::string, Reference> table = [] {
+    std::map<std::string, Reference> all = {
+        {"linear", task_arithmetic_family},    {"task_arithmetic", task_arithmetic_family},
+        {"ties", task_arithmetic_family},      {"dare_linear", task_arithmetic_family},
+        {"dare_ties", task_arithmetic_family}, {"passthrough", passthrough}};
+    for (const auto* more : {&geometric_references()}) all.insert(more->begin(), more->end());
+    return all;
+  }();
   return table;
 }
 

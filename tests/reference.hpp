@@ -13,7 +13,8 @@ namespace test {
 struct RefTensorMerge {
   std::string method;          // a name of references()
   std::string name;            // the tensor's name (DARE streams depend on it)
-  std::vector<double> base;    // empty for linear
+  std::vector<uint64_t> shape;  // the tensor's dims (row and column modes)
+  std::vector<double> base;    // empty for linear, and for a method whose base is optional when none is given
   std::vector<std::vector<double>> models;
   std::vector<double> weights, densities;
   double lambda = 1.0;
@@ -31,6 +32,7 @@ struct RefTensorMerge {
 
 using Reference = std::function<std::vector<double>(const RefTensorMerge&)>;
 const std::map<std::string, Reference>& references();
+const std::map<std::string, Reference>& geometric_references();  // reference_geometric.cpp
 std::vector<double> reference_merge(const RefTensorMerge& m);  // references().at(m.method)(m)
 
 // The SPEC's DARE draw, written again here: keep iff (u >> 40) < floor(d·2^24 + 0.5).

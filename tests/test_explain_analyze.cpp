@@ -7,6 +7,7 @@
 #include "reference.hpp"
 #include "support.hpp"
 #include "wasmerge/merge.hpp"
+#include "wasmerge/method.hpp"
 
 using namespace wasmerge;
 using json = nlohmann::json;
@@ -133,4 +134,42 @@ TEST_CASE("analyze uses density 0.2 when the config gives none") {
   CHECK(events[0]["topk_density"].get<double>() == 0.2);
   CHECK(events[0]["topk_overlap"][0][1].get<double>() == 1.0);  // all tied: the first 2 of each
   CHECK(events[0]["sign_conflict"].get<double>() == 0.0);
+}
+
+// A config every registered method accepts, from its catalogue entry: its smallest model
+// count (two where it allows), a base when it takes one, and every required parameter.
+std::string config_from_catalogue(const MergeMethod& m) {
+  const size_t models = std::max<size_t>(m.models().min, m.models().max && *m.models().max < 2 ? 1 : 2);
+  std::string per_model, global;
+  for (const ParamSpec& p : m.params()) {
+    if (!p.required) continue;
+    std::string& into = p.scope == ParamSpec::Scope::Global ? global : per_model;
+    into += (into.empty() ? "" : ",") + std::string("\"") + p.name + "\":0.5";
+  }
+  std::string c = R"({"merge_method":")" + std::string(m.name()) + "\"";
+  if (m.takes_base()) c += R"(,"base_model":"base.safetensors")";
+  c += R"(,"models":[)";
+  for (size_t k = 0; k < models; ++k)
+    c += (k ? "," : "") + std::string(R"({"model":"m)") + std::to_string(k) + R"(.safetensors","parameters":{)" +
+         per_model + "}}";
+  return c + "],\"parameters\":{" + global + "}}";
+}
+
+TEST_CASE("explain: every registered method's result window is its merged output") {
+  auto files = models_with_deltas({{3, -1, 0, 2, -4, 1, 5, -2}, {-2, 2, 1, 2, -1, -3, 1, 4}});
+  for (const MergeMethod* m : all_methods()) {
+    const std::vector<std::string> stages = m->stages();
+    if (stages.empty()) continue;  // passthrough copies: it has no steps to show
+    const std::string config = config_from_catalogue(*m);
+    INFO(config);
+    MergeOptions o;
+    o.explain = ExplainRequest{"w", 1, 6};
+    test::MemoryOutputs out;
+    std::vector<json> events;
+    run_merge(config, o, files, out, {}, {}, [&](const std::string& e) { events.push_back(json::parse(e)); });
+    REQUIRE(events.size() == 1);
+    CHECK(events[0]["stages"] == json(stages));
+    const auto merged = test::decode_file(out.committed.at("model.safetensors")).at("w").values;
+    for (int i = 0; i < 6; ++i) CHECK(events[0]["result"][i].get<double>() == merged[1 + i]);
+  }
 }

@@ -59,10 +59,18 @@ struct Case {
   std::string method, dtype = "BF16", extra_json;  // extra_json: more top-level keys
   std::vector<std::string> model_parameters;       // JSON per model
   int spread = 40;
+  int shared = 0;          // > 0: the fine-tunes share a common move of this spread (correlated task vectors)
+  bool with_base = true;   // for a method whose base is optional: name one
   MergeOptions options;
   // The reference's parameters for one tensor.
   std::function<void(const std::string& tensor, test::RefTensorMerge&)> parameters;
 };
+
+// Whether the case's config names a base_model (linear's is named and ignored).
+bool uses_base(const Case& c) {
+  const MergeMethod* m = find_method(c.method);
+  return m->needs_base() || c.method == "linear" || (m->takes_base() && c.with_base);
+}
 
 Bytes run_case(const Case& c, const Model& base, const std::vector<Model>& models) {
   test::MemoryInputs files;
@@ -73,7 +81,7 @@ Bytes run_case(const Case& c, const Model& base, const std::vector<Model>& model
     files.add(path, file_of(models[k], c.dtype));
     list += (k ? "," : "") + std::string("{\"model\":\"") + path + "\",\"parameters\":" + c.model_parameters[k] + "}";
   }
-  const bool takes_base = find_method(c.method)->needs_base() || c.method == "linear";  // linear ignores it
+  const bool takes_base = uses_base(c);
   const std::string config = "{\"merge_method\":\"" + c.method + "\"" +
                              (takes_base ? ",\"base_model\":\"base.safetensors\"" : "") + ",\"models\":[" + list + "]" +
                              c.extra_json + "}";
@@ -89,9 +97,10 @@ Bytes run_case(const Case& c, const Model& base, const std::vector<Model>& model
 // in blocks of one chunk); checks the bytes agree and every value against the reference.
 void check_case(const Case& c, size_t model_count = 3) {
   const Model base = make_model(c.dtype, 1, nullptr, 0);
+  const Model common = c.shared ? make_model(c.dtype, 99, &base, c.shared) : base;
   std::vector<Model> models;
   for (size_t k = 0; k < model_count; ++k)
-    models.push_back(make_model(c.dtype, 10 + static_cast<uint32_t>(k), &base, c.spread));
+    models.push_back(make_model(c.dtype, 10 + static_cast<uint32_t>(k), &common, c.spread));
   Case whole = c, split = c;
   whole.options.threads = 1;
   split.options.threads = 3;
@@ -103,13 +112,14 @@ void check_case(const Case& c, size_t model_count = 3) {
     test::RefTensorMerge ref;
     ref.method = c.method;
     ref.name = s.name;
-    ref.base = base.at(s.name);
+    ref.shape = s.dims;
+    if (uses_base(c)) ref.base = base.at(s.name);
     for (const auto& m : models) ref.models.push_back(m.at(s.name));
     c.parameters(s.name, ref);
     const auto expected = test::reference_merge(ref);
     const auto& got = decoded.at(s.name).values;
     for (size_t i = 0; i < s.n(); ++i) {
-      double scale = std::fabs(ref.base[i]);
+      double scale = std::fabs(base.at(s.name)[i]);
       for (const auto& m : ref.models) scale += std::fabs(m[i]);
       INFO(c.method << " " << c.dtype << " " << s.name << "[" << i << "] got " << got[i] << " expected "
                     << expected[i]);
@@ -218,6 +228,63 @@ const std::vector<Row>& conformance_table() {
           r.scales = {0.5 + 1.5 * t};
         },
         40, 1);
+    // SPEC §6's geometric methods and nearswap.
+    auto t_of = [](const std::string& name) { return name.find("layers.1.") != std::string::npos ? 1.0 : 0.0; };
+    auto same = [](std::map<std::string, double> params) {
+      return [params](const std::string&, test::RefTensorMerge& r) { r.params = params; };
+    };
+    add("slerp at t 0.3", "slerp", {"{}"}, R"(,"parameters":{"t":0.3})", same({{"t", 0.3}}), 40, 1);
+    add(
+        "slerp with mergekit's usual t: gradients under filters", "slerp", {"{}"},
+        R"(,"parameters":{"t":[{"filter":"self_attn","value":[0.2,0.6,0.9]},{"filter":"mlp","value":[0.7,0.1]},{"value":0.5}]})",
+        [t_of](const std::string& name, test::RefTensorMerge& r) {
+          const double pos = t_of(name);
+          r.params["t"] = name.find("self_attn") != std::string::npos ? (pos ? 0.9 : 0.2)
+                          : name.find("mlp") != std::string::npos     ? (pos ? 0.1 : 0.7)
+                                                                      : 0.5;
+        },
+        40, 1);
+    // cos ≈ 0.9997: the lerp branch; extrapolating to t = 2.5 makes it differ from the arc.
+    add("slerp of nearly parallel tensors falls back to lerp", "slerp", {"{}"}, R"(,"parameters":{"t":2.5})",
+        same({{"t", 2.5}}), 2, 1);
+    add("nuslerp of task vectors, flattened (default)", "nuslerp", {R"({"weight":0.25})", R"({"weight":0.75})"}, "",
+        [](const std::string&, test::RefTensorMerge& r) { r.weights = {0.25, 0.75}; }, 40, 2);
+    add("nuslerp per column (row_wise), of task vectors", "nuslerp", {R"({"weight":1.0})", R"({"weight":0.5})"},
+        R"(,"parameters":{"nuslerp_flatten":false,"nuslerp_row_wise":true})",
+        [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {1.0, 0.5};
+          r.params = {{"nuslerp_flatten", 0}, {"nuslerp_row_wise", 1}};
+        },
+        40, 2);
+    add("multislerp of three task vectors", "multislerp",
+        {R"({"weight":0.5})", R"({"weight":[0.25,1.0]})", R"({"weight":0.75})"}, "",
+        [t_of](const std::string& name, test::RefTensorMerge& r) { r.weights = {0.5, 0.25 + 0.75 * t_of(name), 0.75}; },
+        150);  // far apart: the tangent step matters (|q| ≤ 250 stays exact in BF16)
+    add("karcher of the base and two models, 3 iterations", "karcher", {"{}", "{}"},
+        R"(,"parameters":{"max_iter":3})", same({{"max_iter", 3}}), 150, 2);  // far apart: not converged in 3
+    add("model_stock of correlated fine-tunes", "model_stock", {"{}", "{}", "{}"}, "",
+        same({}));
+    add("model_stock filter_wise", "model_stock", {"{}", "{}"}, R"(,"parameters":{"filter_wise":true})",
+        same({{"filter_wise", 1}}), 20, 2);
+    add("nearswap at t 0.1", "nearswap", {"{}"}, R"(,"parameters":{"t":0.1})", same({{"t", 0.1}}), 40, 1);
+    for (Row& row : r)
+      if (row.config.method == "model_stock") row.config.shared = 40;  // else cos ≈ 0 and t ≈ 0
+    // Optional bases left out: the models' own vectors.
+    add("nuslerp per row, no base", "nuslerp", {R"({"weight":2.0})", R"({"weight":1.0})"},
+        R"(,"parameters":{"nuslerp_flatten":false})",
+        [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {2.0, 1.0};
+          r.params = {{"nuslerp_flatten", 0}};
+        },
+        40, 2);
+    add("multislerp of three models, no base, weights not normalized", "multislerp",
+        {R"({"weight":0.5})", R"({"weight":0.3})", R"({"weight":0.2})"}, R"(,"parameters":{"normalize_weights":false})",
+        [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {0.5, 0.3, 0.2};
+          r.params = {{"normalize_weights", 0}};
+        });
+    add("karcher of three models, no base", "karcher", {"{}", "{}", "{}"}, "", same({}), 150);
+    for (size_t i = r.size() - 3; i < r.size(); ++i) r[i].config.with_base = false;
     return r;
   }();
   return rows;

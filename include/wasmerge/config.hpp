@@ -45,6 +45,8 @@ struct MergeConfig {
 
   // The output dtype for a mergeable tensor whose base dtype is `base_dtype`.
   DType output_dtype(DType base_dtype) const;
+  // A base_model is named and the method uses it as the base.
+  bool uses_base() const;
   // Every model path the merge reads besides the base, once each, in config order.
   std::vector<std::string> merged_models() const;
 };

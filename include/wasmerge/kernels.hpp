@@ -28,6 +28,8 @@ void elect_and_merge(float* mixed, const float* const* omega, const float* weigh
 // Σ|x_i| in f64, in a fixed order that vectorizes: eight running sums, x_i going to
 // sum i mod 8, combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)).
 double abs_sum(const float* x, size_t n);
+// Σ x_i·y_i in f64 (each product exact), in abs_sum's order.
+double dot_sum(const float* x, const float* y, size_t n);
 
 namespace scalar {
 void subtract(float* x, const float* b, size_t n);
@@ -38,6 +40,7 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
                      size_t n, float* scratch);
 double abs_sum(const float* x, size_t n);
+double dot_sum(const float* x, const float* y, size_t n);
 }  // namespace scalar
 
 }  // namespace wasmerge

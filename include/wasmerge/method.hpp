@@ -28,6 +28,9 @@ struct ParamSpec {
   std::optional<double> min, max;
   bool min_exclusive = false;
   std::vector<std::string> choices;  // Kind::Choice: the values, stored as their index
+
+  static ParamSpec number(std::string name, Scope scope, std::optional<double> def, bool required = false);
+  static ParamSpec boolean(std::string name, bool def);  // global
 };
 
 struct ModelCount {
@@ -92,6 +95,9 @@ class MergeMethod {
   virtual const std::vector<ParamSpec>& params() const = 0;
   virtual ModelCount models() const { return {}; }
   virtual bool needs_base() const = 0;
+  // Whether a base_model the config names is used as the base (nuslerp, multislerp:
+  // optional); a method that needs one takes it.
+  virtual bool takes_base() const { return needs_base(); }
   virtual std::vector<Fact> needs() const { return {}; }
   virtual std::vector<std::string> stages() const { return {"result"}; }  // what explain shows
   // An input whose bytes are the output's, unchanged (no arithmetic, same dtype), or none.

@@ -13,11 +13,18 @@ const MergeMethod& ties_method();
 const MergeMethod& dare_linear_method();
 const MergeMethod& dare_ties_method();
 const MergeMethod& passthrough_method();
+const MergeMethod& slerp_method();
+const MergeMethod& nuslerp_method();
+const MergeMethod& multislerp_method();
+const MergeMethod& karcher_method();
+const MergeMethod& model_stock_method();
+const MergeMethod& nearswap_method();
 
 const std::vector<const MergeMethod*>& all_methods() {
-  static const std::vector<const MergeMethod*> methods = {&linear_method(),    &task_arithmetic_method(),
-                                                          &ties_method(),      &dare_linear_method(),
-                                                          &dare_ties_method(), &passthrough_method()};
+  static const std::vector<const MergeMethod*> methods = {
+      &linear_method(),   &task_arithmetic_method(), &ties_method(),       &dare_linear_method(),
+      &dare_ties_method(), &slerp_method(),          &nuslerp_method(),    &multislerp_method(),
+      &karcher_method(),  &model_stock_method(),     &nearswap_method(),   &passthrough_method()};
   return methods;
 }
 
@@ -41,6 +48,21 @@ std::optional<double> ParamValues::given(const std::string& name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return std::nullopt;
   return it->second;
+}
+
+ParamSpec ParamSpec::number(std::string name, Scope scope, std::optional<double> def, bool required) {
+  ParamSpec p;
+  p.name = std::move(name);
+  p.scope = scope;
+  p.default_value = def;
+  p.required = required;
+  return p;
+}
+
+ParamSpec ParamSpec::boolean(std::string name, bool def) {
+  ParamSpec p = number(std::move(name), Scope::Global, def ? 1.0 : 0.0);
+  p.kind = Kind::Bool;
+  return p;
 }
 
 const ParamSpec* MergeMethod::param(const std::string& name) const {
@@ -92,6 +114,7 @@ std::string methods_event_json() {
                        {"formula", m->formula()},
                        {"models", {{"min", count.min}, {"max", count.max ? json(*count.max) : json(nullptr)}}},
                        {"needs_base", m->needs_base()},
+                       {"takes_base", m->takes_base()},
                        {"needs", needs},
                        {"stages", m->stages()},
                        {"params", params}});

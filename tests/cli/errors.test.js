@@ -82,7 +82,9 @@ test('a config with an unknown key, an unknown method, a missing weight', () => 
     [CONFIG + 'lamda: 2\n', /^error: config: unknown key 'lamda'$/],
     [CONFIG.replace('task_arithmetic', 'tiez'), /^error: config: unknown merge_method 'tiez'/],
     [CONFIG.replace('{weight: 1}}\n  - {model: b', '{}}\n  - {model: b'), /^error: config: model 'a.safetensors': parameter 'weight' is required by task_arithmetic$/],
-    [CONFIG.replace('merge_method: task_arithmetic', 'merge_method: slerp'), /^error: config: merge_method 'slerp' is not supported yet by wasmerge$/],
+    [CONFIG.replace('merge_method: task_arithmetic', 'merge_method: slerp'), /^error: config: slerp takes exactly 1 model besides base_model, not 2$/],
+    [CONFIG.replace('merge_method: task_arithmetic', 'merge_method: nearswap').replace('\n  - {model: b.safetensors, parameters: {weight: 1}}', ''),
+      /^error: config: parameter 't' is required by nearswap \(under parameters:\)$/],
   ];
   for (const [text, pattern] of cases) {
     fs.writeFileSync(path.join(dir, 'merge.yaml'), text);
