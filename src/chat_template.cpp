@@ -59,7 +59,8 @@ std::string shared_chat_template(const MergePlan& plan, InputFiles& files) {
   for (const auto& model : plan.models) {
     const std::string t = model_template(*model, files);
     if (t.empty()) continue;
-    auto it = std::find_if(counts.begin(), counts.end(), [&](const std::pair<std::string, int>& c) { return c.first == t; });
+    auto it =
+        std::find_if(counts.begin(), counts.end(), [&](const std::pair<std::string, int>& c) { return c.first == t; });
     if (it == counts.end())
       counts.emplace_back(t, 1);
     else

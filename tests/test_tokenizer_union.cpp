@@ -38,7 +38,8 @@ std::string tokenizer_json(const std::vector<std::string>& vocab, const std::vec
   for (size_t i = 0; i < added.size(); ++i)
     s += (i ? "," : "") + ("{\"id\":" + std::to_string(added[i].id) + ",\"content\":\"" + added[i].content +
                            "\",\"single_word\":false,\"lstrip\":false,\"rstrip\":false,\"normalized\":false,"
-                           "\"special\":" + (added[i].special ? "true" : "false") + "}");
+                           "\"special\":" +
+                           (added[i].special ? "true" : "false") + "}");
   return s + "]}";
 }
 
@@ -66,12 +67,14 @@ std::vector<double> flat(const Rows& rows) {
 // A folder model: safetensors, tokenizer.json, config.json (vocab_size = its rows).
 TestModel add_model(test::MemoryInputs& files, const std::string& path, size_t rows, uint32_t seed,
                     const std::string& tokenizer) {
-  TestModel m{path, {{kEmbed, random_rows(rows, seed)}, {kHead, random_rows(rows, seed + 1)}},
+  TestModel m{path,
+              {{kEmbed, random_rows(rows, seed)}, {kHead, random_rows(rows, seed + 1)}},
               test::random_values("F32", kColumns, seed + 2)};
-  files.add(path + "/model.safetensors",
-            test::safetensors_file({{kEmbed, "F32", {rows, kColumns}, test::encode("F32", flat(m.vocab_tensors[kEmbed]))},
-                                    {kNorm, "F32", {kColumns}, test::encode("F32", m.norm)},
-                                    {kHead, "F32", {rows, kColumns}, test::encode("F32", flat(m.vocab_tensors[kHead]))}}));
+  files.add(
+      path + "/model.safetensors",
+      test::safetensors_file({{kEmbed, "F32", {rows, kColumns}, test::encode("F32", flat(m.vocab_tensors[kEmbed]))},
+                              {kNorm, "F32", {kColumns}, test::encode("F32", m.norm)},
+                              {kHead, "F32", {rows, kColumns}, test::encode("F32", flat(m.vocab_tensors[kHead]))}}));
   files.add_text(path + "/tokenizer.json", tokenizer);
   files.add_text(path + "/config.json",
                  R"({"model_type":"llama","vocab_size":)" + std::to_string(rows) + R"(,"torch_dtype":"float32"})");
@@ -85,9 +88,9 @@ struct ThreeModels {
   test::MemoryInputs files;
   TestModel base, a, b;
   ThreeModels() {
-    base = add_model(files, "base", 7, 10,
-                     tokenizer_json({"<unk>", "<s>", "</s>", "a", "b", "c"},
-                                    {{6, "<|im_start|>", true}, {7, "<|extra|>", true}}));
+    base = add_model(
+        files, "base", 7, 10,
+        tokenizer_json({"<unk>", "<s>", "</s>", "a", "b", "c"}, {{6, "<|im_start|>", true}, {7, "<|extra|>", true}}));
     a = add_model(files, "a", 8, 20,
                   tokenizer_json({"<unk>", "<s>", "</s>", "a", "b", "x", "y"}, {{7, "<|im_start|>", true}}));
     b = add_model(files, "b", 11, 30,
@@ -108,21 +111,21 @@ using Source = std::vector<std::pair<int, size_t>>;
 using Table = std::vector<std::array<Source, 3>>;
 
 // The union of ThreeModels, written out from the rules by hand.
-const std::vector<std::string> kUnionTokens = {"<unk>", "<s>", "</s>", "a", "b", "c", "<|im_start|>",
-                                               "x",     "y",   "z",    "<|tool|>"};
+const std::vector<std::string> kUnionTokens = {"<unk>",        "<s>", "</s>", "a", "b",       "c",
+                                               "<|im_start|>", "x",   "y",    "z", "<|tool|>"};
 Table union_table() {
   return {
-      {{{{0, 0}}, {{1, 0}}, {{2, 0}}}},  // <unk>
-      {{{{0, 1}}, {{1, 1}}, {{2, 1}}}},  // <s>
-      {{{{0, 2}}, {{1, 2}}, {{2, 2}}}},  // </s>
-      {{{{0, 3}}, {{1, 3}}, {{2, 4}}}},  // a: b has it at 4
-      {{{{0, 4}}, {{1, 4}}, {{2, 3}}}},  // b
-      {{{{0, 5}}, {{0, 5}}, {{2, 5}}}},  // c: a lacks it; base and b have it -> the base's row
-      {{{{0, 6}}, {{1, 7}}, {{2, 8}}}},  // <|im_start|>, added in all three
-      {{{{1, 5}}, {{1, 5}}, {{1, 5}}}},  // x: only a has it
+      {{{{0, 0}}, {{1, 0}}, {{2, 0}}}},          // <unk>
+      {{{{0, 1}}, {{1, 1}}, {{2, 1}}}},          // <s>
+      {{{{0, 2}}, {{1, 2}}, {{2, 2}}}},          // </s>
+      {{{{0, 3}}, {{1, 3}}, {{2, 4}}}},          // a: b has it at 4
+      {{{{0, 4}}, {{1, 4}}, {{2, 3}}}},          // b
+      {{{{0, 5}}, {{0, 5}}, {{2, 5}}}},          // c: a lacks it; base and b have it -> the base's row
+      {{{{0, 6}}, {{1, 7}}, {{2, 8}}}},          // <|im_start|>, added in all three
+      {{{{1, 5}}, {{1, 5}}, {{1, 5}}}},          // x: only a has it
       {{{{1, 6}, {2, 6}}, {{1, 6}}, {{2, 6}}}},  // y: a and b, not the base -> their mean for the base
-      {{{{2, 7}}, {{2, 7}}, {{2, 7}}}},  // z: only b
-      {{{{2, 9}}, {{2, 9}}, {{2, 9}}}},  // <|tool|>: only b
+      {{{{2, 7}}, {{2, 7}}, {{2, 7}}}},          // z: only b
+      {{{{2, 9}}, {{2, 9}}, {{2, 9}}}},          // <|tool|>: only b
   };
 }
 
@@ -227,10 +230,12 @@ TEST_CASE("tokenizer union: the output's tokenizer files and config.json") {
   const auto tok = json_file(run, "tokenizer.json");
   // The base's own vocabulary as it was; <|extra|> (past the base's rows) left out; the
   // new tokens appended after the base's 7 as added tokens, plain ones first.
-  CHECK(tok["model"]["vocab"] == nlohmann::json::parse(tokenizer_json({"<unk>", "<s>", "</s>", "a", "b", "c"}, {}))["model"]["vocab"]);
+  CHECK(tok["model"]["vocab"] ==
+        nlohmann::json::parse(tokenizer_json({"<unk>", "<s>", "</s>", "a", "b", "c"}, {}))["model"]["vocab"]);
   const auto& added = tok["added_tokens"];
   REQUIRE(added.size() == 5);
-  const std::vector<std::pair<uint64_t, std::string>> want = {{6, "<|im_start|>"}, {7, "x"}, {8, "y"}, {9, "z"}, {10, "<|tool|>"}};
+  const std::vector<std::pair<uint64_t, std::string>> want = {
+      {6, "<|im_start|>"}, {7, "x"}, {8, "y"}, {9, "z"}, {10, "<|tool|>"}};
   for (size_t i = 0; i < want.size(); ++i) {
     CHECK(added[i]["id"] == want[i].first);
     CHECK(added[i]["content"] == want[i].second);
@@ -266,8 +271,8 @@ TEST_CASE("tokenizer: tokens sources, force, and pad_to_multiple_of (padding row
       "y":{"source":"a"}}},
     "models":[{"model":"a","parameters":{"weight":1}},{"model":"b","parameters":{"weight":3}}]})");
   Table table = union_table();
-  table[4] = {{{{2, 3}}, {{2, 3}}, {{2, 3}}}};      // b: forced from model b (its row 3) for everyone
-  table[8] = {{{{1, 6}}, {{1, 6}}, {{2, 6}}}};      // y: the base takes a's row, as configured
+  table[4] = {{{{2, 3}}, {{2, 3}}, {{2, 3}}}};        // b: forced from model b (its row 3) for everyone
+  table[8] = {{{{1, 6}}, {{1, 6}}, {{2, 6}}}};        // y: the base takes a's row, as configured
   table.push_back({{{{1, 1}}, {{1, 1}}, {{1, 1}}}});  // <|new|>: a's row 1 (token_id), in no model
   table.push_back({{{}, {}, {}}});                    // <|zero|>
   check_rows(
@@ -355,21 +360,25 @@ TEST_CASE("chat_template: a built-in name, a literal template, and 'auto'") {
 TEST_CASE("tokenizer and chat_template errors: one line naming the key, model or file; nothing written") {
   ThreeModels m;
   test::MemoryOutputs out;
-  CHECK(error_of(m.files, R"({"merge_method":"linear","chat_template":"chatmlx","models":[{"model":"a"},{"model":"b"}]})", out) ==
+  CHECK(error_of(m.files,
+                 R"({"merge_method":"linear","chat_template":"chatmlx","models":[{"model":"a"},{"model":"b"}]})",
+                 out) ==
         "config: chat_template 'chatmlx' is neither a built-in template (alpaca, chatml, exaone, llama3, mistral), "
         "'auto', nor a Jinja template (one with {% or {{)");
   CHECK(error_of(m.files, R"({"merge_method":"linear","tokenizer":{"tokens":{"a":{"source":"nope"}}},
-      "models":[{"model":"a"},{"model":"b"}]})", out) ==
-        "config: tokenizer.tokens 'a': source 'nope' is not among the models of the merge");
+      "models":[{"model":"a"},{"model":"b"}]})",
+                 out) == "config: tokenizer.tokens 'a': source 'nope' is not among the models of the merge");
   CHECK(error_of(m.files, R"({"merge_method":"linear","tokenizer":{"tokens":{"q":{"source":"a"}}},
-      "models":[{"model":"a"},{"model":"b"}]})", out) ==
-        "config: tokenizer.tokens 'q': source model a has no such token");
+      "models":[{"model":"a"},{"model":"b"}]})",
+                 out) == "config: tokenizer.tokens 'q': source model a has no such token");
   CHECK(error_of(m.files, R"({"merge_method":"linear","tokenizer_source":"union","tokenizer":{},
-      "models":[{"model":"a"},{"model":"b"}]})", out) == "config: give either tokenizer_source or tokenizer, not both");
+      "models":[{"model":"a"},{"model":"b"}]})",
+                 out) == "config: give either tokenizer_source or tokenizer, not both");
   CHECK(error_of(m.files, R"({"merge_method":"linear","modules":{"text":{}},"models":[{"model":"a"}]})", out) ==
         "config: 'modules' (per-module merges of multi-module architectures) is not supported yet by wasmerge");
   m.files.files.erase("b/tokenizer.json");
-  CHECK(error_of(m.files, kLinear, out) == "b: has no tokenizer.json, which tokenizer_source: union reads from every model");
+  CHECK(error_of(m.files, kLinear, out) ==
+        "b: has no tokenizer.json, which tokenizer_source: union reads from every model");
   CHECK(out.committed.empty());
   CHECK(out.pending.empty());
 }

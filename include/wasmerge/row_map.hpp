@@ -21,10 +21,17 @@ struct RowFill {
 };
 
 struct RowMap {
-  uint64_t tokens = 0;  // rows [0, tokens) are tokens ...
-  uint64_t rows = 0;    // ... rows [tokens, rows) padding: the mean of rows [0, tokens)
+  uint64_t tokens = 0;          // rows [0, tokens) are tokens ...
+  uint64_t rows = 0;            // ... rows [tokens, rows) padding: the mean of rows [0, tokens)
   std::vector<int64_t> source;  // per token: a row of the model's own tensor, or -1 - k for fills[k]
   std::shared_ptr<const std::vector<RowFill>> fills;  // shared by every model of the tensor
 };
+
+// The values in one row of a tensor: the product of its dimensions after the first.
+inline uint64_t columns_of(const TensorInfo& t) {
+  uint64_t n = 1;
+  for (size_t i = 1; i < t.shape.size(); ++i) n *= t.shape[i];
+  return n;
+}
 
 }  // namespace wasmerge

@@ -34,15 +34,15 @@ struct TokenizerVocab {
 };
 
 struct OutputVocabulary {
-  std::string source;                   // "union", "base" or the model path
-  const Model* tokenizer_model = nullptr;  // whose tokenizer files the output's are made from
-  uint64_t kept = 0;                    // its ids [0, kept) stay as they are
-  std::vector<uint64_t> dropped;        // its added tokens past its rows, left out (ids)
-  std::vector<AddedToken> appended;     // new tokens, ids kept + i
-  std::vector<std::string> tokens;      // every output token, by id
-  uint64_t rows = 0;                    // tokens.size() padded to pad_to_multiple_of
-  std::map<std::string, TokenizerVocab> vocabs;             // model path -> its tokenizer
-  std::map<std::string, std::vector<int64_t>> rows_of;      // model path -> per output id: its row, or -1
+  std::string source;                                   // "union", "base" or the model path
+  const Model* tokenizer_model = nullptr;               // whose tokenizer files the output's are made from
+  uint64_t kept = 0;                                    // its ids [0, kept) stay as they are
+  std::vector<uint64_t> dropped;                        // its added tokens past its rows, left out (ids)
+  std::vector<AddedToken> appended;                     // new tokens, ids kept + i
+  std::vector<std::string> tokens;                      // every output token, by id
+  uint64_t rows = 0;                                    // tokens.size() padded to pad_to_multiple_of
+  std::map<std::string, TokenizerVocab> vocabs;         // model path -> its tokenizer
+  std::map<std::string, std::vector<int64_t>> rows_of;  // model path -> per output id: its row, or -1
   std::vector<std::string> warnings;
 };
 

@@ -22,12 +22,6 @@ struct Participant {
   const ModelTensor* tensor;
 };
 
-uint64_t columns_of(const TensorInfo& t) {
-  uint64_t n = 1;
-  for (size_t i = 1; i < t.shape.size(); ++i) n *= t.shape[i];
-  return n;
-}
-
 class TensorRemap {
  public:
   TensorRemap(MergePlan& plan, const OutputTensor& out)
@@ -115,8 +109,7 @@ class TensorRemap {
     const std::string& token = v_.tokens[i];
     const std::string where_token = "tokenizer.tokens '" + token + "': ";
     switch (cfg.kind) {
-      case TokenSource::Kind::Zero:
-        return RowFill{};
+      case TokenSource::Kind::Zero: return RowFill{};
       case TokenSource::Kind::Model: {
         const int64_t row = v_.rows_of.at(cfg.model)[i];
         if (row < 0) fail("config", "", where_token + "source model " + cfg.model + " has no such token");
@@ -127,7 +120,8 @@ class TensorRemap {
         if (cfg.token) {
           const auto& ids = v_.vocabs.at(cfg.model).ids;
           auto it = ids.find(*cfg.token);
-          if (it == ids.end()) fail("config", "", where_token + "model " + cfg.model + " has no token '" + *cfg.token + "'");
+          if (it == ids.end())
+            fail("config", "", where_token + "model " + cfg.model + " has no token '" + *cfg.token + "'");
           row = it->second;
         }
         return RowFill{{term(cfg.model, row, token)}};

@@ -52,12 +52,6 @@ class RemappedSource : public TensorSource {
   }
 
  private:
-  static uint64_t columns_of(const TensorInfo& t) {
-    uint64_t n = 1;
-    for (size_t i = 1; i < t.shape.size(); ++i) n *= t.shape[i];
-    return n;
-  }
-
   // A row of f64 sums, rounded to f32 and then to this tensor's dtype.
   void round_row(const std::vector<double>& sums, double divisor, std::vector<uint8_t>& row) const {
     std::vector<float> values(columns_);

@@ -47,8 +47,8 @@ std::string tokenizer_json(const OutputVocabulary& v, const std::string& path, c
 
 // transformers' added_tokens_decoder entry: the settings in its (alphabetical) order.
 json decoder_entry(const AddedToken& t) {
-  return json{{"content", t.content},     {"lstrip", t.lstrip},           {"normalized", t.normalized},
-              {"rstrip", t.rstrip},       {"single_word", t.single_word}, {"special", t.special}};
+  return json{{"content", t.content}, {"lstrip", t.lstrip},           {"normalized", t.normalized},
+              {"rstrip", t.rstrip},   {"single_word", t.single_word}, {"special", t.special}};
 }
 
 std::string tokenizer_config(const MergePlan& plan, const std::string& path, const std::string& text) {
@@ -58,7 +58,8 @@ std::string tokenizer_config(const MergePlan& plan, const std::string& path, con
     if (j.contains("added_tokens_decoder") && j["added_tokens_decoder"].is_object())
       for (const auto& item : j["added_tokens_decoder"].items()) {
         const bool numeric = !item.key().empty() && item.key().find_first_not_of("0123456789") == std::string::npos;
-        if (!(numeric && item.key().size() < 20 && dropped(*v, std::stoull(item.key())))) decoder[item.key()] = item.value();
+        if (!(numeric && item.key().size() < 20 && dropped(*v, std::stoull(item.key()))))
+          decoder[item.key()] = item.value();
       }
     for (size_t i = 0; i < v->appended.size(); ++i)
       decoder[std::to_string(v->kept + i)] = decoder_entry(v->appended[i]);
@@ -72,7 +73,8 @@ std::string added_tokens_json(const OutputVocabulary& v, const std::string& path
   json j = parse_object(path, text);
   json out = json::object();
   for (const auto& item : j.items())
-    if (!(item.value().is_number_unsigned() && dropped(v, item.value().get<uint64_t>()))) out[item.key()] = item.value();
+    if (!(item.value().is_number_unsigned() && dropped(v, item.value().get<uint64_t>())))
+      out[item.key()] = item.value();
   for (size_t i = 0; i < v.appended.size(); ++i) out[v.appended[i].content] = v.kept + i;
   return out.dump(2) + "\n";
 }
