@@ -291,6 +291,28 @@ TEST_CASE("tokenizer: tokens sources, force, and pad_to_multiple_of (padding row
   CHECK(added[6]["content"] == "<|zero|>");
 }
 
+TEST_CASE("tokenizer: source a model path: that model's vocabulary, whole, and everyone's rows in its order") {
+  ThreeModels m;
+  const Run run = merge(m.files, R"({"merge_method":"linear","base_model":"base","tokenizer":{"source":"b"},
+    "models":[{"model":"a","parameters":{"weight":1}},{"model":"b","parameters":{"weight":3}}]})");
+  // b's tokens: <unk> <s> </s> b a c y z <|im_start|> <|tool|>; its 11th row has no token.
+  const Table table = {
+      {{{{0, 0}}, {{1, 0}}, {{2, 0}}}},         {{{{0, 1}}, {{1, 1}}, {{2, 1}}}},
+      {{{{0, 2}}, {{1, 2}}, {{2, 2}}}},         {{{{0, 4}}, {{1, 4}}, {{2, 3}}}},  // b
+      {{{{0, 3}}, {{1, 3}}, {{2, 4}}}},                                            // a
+      {{{{0, 5}}, {{0, 5}}, {{2, 5}}}},                                            // c: the base's row for a
+      {{{{1, 6}, {2, 6}}, {{1, 6}}, {{2, 6}}}},                                    // y
+      {{{{2, 7}}, {{2, 7}}, {{2, 7}}}},                                            // z
+      {{{{0, 6}}, {{1, 7}}, {{2, 8}}}},                                            // <|im_start|>
+      {{{{2, 9}}, {{2, 9}}, {{2, 9}}}},                                            // <|tool|>
+  };
+  check_rows(
+      run, 10, [](const std::vector<Rows>& in, size_t r, size_t c) { return (in[1][r][c] + 3 * in[2][r][c]) / 4; },
+      [](size_t, size_t) { return 8.0; }, m, table);
+  CHECK(json_file(run, "config.json")["vocab_size"] == 10);
+  CHECK(json_file(run, "tokenizer.json")["added_tokens"].size() == 2);
+}
+
 TEST_CASE("tokenizer union: rows split between blocks, any budget and thread count give the same bytes") {
   // 6000 tokens of 3 values: the pipeline's 16384-element blocks end inside rows. a holds
   // the base's tokens in reverse order and one more.
