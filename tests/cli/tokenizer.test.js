@@ -89,6 +89,11 @@ test('tokenizer_source union: rows in the output order, missing ones from the mo
   assert.match(tc.chat_template, /<\|im_start\|>/);
   assert.strictEqual(tc.model_max_length, 64);
   assert.strictEqual(tc.added_tokens_decoder['7'].content, '<|im_end|>');
+
+  // The native engine writes the same files.
+  assert.strictEqual(wasmerge(['--native', 'merge.yaml', 'native'], { cwd: dir }).status, 0);
+  for (const f of ['model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'config.json'])
+    assert.ok(fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(dir, 'native', f))), f);
 });
 
 test('tokenizer_source union: a model without tokenizer.json is named, nothing written', () => {
