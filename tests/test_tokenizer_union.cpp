@@ -314,8 +314,9 @@ TEST_CASE("tokenizer: source a model path: that model's vocabulary, whole, and e
 }
 
 TEST_CASE("tokenizer union: rows split between blocks, any budget and thread count give the same bytes") {
-  // 6000 tokens of 3 values: the pipeline's 16384-element blocks end inside rows. a holds
-  // the base's tokens in reverse order and one more.
+  // 6000 tokens of 3 values: the pipeline's 16384-element blocks end inside rows, and with
+  // 1 MB the padding's mean is summed in several batches. a holds the base's tokens in
+  // reverse order and one more; 6001 rows padded to 6016.
   test::MemoryInputs files;
   std::vector<std::string> tokens, reversed;
   for (int i = 0; i < 6000; ++i) tokens.push_back("t" + std::to_string(i));
@@ -323,19 +324,28 @@ TEST_CASE("tokenizer union: rows split between blocks, any budget and thread cou
   reversed.push_back("extra");
   const TestModel base = add_model(files, "base", 6000, 40, tokenizer_json(tokens, {}));
   const TestModel a = add_model(files, "a", 6001, 50, tokenizer_json(reversed, {}));
-  const char* config = R"({"merge_method":"task_arithmetic","base_model":"base","tokenizer_source":"union",
-    "models":[{"model":"a","parameters":{"weight":0.5}}]})";
+  const char* config = R"({"merge_method":"task_arithmetic","base_model":"base",
+    "tokenizer":{"pad_to_multiple_of":64},"models":[{"model":"a","parameters":{"weight":0.5}}]})";
   const Run small = merge(files, config, 1, 1), large = merge(files, config, 256, 3);
   CHECK(small.out.committed.at("model.safetensors") == large.out.committed.at("model.safetensors"));
   const auto out = test::decode_file(small.out.committed.at("model.safetensors")).at(kEmbed);
-  REQUIRE(out.shape == std::vector<uint64_t>{6001, kColumns});
+  REQUIRE(out.shape == std::vector<uint64_t>{6016, kColumns});
   const Rows& b = base.vocab_tensors.at(kEmbed);
   const Rows& m = a.vocab_tensors.at(kEmbed);
-  for (size_t r = 0; r < 6001; ++r)
+  // The remapped rows: the base's row of "extra" is a's (the one model that has it).
+  Rows base_rows(b.begin(), b.end()), a_rows(m.rbegin() + 1, m.rend());
+  base_rows.push_back(m[6000]);
+  a_rows.push_back(m[6000]);
+  for (Rows* rows : {&base_rows, &a_rows}) {
+    std::vector<double> mean(kColumns, 0.0);
+    for (const auto& row : *rows)
+      for (size_t c = 0; c < kColumns; ++c) mean[c] += row[c];
+    for (auto& v : mean) v = static_cast<float>(v / 6001);
+    rows->resize(6016, mean);
+  }
+  for (size_t r = 0; r < 6016; ++r)
     for (size_t c = 0; c < kColumns; ++c) {
-      // the base's row of "extra" is a's (the one model that has it)
-      const double bv = r < 6000 ? b[r][c] : m[6000][c], mv = r < 6000 ? m[5999 - r][c] : m[6000][c];
-      const double want = bv + 0.5 * (mv - bv);
+      const double want = base_rows[r][c] + 0.5 * (a_rows[r][c] - base_rows[r][c]);
       INFO("row " << r << " column " << c);
       CHECK(std::fabs(out.values[r * kColumns + c] - want) <= test::tolerance("F32", want, 4.0));
     }

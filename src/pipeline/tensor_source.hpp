@@ -40,7 +40,8 @@ class FileTensorSource : public TensorSource {
 
 // The source of one input of an output tensor: the file's tensor, or, with a row map (a
 // vocabulary change), its rows gathered in the output's order and the fill rows computed
-// (src/vocabulary/remapped_source.cpp).
-std::unique_ptr<TensorSource> make_source(const ModelTensor& t, const RowMap* rows);
+// (src/vocabulary/remapped_source.cpp), which may hold scratch_bytes (at least one row)
+// of its own for the pass its padding rows need.
+std::unique_ptr<TensorSource> make_source(const ModelTensor& t, const RowMap* rows, uint64_t scratch_bytes);
 
 }  // namespace wasmerge

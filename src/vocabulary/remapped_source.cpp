@@ -2,8 +2,9 @@
 // element ranges that may start and end anywhere in a row. Runs of the model's own rows
 // in order are one read each; a fill row is computed once (the last one is kept, for a
 // row split between two blocks); the padding rows' mean needs a pass over the remapped
-// rows, made the first time a padding row is read, through a fixed scratch of
-// kMeanScratch bytes plus one row in f64: memory that does not grow with the tensor.
+// rows, made the first time a padding row is read, through a scratch of the size the
+// pipeline gives (a share of the budget, at most kMaxScratch, at least one row) plus one
+// row in f64 and f32: memory that does not grow with the tensor.
 #include <algorithm>
 #include <cstring>
 
@@ -13,12 +14,16 @@
 namespace wasmerge {
 namespace {
 
-constexpr size_t kMeanScratch = 1 << 20;
+constexpr uint64_t kMaxScratch = 8 << 20;  // larger reads gain nothing
 
 class RemappedSource : public TensorSource {
  public:
-  RemappedSource(const ModelTensor& t, const RowMap& map)
-      : t_(t), map_(map), columns_(columns_of(t.info)), size_(dtype_size(t.info.dtype)) {}
+  RemappedSource(const ModelTensor& t, const RowMap& map, uint64_t scratch_bytes)
+      : t_(t),
+        map_(map),
+        columns_(columns_of(t.info)),
+        size_(dtype_size(t.info.dtype)),
+        scratch_(std::min(scratch_bytes, kMaxScratch)) {}
   DType dtype() const override { return t_.info.dtype; }
   const std::string& file() const override { return t_.source->name(); }
   const std::string& tensor() const override { return t_.info.name; }
@@ -85,7 +90,7 @@ class RemappedSource : public TensorSource {
     if (mean_ready_) return mean_;
     std::vector<double> sums(columns_, 0.0);
     std::vector<float> values(columns_);
-    const uint64_t batch = std::max<uint64_t>(1, kMeanScratch / (columns_ * size_));
+    const uint64_t batch = std::max<uint64_t>(1, scratch_ / (columns_ * size_));
     std::vector<uint8_t> bytes(static_cast<size_t>(std::min(batch, map_.tokens) * columns_ * size_));
     for (uint64_t row = 0; row < map_.tokens; row += batch) {
       const uint64_t n = std::min(batch, map_.tokens - row);
@@ -104,6 +109,7 @@ class RemappedSource : public TensorSource {
   const RowMap& map_;
   const uint64_t columns_;
   const size_t size_;
+  const uint64_t scratch_;
   // read() is const for the pipeline, which calls it from one thread: these are caches.
   mutable std::vector<uint8_t> fill_, mean_;
   mutable size_t fill_index_ = 0;
@@ -112,9 +118,9 @@ class RemappedSource : public TensorSource {
 
 }  // namespace
 
-std::unique_ptr<TensorSource> make_source(const ModelTensor& t, const RowMap* rows) {
+std::unique_ptr<TensorSource> make_source(const ModelTensor& t, const RowMap* rows, uint64_t scratch_bytes) {
   if (!rows) return std::make_unique<FileTensorSource>(t);
-  return std::make_unique<RemappedSource>(t, *rows);
+  return std::make_unique<RemappedSource>(t, *rows, scratch_bytes);
 }
 
 }  // namespace wasmerge
