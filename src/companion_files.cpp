@@ -4,8 +4,8 @@
 #include <optional>
 
 #include "wasmerge/architecture.hpp"
-
 #include "wasmerge/error.hpp"
+#include "wasmerge/vocabulary.hpp"
 
 namespace wasmerge {
 namespace {
@@ -29,10 +29,11 @@ std::string layers_text(int first, int end) {
 // and every top-level list with one entry per donor layer, re-indexed (SPEC §5).
 std::string edited_config(const MergePlan& plan, const std::string& path, const std::string& text) {
   const ConfigEdits& edits = plan.config_edits;
-  if (!edits.torch_dtype && !edits.layers_changed) return text;
+  if (!edits.torch_dtype && !edits.layers_changed && !edits.vocab_size) return text;
   auto config = nlohmann::ordered_json::parse(text, nullptr, false);
   if (config.is_discarded() || !config.is_object()) fail(path, "", "is not a JSON object");
   if (edits.torch_dtype) config["torch_dtype"] = torch_dtype_name(*edits.torch_dtype);
+  if (edits.vocab_size) config["vocab_size"] = *edits.vocab_size;  // mergekit's vocab_size: the rows, padding included
   if (edits.layers_changed) {
     std::optional<std::string> key;
     for (const auto& k : layer_count_keys())
@@ -101,9 +102,14 @@ void write_companion_files(const MergePlan& plan, InputFiles& inputs, OutputFile
   }
   const Model* source = tokenizer_model(plan);
   if (!source->is_folder) return;
-  for (const char* file : kTokenizerFiles)
-    if (inputs.file_size(source->folder_file(file)))
-      write_small_file(outputs, file, read_small_file(inputs, source->folder_file(file)));
+  for (const char* file : kTokenizerFiles) {
+    const std::string path = source->folder_file(file);
+    if (inputs.file_size(path))
+      write_small_file(outputs, file, edited_tokenizer_file(plan, file, path, read_small_file(inputs, path)));
+  }
+  // A chat template needs a tokenizer_config.json to live in, as transformers would write one.
+  if (plan.config.chat_template && !inputs.file_size(source->folder_file("tokenizer_config.json")))
+    write_small_file(outputs, "tokenizer_config.json", edited_tokenizer_file(plan, "tokenizer_config.json", "", ""));
 }
 
 }  // namespace wasmerge

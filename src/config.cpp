@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "tokenizer_keys.hpp"
 #include "wasmerge/error.hpp"
 
 namespace wasmerge {
@@ -18,10 +19,12 @@ using json = nlohmann::json;
 const std::set<std::string> kPlannedMethods = {"breadcrumbs", "breadcrumbs_ties", "della",      "della_linear", "slerp",
                                                "model_stock", "nuslerp",          "multislerp", "karcher",      "sce",
                                                "nearswap",    "arcee_fusion"};
-const std::set<std::string> kUnsupportedKeys = {"chat_template", "tokenizer", "modules"};
+// mergekit keys this project has not implemented get their own message, naming them.
+const std::map<std::string, std::string> kUnsupportedKeys = {
+    {"modules", "'modules' (per-module merges of multi-module architectures) is not supported yet by wasmerge"}};
 const std::set<std::string> kTopLevelKeys = {
-    "merge_method", "base_model",  "models", "slices",           "parameters",     "dtype",
-    "out_dtype",    "random_seed", "name",   "tokenizer_source", "allow_nonfinite"};
+    "merge_method", "base_model", "models",    "slices",        "parameters", "dtype",          "out_dtype",
+    "random_seed",  "name",       "tokenizer", "chat_template", "tokenizer_source", "allow_nonfinite"};
 
 [[noreturn]] void config_error(const std::string& what) { fail("config", "", what); }
 
@@ -251,7 +254,7 @@ MergeConfig parse_config(const std::string& json_text) {
   }
   if (!root.is_object()) config_error("must be a map of keys (merge_method, models, ...)");
   for (const auto& [key, _] : root.items()) {
-    if (kUnsupportedKeys.count(key)) config_error("'" + key + "' is not supported yet by wasmerge");
+    if (kUnsupportedKeys.count(key)) config_error(kUnsupportedKeys.at(key));
     if (!kTopLevelKeys.count(key)) config_error("unknown key '" + key + "'");
   }
 
@@ -287,12 +290,7 @@ MergeConfig parse_config(const std::string& json_text) {
     if (!root["random_seed"].is_number_unsigned()) config_error("random_seed must be a non-negative integer");
     c.random_seed = root["random_seed"].get<uint64_t>();
   }
-  if (root.contains("tokenizer_source") && !root["tokenizer_source"].is_null()) {
-    const auto& ts = root["tokenizer_source"];
-    if (!ts.is_string()) config_error("tokenizer_source must be 'base' or a model path");
-    c.tokenizer_source = ts.get<std::string>();
-    if (c.tokenizer_source == "union") config_error("tokenizer_source 'union' is not supported yet by wasmerge");
-  }
+  parse_tokenizer_keys(root, c);
   if (root.contains("allow_nonfinite")) {
     if (!root["allow_nonfinite"].is_boolean()) config_error("allow_nonfinite must be true or false");
     c.allow_nonfinite = root["allow_nonfinite"].get<bool>();

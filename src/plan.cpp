@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "chat_template.hpp"
 #include "layer_map.hpp"
 #include "wasmerge/architecture.hpp"
 #include "wasmerge/error.hpp"
+#include "wasmerge/vocabulary.hpp"
 
 namespace wasmerge {
 namespace {
@@ -84,8 +86,13 @@ OutputTensor plan_tensor(MergePlan& plan, const MappedTensor& m) {
   out.t = m.t;
   out.random_seed = c.random_seed;
   out.base = m.base;
-  for (const ModelTensor* in : m.inputs) check_input(plan, *in, *m.reference);
-  for (size_t k = 0; k < m.inputs.size(); ++k) out.inputs.push_back(TensorInput{m.inputs[k], k, {}});
+  for (size_t k = 0; k < m.inputs.size(); ++k) out.inputs.push_back(TensorInput{m.inputs[k], k, {}, nullptr});
+  // A vocabulary change gathers each input's rows in the output's order (it checks them).
+  const bool remapped = plan.vocabulary && is_vocabulary_tensor(m.name);
+  if (remapped)
+    remap_vocabulary_tensor(plan, out);
+  else
+    for (const ModelTensor* in : m.inputs) check_input(plan, *in, *m.reference);
   if (!is_mergeable(m.reference->info.dtype)) {  // integer/bool/fp8 tensors that all models share
     out.action = TensorAction::Copy;
     out.copy_from = m.reference;
@@ -94,6 +101,7 @@ OutputTensor plan_tensor(MergePlan& plan, const MappedTensor& m) {
   out.info.dtype = c.output_dtype(m.reference->info.dtype);
   out.check_finite = !c.allow_nonfinite;
   resolve_parameters(c, m, out);
+  if (remapped) return out;
   if (auto k = c.method->byte_copy(out)) {
     out.action = TensorAction::Copy;
     out.copy_from = out.inputs[*k].tensor;
@@ -156,6 +164,26 @@ std::optional<DType> uniform_output_dtype(const MergePlan& plan) {
   return seen;
 }
 
+// "auto" becomes the template most models share; none: nothing is written, as mergekit.
+void resolve_chat_template(MergePlan& plan, InputFiles& files) {
+  auto& t = plan.config.chat_template;
+  if (!t) return;
+  const std::string& source = plan.config.tokenizer_source;
+  const Model& tokenizer = source == "base" ? *plan.donor : plan.model(source);
+  if (!tokenizer.is_folder) {
+    plan.warnings.push_back("chat_template: the tokenizer comes from " + tokenizer.path +
+                            ", a single file without tokenizer files; no chat template is written");
+    t.reset();
+    return;
+  }
+  if (t->name != "auto") return;
+  t->text = shared_chat_template(plan, files);
+  if (t->text.empty()) {
+    plan.warnings.push_back("chat_template 'auto': no model's tokenizer_config.json has a chat_template; none is written");
+    t.reset();
+  }
+}
+
 }  // namespace
 
 const Model& MergePlan::model(const std::string& path) const {
@@ -189,6 +217,12 @@ MergePlan make_plan(MergeConfig config, InputFiles& files, uint64_t out_shard_si
   plan.config_edits.layer_map = map.layer_map;
   plan.config_edits.layers_changed = map.layers_changed;
   plan.warnings.insert(plan.warnings.end(), map.warnings.begin(), map.warnings.end());
+  plan.vocabulary = build_vocabulary(plan, files);
+  if (plan.vocabulary) {
+    plan.warnings.insert(plan.warnings.end(), plan.vocabulary->warnings.begin(), plan.vocabulary->warnings.end());
+    plan.config_edits.vocab_size = plan.vocabulary->rows;
+  }
+  resolve_chat_template(plan, files);
   for (const MappedTensor& m : map.tensors) {
     plan.outputs.push_back(plan_tensor(plan, m));
     const OutputTensor& out = plan.outputs.back();

@@ -1,7 +1,9 @@
 // The dry run's report: what a merge of this plan would write, from headers alone.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "wasmerge/plan.hpp"
+#include "wasmerge/vocabulary.hpp"
 
 namespace wasmerge {
 
@@ -20,6 +22,23 @@ std::string plan_event_json(const MergePlan& plan) {
   json edits = json::object();
   if (plan.config_edits.layers_changed) edits["num_hidden_layers"] = plan.config_edits.output_layers;
   if (plan.config_edits.torch_dtype) edits["torch_dtype"] = torch_dtype_name(*plan.config_edits.torch_dtype);
+  if (plan.config_edits.vocab_size) edits["vocab_size"] = *plan.config_edits.vocab_size;
+  json vocabulary = nullptr;  // a vocabulary change: the output's tokens and what each model lacks
+  if (const OutputVocabulary* v = plan.vocabulary.get()) {
+    json appended = json::array();
+    for (const auto& t : v->appended) appended.push_back(t.content);
+    json models = json::array();
+    for (const auto& m : plan.models) {
+      const auto& rows = v->rows_of.at(m->path);
+      models.push_back({{"model", m->path},
+                        {"missing", std::count(rows.begin(), rows.end(), int64_t{-1})}});
+    }
+    vocabulary = {{"source", v->source}, {"tokenizer", v->tokenizer_model->path}, {"tokens", v->tokens.size()},
+                  {"rows", v->rows}, {"appended", appended}, {"models", models}};
+  }
+  json chat_template = nullptr;
+  if (plan.config.chat_template)
+    chat_template = plan.config.chat_template->name.empty() ? "literal" : plan.config.chat_template->name;
   json tensors = json::array();
   for (const auto& out : plan.outputs) {
     json sources = json::array();
@@ -49,6 +68,8 @@ std::string plan_event_json(const MergePlan& plan) {
               {"tensor_count", plan.outputs.size()},
               {"layers", layers},
               {"config_edits", edits},
+              {"vocabulary", vocabulary},
+              {"chat_template", chat_template},
               {"tensors", tensors}}
       .dump();
 }

@@ -78,10 +78,8 @@ TEST_CASE("errors: unknown keys, methods, parameters") {
 
 TEST_CASE("errors: mergekit features not supported yet say so") {
   CHECK(error_of(R"({"merge_method":"linear","slices":[]})") == "config: slices must be a non-empty list");
-  CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a"}],"chat_template":"x"})") ==
-        "config: 'chat_template' is not supported yet by wasmerge");
-  CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a"}],"tokenizer_source":"union"})") ==
-        "config: tokenizer_source 'union' is not supported yet by wasmerge");
+  CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a"}],"modules":{}})") ==
+        "config: 'modules' (per-module merges of multi-module architectures) is not supported yet by wasmerge");
 }
 
 TEST_CASE("errors: missing weight, missing base, density out of range, nothing to merge") {

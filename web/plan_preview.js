@@ -19,7 +19,10 @@ function filesText(plan) {
 function summary(plan) {
   const merged = plan.tensors.filter((t) => t.action === 'merge').length;
   const layers = plan.layers ? `; ${plan.layers.output} output layers` : '';
-  return `Writes ${filesText(plan)}: ${plan.tensor_count} tensors (${merged} merged, ${plan.tensor_count - merged} copied)${layers}.`;
+  const v = plan.vocabulary;
+  const vocabulary = v ? ` Vocabulary (${v.source}): ${v.tokens} tokens, ${v.appended.length} new, ${v.rows} rows.` : '';
+  return `Writes ${filesText(plan)}: ${plan.tensor_count} tensors (${merged} merged, ${plan.tensor_count - merged} copied)${layers}.` +
+    vocabulary;
 }
 
 // el: {root, summary, layerMap}; queries: engine_queries.js's; inputs() -> {files:

@@ -30,6 +30,33 @@ struct Slice {
   Parameters parameters;             // the slice's own (global within the slice)
 };
 
+// Where the embedding row of one token comes from when a model lacks it (or `force`):
+// mergekit's TokenEmbeddingConfig, one entry of `tokenizer: tokens:`.
+struct TokenSource {
+  enum class Kind { Model, ModelToken, Zero };
+  Kind kind = Kind::Zero;
+  std::string model;                    // Model, ModelToken
+  std::optional<uint64_t> token_id;     // ModelToken: a row of that model's tensor ...
+  std::optional<std::string> token;     // ... or the row of this token in its own vocabulary
+  bool force = false;                   // also where the model has the token
+};
+
+// `tokenizer:` (or `tokenizer_source: union`): the output vocabulary is built, and every
+// model's vocabulary rows are remapped to it before the merge (src/vocabulary/).
+struct TokenizerSettings {
+  std::string source = "union";  // union | base | a model path
+  std::vector<std::pair<std::string, TokenSource>> tokens;  // config order
+  uint64_t pad_to_multiple_of = 0;  // 0: none
+  std::string key = "tokenizer";    // how the config asked, for messages
+};
+
+// `chat_template:` a built-in name (its text from data/chat_templates/), "auto" (the
+// template most of the models share, found by the plan) or a literal Jinja template.
+struct ChatTemplate {
+  std::string name;  // the built-in's name, "auto", or empty for a literal
+  std::string text;  // empty for "auto" until the plan picks one
+};
+
 struct MergeConfig {
   const MergeMethod* method = nullptr;
   std::optional<std::string> base_model;
@@ -39,7 +66,9 @@ struct MergeConfig {
   std::optional<DType> dtype;
   std::optional<DType> out_dtype;
   uint64_t random_seed = 0;
-  std::string tokenizer_source = "base";
+  std::string tokenizer_source = "base";     // whose tokenizer files the output starts from
+  std::optional<TokenizerSettings> tokenizer;  // a vocabulary change, when asked
+  std::optional<ChatTemplate> chat_template;  // written into tokenizer_config.json
   bool allow_nonfinite = false;       // ours: merge NaN/Inf inputs instead of refusing them
   std::vector<std::string> warnings;  // parameters that are given but not used
 

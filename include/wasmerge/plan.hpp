@@ -10,6 +10,7 @@
 
 #include "wasmerge/config.hpp"
 #include "wasmerge/model.hpp"
+#include "wasmerge/row_map.hpp"
 
 namespace wasmerge {
 
@@ -17,6 +18,7 @@ struct TensorInput {
   const ModelTensor* tensor;
   size_t model_index;  // 0-based among the tensor's non-base inputs (the DARE stream's k)
   ParamValues params;  // the per-model parameters, resolved for this tensor
+  std::shared_ptr<const RowMap> rows;  // a vocabulary change: its rows in the output's order
 };
 
 enum class TensorAction { Merge, Copy };
@@ -27,6 +29,7 @@ struct OutputTensor {
   TensorAction action = TensorAction::Merge;
   const MergeMethod* method = nullptr;
   const ModelTensor* base = nullptr;  // null when the method takes no base
+  std::shared_ptr<const RowMap> base_rows;  // a vocabulary change: the base's rows in the output's order
   std::vector<TensorInput> inputs;
   const ModelTensor* copy_from = nullptr;  // Copy: the input whose bytes are the output's
   ParamValues params;                      // the global (and slice) parameters, resolved for this tensor
@@ -52,7 +55,10 @@ struct ConfigEdits {
   int output_layers = 0;
   std::vector<int> layer_map;   // output layer -> layer of its slice's reference source
   bool layers_changed = false;  // the map is not the donor's own layers in order
+  std::optional<uint64_t> vocab_size;  // a vocabulary change: the output's rows
 };
+
+struct OutputVocabulary;
 
 struct MergePlan {
   MergeConfig config;
@@ -61,6 +67,7 @@ struct MergePlan {
   std::vector<OutputTensor> outputs;
   std::vector<LayerRun> layer_runs;  // empty when no tensor has a layer number
   ConfigEdits config_edits;
+  std::shared_ptr<const OutputVocabulary> vocabulary;  // null: every model's rows as they are
   std::vector<std::string> shard_names;
   std::vector<std::string> shard_headers;  // each file's header bytes (length + JSON), written first
   std::vector<uint64_t> shard_bytes;       // each file's size, header included

@@ -62,6 +62,17 @@ function bytesText(n) {
   return n >= 1000 ? `${formatBytes(n)} (${n} bytes)` : `${n} bytes`;
 }
 
+// A vocabulary change in one line: `vocabulary (union, tokenizer of ./base): 66 tokens, 2
+// new (<|im_start|>, <|im_end|>), 80 rows; ./base lacks 2`.
+function vocabularyText(plan) {
+  const v = plan.vocabulary;
+  if (!v) return null;
+  const shown = v.appended.slice(0, 8).join(', ') + (v.appended.length > 8 ? ', …' : '');
+  const lacking = v.models.filter((m) => m.missing).map((m) => `${m.model} lacks ${m.missing}`);
+  return `vocabulary (${v.source}, tokenizer of ${v.tokenizer}): ${v.tokens} tokens, ${v.appended.length} new` +
+    `${shown ? ` (${shown})` : ''}, ${v.rows} rows${lacking.length ? `; ${lacking.join(', ')}` : ''}`;
+}
+
 function formatPlan(plan, { config, outDir }) {
   const lines = [`dry run of ${config}: nothing written`];
   const where = outDir ? `${outDir.replace(/\/+$/, '')}/` : '';
@@ -77,6 +88,9 @@ function formatPlan(plan, { config, outDir }) {
     lines.push(`layer map (${plan.layers.output} output layers):`);
     for (const l of map) lines.push(`  ${l}`);
   }
+  const vocabulary = vocabularyText(plan);
+  if (vocabulary) lines.push(vocabulary);
+  if (plan.chat_template) lines.push(`chat_template: ${plan.chat_template}`);
   const edits = Object.entries(plan.config_edits || {});
   if (edits.length) lines.push(`config.json: ${edits.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')}`);
   return lines.join('\n') + '\n';

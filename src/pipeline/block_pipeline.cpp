@@ -29,8 +29,9 @@ BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_
       task_vectors_(needs.task_vectors && out.base),
       models_(out.inputs.size()),
       total_(out.info.num_elements()) {
-  if (out.base) sources_.push_back(std::make_unique<FileTensorSource>(*out.base));
-  for (const auto& in : out.inputs) sources_.push_back(std::make_unique<FileTensorSource>(*in.tensor));
+  const uint64_t source_scratch = budget_bytes / 16;  // a remapped source's own pass (make_source)
+  if (out.base) sources_.push_back(make_source(*out.base, out.base_rows.get(), source_scratch));
+  for (const auto& in : out.inputs) sources_.push_back(make_source(*in.tensor, in.rows.get(), source_scratch));
 
   size_t in_bytes = 0;
   for (const auto& s : sources_) in_bytes += dtype_size(s->dtype());

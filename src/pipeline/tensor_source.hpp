@@ -8,6 +8,7 @@
 
 #include "wasmerge/dtype.hpp"
 #include "wasmerge/model.hpp"
+#include "wasmerge/row_map.hpp"
 
 namespace wasmerge {
 
@@ -36,5 +37,11 @@ class FileTensorSource : public TensorSource {
  private:
   const ModelTensor& t_;
 };
+
+// The source of one input of an output tensor: the file's tensor, or, with a row map (a
+// vocabulary change), its rows gathered in the output's order and the fill rows computed
+// (src/vocabulary/remapped_source.cpp), which may hold scratch_bytes (at least one row)
+// of its own for the pass its padding rows need.
+std::unique_ptr<TensorSource> make_source(const ModelTensor& t, const RowMap* rows, uint64_t scratch_bytes);
 
 }  // namespace wasmerge

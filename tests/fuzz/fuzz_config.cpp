@@ -3,6 +3,7 @@
 // with config.json. It drives the config parser, the method registry's parameter
 // checks, the layer map of `slices:`, the dry run, the merge and the analysis; any
 // outcome but a result or a MergeError is a bug.  Seeds: tests/fuzz/config_corpus.
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,14 @@ std::vector<uint8_t> model_file(wasmerge::DType dtype, uint8_t fill) {
   return file;
 }
 
+// Three vocabularies of the six rows: the same tokens, others, and others in another order
+// with an added token, so that tokenizer_source: union and tokenizer: remap rows.
+const char* const kTokenizers[] = {
+    R"({"model":{"type":"BPE","vocab":{"a":0,"b":1,"c":2,"d":3,"e":4,"f":5}},"added_tokens":[]})",
+    R"({"model":{"type":"BPE","vocab":{"a":0,"b":1,"c":2,"d":3,"x":4,"y":5}},"added_tokens":[]})",
+    R"({"model":{"type":"BPE","vocab":{"f":0,"e":1,"d":2,"c":3,"b":4}},
+        "added_tokens":[{"id":5,"content":"<|s|>","special":true}]})"};
+
 struct Models {
   std::vector<std::vector<uint8_t>> files;
   std::string config = R"({"num_hidden_layers":4,"layer_types":["a","b","c","d"],"torch_dtype":"float32"})";
@@ -49,6 +58,9 @@ struct Models {
       files.push_back(model_file(dtype, fill++));
       inputs.add(std::string(name) + "/model.safetensors", files.back().data(), files.back().size());
       inputs.add(std::string(name) + "/config.json", reinterpret_cast<const uint8_t*>(config.data()), config.size());
+      const char* tokenizer = kTokenizers[fill - 2];  // static text: it outlives every merge
+      inputs.add(std::string(name) + "/tokenizer.json", reinterpret_cast<const uint8_t*>(tokenizer),
+                 std::strlen(tokenizer));
     }
   }
 };
