@@ -81,6 +81,11 @@ const CONFIGS = {
   task_arithmetic: '  - {model: ft1, parameters: {weight: 0.5}}\n  - {model: ft2, parameters: {weight: 0.3}}\n  - {model: ft3, parameters: {weight: 0.2}}\n',
   ties: '  - {model: ft1, parameters: {weight: 0.5, density: 0.3}}\n  - {model: ft2, parameters: {weight: 0.3, density: 0.5}}\n  - {model: ft3, parameters: {weight: 0.2, density: 0.7}}\n',
   dare_ties: '  - {model: ft1, parameters: {weight: 0.5, density: 0.3}}\n  - {model: ft2, parameters: {weight: 0.3, density: 0.5}}\n  - {model: ft3, parameters: {weight: 0.2, density: 0.7}}\n',
+  // Two passes each (dot products, then the write); slerp and nearswap read one fine-tune.
+  slerp: '  - {model: ft1}\nparameters: {t: 0.4}\n',
+  multislerp: '  - {model: ft1, parameters: {weight: 0.5}}\n  - {model: ft2, parameters: {weight: 0.3}}\n  - {model: ft3, parameters: {weight: 0.2}}\n',
+  model_stock: '  - {model: ft1}\n  - {model: ft2}\n  - {model: ft3}\n',
+  nearswap: '  - {model: ft1}\nparameters: {t: 0.001}\n',
 };
 
 // Runs a command, sampling its peak RSS (VmHWM) until it exits; resolves {seconds, peakMb}.

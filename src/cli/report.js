@@ -34,7 +34,9 @@ function formatMethods(methods) {
   return methods.map((m) => {
     const lines = [`${m.name}: ${m.title}${m.url ? ` (${m.url})` : ''}`];
     if (m.summary) lines.push(`  ${m.summary}`);
-    lines.push(`  ${modelsText(m.models)}${m.needs_base ? ', needs base_model' : ''}`);
+    if (m.formula) lines.push(`  ${m.formula}`);
+    const base = m.needs_base ? ', needs base_model' : m.takes_base ? ', base_model optional' : '';
+    lines.push(`  ${modelsText(m.models)}${base}`);
     const width = Math.max(0, ...m.params.map((p) => p.name.length));
     for (const p of m.params) lines.push(`  ${p.name.padEnd(width)}  ${paramText(p)}`);
     return lines.join('\n');
