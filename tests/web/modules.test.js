@@ -76,7 +76,7 @@ test('playground charts: every subset for methods that combine models, none for 
   const items = Sweeps.growthItems(names, { density: 0.5, lambda: 1, seed: 0 }, methods());
   const byMethod = {};
   for (const it of items) byMethod[it.key.method] = (byMethod[it.key.method] || 0) + 1;
-  const combining = methods().filter((m) => m.models.max === null || m.needs_base);
+  const combining = methods().filter((m) => m.needs_base || m.takes_base || m.models.max === null || m.models.max >= 2);
   assert.deepStrictEqual(Object.keys(byMethod).sort(), combining.map((m) => m.name).sort());
   // Of 3 tasks: 3 subsets of one, 3 of two, 1 of three; each method merges those of the sizes it takes.
   const subsetsTaken = (m) => [3, 3, 1].reduce((n, count, i) => n + (Methods.takes(m, i + 1) ? count : 0), 0);

@@ -256,7 +256,8 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
     chartProgress.textContent = done >= total ? `Charts: ${total} merges by the engine.` : `Charts: ${done} of ${total} merges…`;
   }
 
-  function drawGrowth(t, finished) {
+  // failures: {method: {count, message}} of the merges the engine refused (sweeps.js)
+  function drawGrowth(t, finished, failures) {
     const values = Object.values(t).flat().filter((v) => v !== null);
     const yMin = Math.max(0, Math.floor(Math.min(baseNorm, ...values) * 10) / 10);
     Charts.renderLineChart($('pg-chart-growth'), {
@@ -269,7 +270,14 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
       references: [{ label: 'base', value: baseNorm, color: '#999' }],
     });
     $('pg-chart-growth').dataset.table = JSON.stringify(t);  // for the tests
-    if (finished) $('pg-growth-note').textContent = growthNote(t);
+    $('pg-chart-growth').dataset.failures = JSON.stringify(failures);
+    if (finished) $('pg-growth-note').textContent = [growthNote(t), failureNote(failures, (name) => methodOf(name).title)].filter(Boolean).join(' ');
+  }
+
+  // What the engine refused to merge for a chart, so a missing point is explained.
+  function failureNote(failures, label) {
+    return Object.entries(failures).map(([row, f]) => `${label(row)}: the engine refused ${f.count} of these merges ` +
+      `(“${f.message}”), so the points where that happened are left out.`).join(' ');
   }
 
   // The papers' claims against the chart, in the catalogue's terms. TIES: methods that
@@ -305,7 +313,7 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
           `${behind.length ? titles(behind) : 'none'} behind. Their papers measure on models of 10⁸ parameters and more.`);
     }
     // Methods that blend the base with one fine-tune: the base here knows none of the tasks.
-    const single = growth.filter((m) => m.needs_base && m.models.max === 1);
+    const single = growth.filter((m) => m.needs_base && m.models.max === 1 && t[m.name][0] !== null);
     if (single.length)
       parts.push(`${titles(single)} blend the base with one fine-tune, so ${single.length === 1 ? 'it has' : 'they have'} ` +
         `a point at one task only (${single.map((m) => `${m.title} ${pct(t[m.name][0])}`).join(', ')}). The base here has ` +
@@ -319,7 +327,7 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
     return parts.join(' ');
   }
 
-  function drawDrops(t, finished) {
+  function drawDrops(t, finished, failures) {
     const ftMean = mean(names.map((n) => own[n]));
     const baseMean = mean(names.map((n) => loaded.accuracy.base[n]));
     Charts.renderLineChart($('pg-chart-drops'), {
@@ -331,7 +339,9 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
       references: [{ label: 'fine-tunes', value: ftMean, color: '#1b7f4b' }, { label: 'base', value: baseMean, color: '#999' }],
     });
     $('pg-chart-drops').dataset.table = JSON.stringify(t);
-    if (finished) $('pg-drops-note').textContent = dropsNote(t, ftMean);
+    $('pg-chart-drops').dataset.failures = JSON.stringify(failures);
+    if (finished) $('pg-drops-note').textContent = [dropsNote(t, ftMean),
+      failureNote(failures, (id) => dropVariants.find((v) => v.id === id).label)].filter(Boolean).join(' ');
   }
 
   // The DARE paper's claims, against the series for random drops rescaled by 1/density,
@@ -361,12 +371,12 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
   const dropVariants = Sweeps.dropVariants(offered);
   const sweeps = Sweeps.createSweeps({
     scheduler, names, own, methods: offered,
-    onUpdate(kind, t, finished) {
+    onUpdate(kind, t, finished, failures) {
       progress[kind] += Sweeps.BATCH;
       if (finished) progress[kind] = totals[kind];
       showChartProgress();
-      if (kind === 'growth') drawGrowth(t, finished);
-      else drawDrops(t, finished);
+      if (kind === 'growth') drawGrowth(t, finished, failures);
+      else drawDrops(t, finished, failures);
     },
   });
   const chartErrors = (e) => { chartProgress.textContent = `Charts stopped: ${e.message}`; };

@@ -79,40 +79,50 @@ function dropItems(names, seed, methods) {
 }
 
 // scheduler: playground_client.js's; own: {task: the fine-tune's accuracy on it};
-// methods: the engine's catalogue; onUpdate(kind, table, done): kind 'growth' ->
+// methods: the engine's catalogue; onUpdate(kind, table, done, failures): kind 'growth' ->
 // table[method][size-1] = mean normalized accuracy so far (null until a value, or where
-// the method takes no such number of models); 'drops' -> table[variant][rate] = mean accuracy.
+// the method takes no such number of models); 'drops' -> table[variant][rate] = mean
+// accuracy. A merge the engine refuses leaves its point out (null: a mean over the rest
+// would not be comparable) and is counted in failures[row] = {count, message}, so the
+// chart goes on and its note can say what failed.
 function createSweeps({ scheduler, names, own, methods, onUpdate }) {
   const generation = { growth: 0, drops: 0 };
 
-  async function run(kind, items, cell, rows, columns) {
+  // place(item) -> [row, column]; measure(item, accuracy) -> the value it adds there
+  async function run(kind, items, { place, measure }, rows, columns) {
     const mine = ++generation[kind];
     const sums = Object.fromEntries(rows.map((r) => [r, Array.from({ length: columns }, () => [])]));
-    const table = () => Object.fromEntries(rows.map((r) => [r, sums[r].map((xs) => (xs.length ? mean(xs) : null))]));
+    const failed = Object.fromEntries(rows.map((r) => [r, new Set()]));
+    const failures = {};
+    const table = () => Object.fromEntries(rows.map((r) => [r, sums[r].map((xs, c) => (xs.length && !failed[r].has(c) ? mean(xs) : null))]));
     for (let i = 0; i < items.length; i += BATCH) {
       const batch = items.slice(i, i + BATCH);
       const answer = await scheduler.later('batch', { items: batch.map(({ config, tasks }) => ({ config, tasks })) });
       if (generation[kind] !== mine || !answer) return;  // settings changed: a newer run took over
       answer.results.forEach((r, j) => {
-        if (r.error) throw new Error(r.error);
-        const [row, column, value] = cell(batch[j], r.accuracy);
-        sums[row][column].push(value);
+        const [row, column] = place(batch[j]);
+        if (r.error) {
+          failed[row].add(column);
+          failures[row] = { count: (failures[row] ? failures[row].count : 0) + 1, message: r.error };
+        } else sums[row][column].push(measure(batch[j], r.accuracy));
       });
-      onUpdate(kind, table(), i + BATCH >= items.length);
+      onUpdate(kind, table(), i + BATCH >= items.length, failures);
     }
   }
 
   // settings: {density, lambda, seed, values}
   function runGrowth(settings) {
-    return run('growth', growthItems(names, settings, methods),
-      (item, acc) => [item.key.method, item.key.size - 1, mean(item.tasks.map((t) => acc[t] / own[t]))],
-      growthMethods(methods).map((m) => m.name), names.length);
+    return run('growth', growthItems(names, settings, methods), {
+      place: (item) => [item.key.method, item.key.size - 1],
+      measure: (item, acc) => mean(item.tasks.map((t) => acc[t] / own[t])),
+    }, growthMethods(methods).map((m) => m.name), names.length);
   }
 
   function runDrops(seed) {
-    return run('drops', dropItems(names, seed, methods),
-      (item, acc) => [item.key.variant, item.key.rate, acc[item.tasks[0]]],
-      dropVariants(methods).map((v) => v.id), DROP_RATES.length);
+    return run('drops', dropItems(names, seed, methods), {
+      place: (item) => [item.key.variant, item.key.rate],
+      measure: (item, acc) => acc[item.tasks[0]],
+    }, dropVariants(methods).map((v) => v.id), DROP_RATES.length);
   }
 
   return { runGrowth, runDrops };

@@ -81,8 +81,8 @@ function renderSteps(container, { event: explained, method, methods, pick, model
   const event = crop(explained, pick);
   const stages = explained.stages || method.stages;
   const c = event.count;
-  const K = event.delta.length;
-  const deltaScale = maxAbs(event.delta);
+  const K = event.delta ? event.delta.length : 0;
+  const deltaScale = event.delta ? maxAbs(event.delta) : 0;
   const names = models.slice(0, K);
   const rows = [];
   let number = 0;
@@ -115,7 +115,10 @@ function renderSteps(container, { event: explained, method, methods, pick, model
   const note = document.createElement('p');
   note.className = 'hint';
   const withElection = methods.filter((m) => m.stages.includes('sign')).map((m) => m.title);
-  note.textContent = `${method.title}: ${method.summary}` + (electing || !withElection.length ? ''
+  // A method that works on whole tensors (SLERP's angle, Model Stock's cosines) reports only its result.
+  const wholeTensor = rows.length ? '' : ` ${method.title} computes on the whole tensor, not element by element: it ` +
+    'reports only its result, so there are no steps to show here.';
+  note.textContent = `${method.title}: ${method.summary}${wholeTensor}` + (electing || !withElection.length ? ''
     : ` It elects no sign: choose ${withElection.join(' or ')} to see the election.`);
   container.replaceChildren(...rows, note);
 }
