@@ -138,9 +138,10 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
   }
 
   function state() {
+    const weighted = Methods.has(methodOf(method.value), 'weight');  // SLERP, Model Stock: no weights
     for (const r of taskRows) {
       r.out.textContent = Number(r.weight.value).toFixed(2);
-      r.weight.disabled = !r.check.checked;
+      r.weight.disabled = !r.check.checked || !weighted;
     }
     showSliderValues();
     return {
@@ -317,8 +318,8 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
     if (single.length)
       parts.push(`${titles(single)} blend the base with one fine-tune, so ${single.length === 1 ? 'it has' : 'they have'} ` +
         `a point at one task only (${single.map((m) => `${m.title} ${pct(t[m.name][0])}`).join(', ')}). The base here has ` +
-        'never seen the tasks, so such a blend can only lose to the fine-tune; these methods are meant for two models that ' +
-        'are both good at something, which this demo does not have.');
+        'never seen the tasks, so such a blend can at best match the fine-tune; these methods are meant for two models ' +
+        'that are both good at something, which this demo does not have.');
     const nearBase = shown.filter((m) => at[m.name] < baseNorm + 0.05);
     if (nearBase.length)
       parts.push(`${titles(nearBase)} end${nearBase.length === 1 ? 's' : ''} near the base's ${pct(baseNorm)}: at this ` +
