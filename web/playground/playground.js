@@ -272,7 +272,7 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
     });
     $('pg-chart-growth').dataset.table = JSON.stringify(t);  // for the tests
     $('pg-chart-growth').dataset.failures = JSON.stringify(failures);
-    if (finished) $('pg-growth-note').textContent = [growthNote(t), failureNote(failures, (name) => methodOf(name).title)].filter(Boolean).join(' ');
+    if (finished) $('pg-growth-note').textContent = [growthNote(t), failureNote(failures, (name) => methodOf(name).title)].filter(Boolean).join('\n');
   }
 
   // What the engine refused to merge for a chart, so a missing point is explained.
@@ -323,9 +323,9 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
     const nearBase = shown.filter((m) => at[m.name] < baseNorm + 0.05);
     if (nearBase.length)
       parts.push(`${titles(nearBase)} end${nearBase.length === 1 ? 's' : ''} near the base's ${pct(baseNorm)}: at this ` +
-        'scale, with five unrelated tasks, they do not show the gains their papers report for fine-tunes of one task ' +
-        'or of related ones.');
-    return parts.join(' ');
+        `scale, with five unrelated tasks, ${nearBase.length === 1 ? 'it does not show the gains its paper reports'
+          : 'they do not show the gains their papers report'} for fine-tunes of one task or of related ones.`);
+    return parts.join('\n');  // one paragraph per claim (.pg-honest keeps the line breaks)
   }
 
   function drawDrops(t, finished, failures) {
@@ -342,7 +342,7 @@ async function mount(root, { methods: askMethods, selection = () => null } = {})
     $('pg-chart-drops').dataset.table = JSON.stringify(t);
     $('pg-chart-drops').dataset.failures = JSON.stringify(failures);
     if (finished) $('pg-drops-note').textContent = [dropsNote(t, ftMean),
-      failureNote(failures, (id) => dropVariants.find((v) => v.id === id).label)].filter(Boolean).join(' ');
+      failureNote(failures, (id) => dropVariants.find((v) => v.id === id).label)].filter(Boolean).join('\n');
   }
 
   // The DARE paper's claims, against the series for random drops rescaled by 1/density,
