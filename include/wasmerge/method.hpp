@@ -62,6 +62,9 @@ struct PipelineNeeds {
   bool task_vectors = false;       // inputs arrive as δ_k = m_k − b (the base first, as itself)
   bool several_passes = false;     // passes before the write: keep a fitting tensor in memory
   uint64_t bytes_per_element = 0;  // state the method keeps per element when it is kept
+  // Chunks of whole rows of this many elements (per-row ranks, per-row softmax): each chunk
+  // holds max(1, kChunk / row_length) rows. 0: plain chunks of kChunk elements.
+  uint64_t row_length = 0;
 };
 
 class TensorMerge {

@@ -135,7 +135,7 @@ void FamilyMerge::combine(Chunk& chunk, float* out) const {
   }
   float* mixed = chunk.base ? chunk.scratch : out;
   if (d_.consensus) {
-    elect_and_merge(mixed, chunk.models, weights_.data(), K, normalize_, n, chunk.scratch + BlockPipeline::kChunk);
+    elect_and_merge(mixed, chunk.models, weights_.data(), K, normalize_, n, chunk.scratch + chunk.capacity);
   } else {
     std::copy(chunk.models[0], chunk.models[0] + n, mixed);
     for (size_t k = 1; k < K; ++k) add_scaled(mixed, chunk.models[k], 1.0f, n);

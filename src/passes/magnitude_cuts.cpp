@@ -39,7 +39,7 @@ void MagnitudeCuts::count(const Chunk& chunk, uint64_t* counts) const {
 // however small the tensor.
 void MagnitudeCuts::select(BlockPipeline& pipeline) {
   if (!needs_select()) return;
-  if (elements_ <= BlockPipeline::kChunk) return select_one_chunk(pipeline);
+  if (elements_ <= pipeline.chunk_capacity()) return select_one_chunk(pipeline);
   tally_pass(pipeline, 0);
   tally_pass(pipeline, 1);
 }
