@@ -94,6 +94,7 @@ OutputTensor plan_tensor(MergePlan& plan, const MappedTensor& m) {
   out.info.dtype = c.output_dtype(m.reference->info.dtype);
   out.check_finite = !c.allow_nonfinite;
   resolve_parameters(c, m, out);
+  c.method->check(out);
   if (auto k = c.method->byte_copy(out)) {
     out.action = TensorAction::Copy;
     out.copy_from = out.inputs[*k].tensor;

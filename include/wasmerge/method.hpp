@@ -100,6 +100,9 @@ class MergeMethod {
   // An input whose bytes are the output's, unchanged (no arithmetic, same dtype), or none.
   virtual std::optional<size_t> byte_copy(const OutputTensor&) const { return std::nullopt; }
   virtual std::unique_ptr<TensorMerge> bind(const OutputTensor& out) const = 0;
+  // Errors that need one tensor's resolved parameters (DELLA: density ± epsilon inside
+  // (0, 1)): raised while planning, before any tensor is read.
+  virtual void check(const OutputTensor&) const {}
 
   const ParamSpec* param(const std::string& name) const;
 };
