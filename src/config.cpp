@@ -15,8 +15,7 @@ namespace {
 using json = nlohmann::json;
 
 // mergekit methods this project has not implemented yet get their own message.
-const std::set<std::string> kPlannedMethods = {"slerp",   "model_stock", "nuslerp",  "multislerp",
-                                               "karcher", "sce",         "nearswap", "arcee_fusion"};
+const std::set<std::string> kPlannedMethods = {"slerp", "model_stock", "nuslerp", "multislerp", "karcher", "nearswap"};
 const std::set<std::string> kUnsupportedKeys = {"chat_template", "tokenizer", "modules"};
 const std::set<std::string> kTopLevelKeys = {
     "merge_method", "base_model",  "models", "slices",           "parameters",     "dtype",

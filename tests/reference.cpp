@@ -123,6 +123,8 @@ const std::map<std::string, Reference>& references() {
       {"breadcrumbs_ties", reference_breadcrumbs},
       {"della", reference_della},
       {"della_linear", reference_della},
+      {"sce", reference_sce},
+      {"arcee_fusion", reference_arcee_fusion},
       {"passthrough", passthrough}};
   return table;
 }

@@ -63,7 +63,7 @@ TEST_CASE("errors: unknown keys, methods, parameters") {
   CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a"}],"lamda":1})") == "config: unknown key 'lamda'");
   CHECK(error_of(R"({"merge_method":"frankenmerge","models":[{"model":"a"}]})") ==
         "config: unknown merge_method 'frankenmerge' (known: linear, task_arithmetic, ties, dare_linear, dare_ties, "
-        "breadcrumbs, breadcrumbs_ties, della, della_linear, passthrough)");
+        "breadcrumbs, breadcrumbs_ties, della, della_linear, sce, arcee_fusion, passthrough)");
   CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a","parameters":{"wieght":1}}]})") ==
         "config: model 'a' parameters: unknown parameter 'wieght'");
   CHECK(error_of(R"({"merge_method":"linear","models":[{"model":"a","extra":1}]})") ==

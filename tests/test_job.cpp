@@ -48,8 +48,9 @@ TEST_CASE("describe: the catalogue of every method, in the page's order, with SP
   CHECK(o.events[0]["event"] == "methods");
   std::vector<std::string> names;
   for (const auto& m : methods) names.push_back(m["name"]);
-  CHECK(names == std::vector<std::string>{"linear", "task_arithmetic", "ties", "dare_linear", "dare_ties", "breadcrumbs",
-                                         "breadcrumbs_ties", "della", "della_linear", "passthrough"});
+  CHECK(names == std::vector<std::string>{"linear", "task_arithmetic", "ties", "dare_linear", "dare_ties",
+                                          "breadcrumbs", "breadcrumbs_ties", "della", "della_linear", "sce",
+                                          "arcee_fusion", "passthrough"});
   const json& ties = methods[2];
   CHECK(ties["needs_base"] == true);
   CHECK(ties["url"] == "https://arxiv.org/abs/2306.01708");
@@ -61,16 +62,18 @@ TEST_CASE("describe: the catalogue of every method, in the page's order, with SP
   CHECK((*param(ties, "density"))["max"] == 1);
   CHECK((*param(ties, "normalize"))["default"] == true);
   CHECK((*param(ties, "rescale_mode"))["choices"] == json::array({"l1", "inverse_density"}));
-  CHECK((*param(methods[3], "rescale"))["default"] == true);           // dare_linear
-  CHECK((*param(methods[1], "normalize"))["default"] == false);        // task_arithmetic
-  CHECK(param(methods[1], "density") == nullptr);                      // task_arithmetic sparsifies nothing
-  CHECK(methods[0]["needs_base"] == false);                            // linear
-  CHECK(methods[9]["models"] == json::parse(R"({"min":1,"max":1})"));  // passthrough
+  CHECK((*param(methods[3], "rescale"))["default"] == true);            // dare_linear
+  CHECK((*param(methods[1], "normalize"))["default"] == false);         // task_arithmetic
+  CHECK(param(methods[1], "density") == nullptr);                       // task_arithmetic sparsifies nothing
+  CHECK(methods[0]["needs_base"] == false);                             // linear
+  CHECK(methods[11]["models"] == json::parse(R"({"min":1,"max":1})"));  // passthrough
+  CHECK(methods[10]["models"] == json::parse(R"({"min":1,"max":1})"));  // arcee_fusion
+  CHECK((*param(methods[9], "select_topk"))["default"] == 1.0);         // sce
   CHECK((*param(methods[5], "gamma"))["default"] == 0.01);              // breadcrumbs
   CHECK((*param(methods[5], "density"))["default"] == 1.0);
-  CHECK((*param(methods[7], "epsilon"))["default"] == 0.15);            // della
+  CHECK((*param(methods[7], "epsilon"))["default"] == 0.15);  // della
   CHECK((*param(methods[7], "normalize"))["default"] == true);
-  CHECK((*param(methods[8], "rescale"))["default"] == true);            // della_linear
+  CHECK((*param(methods[8], "rescale"))["default"] == true);  // della_linear
   CHECK(methods[4]["models"]["max"].is_null());
 }
 

@@ -262,6 +262,25 @@ const std::vector<Row>& conformance_table() {
           r.rescale = true;
         },
         2, 2);
+    add("sce, every entry selected (the default)", "sce", {"{}", "{}", "{}"}, "",
+        [](const std::string&, test::RefTensorMerge&) {});
+    add(
+        "sce with select_topk 0.3 and heavy ties in the variance", "sce", {"{}", "{}", "{}"},
+        R"(,"parameters":{"select_topk":0.3})",
+        [](const std::string&, test::RefTensorMerge& r) { r.params["select_topk"] = 0.3; }, 2);
+    add(
+        "sce with a gradient select_topk, two models", "sce", {"{}", "{}"},
+        R"(,"parameters":{"select_topk":[0.05,0.6]})",
+        [](const std::string& name, test::RefTensorMerge& r) {
+          const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
+          r.params["select_topk"] = 0.05 + 0.55 * t;
+        },
+        40, 2);
+    add(
+        "arcee_fusion", "arcee_fusion", {"{}"}, "", [](const std::string&, test::RefTensorMerge&) {}, 40, 1);
+    add(
+        "arcee_fusion with small changes (many equal importances)", "arcee_fusion", {"{}"}, "",
+        [](const std::string&, test::RefTensorMerge&) {}, 2, 1);
     add(
         "passthrough with a gradient scale", "passthrough", {R"({"scale":[0.5,2.0]})"}, "",
         [](const std::string& name, test::RefTensorMerge& r) {
