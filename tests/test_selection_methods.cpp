@@ -7,6 +7,7 @@
 
 #include <random>
 
+#include "math/deterministic_math.hpp"
 #include "reference.hpp"
 #include "support.hpp"
 #include "wasmerge/error.hpp"
@@ -267,4 +268,22 @@ TEST_CASE("errors: DELLA's density ± epsilon, model counts, a missing base, row
     CHECK(std::string(e.what()).find("tensor 'w'") != std::string::npos);
     CHECK(std::string(e.what()).find("whole rows, of 40000 elements") != std::string::npos);
   }
+}
+
+TEST_CASE("deterministic exp and log agree with the C library to a few units in the last place") {
+  double worst_exp = 0, worst_log = 0;
+  for (int i = -7000; i <= 7000; ++i) {
+    const double x = i * 0.1003;
+    if (std::exp(x) > 0) worst_exp = std::max(worst_exp, std::fabs(deterministic_exp(x) / std::exp(x) - 1));
+  }
+  for (int i = 1; i <= 20000; ++i) {
+    const double x = std::ldexp(1.0 + i * 0.000731, i % 200 - 100);
+    worst_log =
+        std::max(worst_log, std::fabs(deterministic_log(x) - std::log(x)) / std::max(1.0, std::fabs(std::log(x))));
+  }
+  CHECK(worst_exp < 1e-15);
+  CHECK(worst_log < 1e-15);
+  CHECK(deterministic_exp(0.0) == 1.0);
+  CHECK(deterministic_log(1.0) == 0.0);
+  CHECK(deterministic_exp(-800.0) == 0.0);
 }

@@ -39,14 +39,34 @@ double row_divergence(const float* m, const float* b, size_t c) {
   return kl;
 }
 
-// imp = |m − b| · kl of its row, in f32. kl ≥ 0 in exact arithmetic (p and q have equal
-// sums); a rounding below zero counts as 0, so that every importance is a nonnegative float.
-const float* importance(const Chunk& chunk, size_t, float* out) {
+// Each row's kl as an f32, found by the first pass that reads the row and kept for the
+// next ones (the exps and logs cost far more than a pass). A chunk's rows are its own in
+// every pass, and passes follow one another: no two threads touch one row's entry.
+class RowDivergences {
+ public:
+  explicit RowDivergences(uint64_t rows) : kl_(rows), known_(rows, 0) {}
+  // kl ≥ 0 in exact arithmetic (p and q have equal sums); a rounding below zero counts as
+  // 0, so that every importance is a nonnegative float.
+  float of(uint64_t row, const float* m, const float* b, size_t c) {
+    if (!known_[row]) {
+      kl_[row] = static_cast<float>(std::max(row_divergence(m, b, c), 0.0));
+      known_[row] = 1;
+    }
+    return kl_[row];
+  }
+
+ private:
+  std::vector<float> kl_;
+  std::vector<uint8_t> known_;
+};
+
+// imp = |m − b| · kl of its row, in f32.
+const float* importance(const Chunk& chunk, RowDivergences& divergences, float* out) {
   const size_t c = chunk.row_length;
   const float* b = chunk.base;
   const float* m = chunk.models[0];
   for (size_t row = 0; row < chunk.count; row += c) {
-    const float kl = static_cast<float>(std::max(row_divergence(m + row, b + row, c), 0.0));
+    const float kl = divergences.of((chunk.first + row) / c, m + row, b + row, c);
     for (size_t j = row; j < row + c; ++j) out[j] = std::fabs(m[j] - b[j]) * kl;
   }
   return out;
@@ -55,7 +75,9 @@ const float* importance(const Chunk& chunk, size_t, float* out) {
 class FusionMerge : public TensorMerge {
  public:
   explicit FusionMerge(const OutputTensor& out)
-      : elements_(out.info.num_elements()), row_(out.info.shape.empty() ? 1 : out.info.shape.back()) {
+      : elements_(out.info.num_elements()),
+        row_(out.info.shape.empty() ? 1 : out.info.shape.back()),
+        divergences_(row_ ? elements_ / row_ : 0) {
     std::vector<MagnitudeCuts::Selection> quantiles;
     for (double x : kQuantiles) {
       // sorted[r] (ascending), r = floor(x·(n − 1)), is the (n − r)-th largest.
@@ -64,7 +86,9 @@ class FusionMerge : public TensorMerge {
       s.exact = true;
       quantiles.push_back(s);
     }
-    cuts_ = std::make_unique<MagnitudeCuts>(quantiles, elements_, importance);
+    cuts_ = std::make_unique<MagnitudeCuts>(quantiles, elements_, [this](const Chunk& chunk, size_t, float* out) {
+      return importance(chunk, divergences_, out);
+    });
   }
 
   PipelineNeeds needs() const override {
@@ -81,7 +105,7 @@ class FusionMerge : public TensorMerge {
   }
 
   void combine(Chunk& chunk, float* out) const override {
-    const float* imp = importance(chunk, 0, chunk.scratch);
+    const float* imp = importance(chunk, divergences_, chunk.scratch);
     chunk.observe("importance", -1, imp);
     for (size_t i = 0; i < chunk.count; ++i) {
       const float delta = chunk.models[0][i] - chunk.base[i];
@@ -92,6 +116,7 @@ class FusionMerge : public TensorMerge {
 
  private:
   uint64_t elements_, row_;
+  mutable RowDivergences divergences_;  // filled by whichever pass reads a row first
   std::unique_ptr<MagnitudeCuts> cuts_;
   double threshold_ = 0;
 };
