@@ -5,6 +5,7 @@
 // errors a config can cause.
 #include <doctest/doctest.h>
 
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "math/deterministic_math.hpp"
@@ -286,4 +287,39 @@ TEST_CASE("deterministic exp and log agree with the C library to a few units in 
   CHECK(deterministic_exp(0.0) == 1.0);
   CHECK(deterministic_log(1.0) == 0.0);
   CHECK(deterministic_exp(-800.0) == 0.0);
+}
+
+TEST_CASE("explain: sce's kept task vectors and arcee_fusion's importance, the result as merged") {
+  OneTensor t = grid_tensor(4, 50, 2, 3, 17);
+  t.dtype = "F32";  // the explain event's values are f32, before the output's rounding
+  for (size_t i = 0; i < t.base.size(); i += 9) t.models[0][i] = t.base[i] + 20.0 / 64;
+  for (const std::string method : {"sce", "arcee_fusion"}) {
+    INFO(method);
+    const bool sce = method == "sce";
+    test::MemoryInputs files = files_of(t);
+    MergeOptions o;
+    o.explain = ExplainRequest{"w", 40, 30};
+    test::MemoryOutputs out;
+    std::vector<nlohmann::json> events;
+    const std::string config = sce ? config_of("sce", {"{}", "{}"}, R"(,"parameters":{"select_topk":0.5})")
+                                   : config_of("arcee_fusion", {"{}"});
+    run_merge(config, o, files, out, {}, {}, [&](const std::string& e) { events.push_back(nlohmann::json::parse(e)); });
+    REQUIRE(events.size() == 1);
+    const auto& e = events[0];
+    CHECK(e["stages"] ==
+          (sce ? nlohmann::json::array({"delta", "kept", "result"}) : nlohmann::json::array({"importance", "result"})));
+    const auto merged_values = test::decode_file(out.committed.at("model.safetensors")).at("w").values;
+    for (size_t i = 0; i < 30; ++i) CHECK(e["result"][i].get<double>() == merged_values[40 + i]);
+    if (sce) {  // kept: δ or 0, the same entries for both models
+      for (size_t i = 0; i < 30; ++i) {
+        const double d0 = t.models[0][40 + i] - t.base[40 + i], d1 = t.models[1][40 + i] - t.base[40 + i];
+        const double k0 = e["kept"][0][i], k1 = e["kept"][1][i];
+        CHECK((k0 == d0 || k0 == 0));
+        CHECK((k1 == d1 || k1 == 0));
+        if (d0 != 0 && d1 != 0) CHECK((k0 == 0) == (k1 == 0));
+      }
+    } else {
+      for (size_t i = 0; i < 30; ++i) CHECK(e["importance"][i].get<double>() >= 0);
+    }
+  }
 }
