@@ -142,15 +142,9 @@ class SceMerge : public TensorMerge {
 class Sce : public MergeMethod {
  public:
   Sce() {
-    ParamSpec topk;
-    topk.name = "select_topk";
-    topk.default_value = 1.0;
+    ParamSpec topk = ParamSpec::number("select_topk", ParamSpec::Scope::Global, 1.0);
     topk.min = 0.0;
-    ParamSpec int8;
-    int8.name = "int8_mask";
-    int8.kind = ParamSpec::Kind::Bool;
-    int8.default_value = 0.0;  // accepted; it only saves memory in mergekit
-    params_ = {topk, int8};
+    params_ = {topk, ParamSpec::boolean("int8_mask", false)};  // int8_mask: accepted; it only saves memory in mergekit
   }
   std::string_view name() const override { return "sce"; }
   std::string_view title() const override { return "SCE"; }

@@ -19,26 +19,11 @@ namespace {
 using Scope = ParamSpec::Scope;
 using Kind = ParamSpec::Kind;
 
-ParamSpec number(std::string name, Scope scope, std::optional<double> def, bool required = false) {
-  ParamSpec p;
-  p.name = std::move(name);
-  p.scope = scope;
-  p.default_value = def;
-  p.required = required;
-  return p;
-}
-
 // One model's values of the rule's own parameters, in the rule's order.
 std::vector<double> rule_params(const SparsifyRule& rule, const ParamValues& values) {
   std::vector<double> v;
   for (const ParamSpec& p : rule.params) v.push_back(values.number(p));
   return v;
-}
-
-ParamSpec boolean(std::string name, bool def) {
-  ParamSpec p = number(std::move(name), Scope::Global, def ? 1.0 : 0.0);
-  p.kind = Kind::Bool;
-  return p;
 }
 
 // One output tensor merged by a member of the family.
@@ -180,26 +165,26 @@ void FamilyMerge::finish_explanation(Explanation& e) const {
 }  // namespace
 
 TaskArithmeticFamily::TaskArithmeticFamily(Definition d) : d_(std::move(d)) {
-  params_.push_back(number("weight", Scope::PerModel, d_.weight_required ? std::nullopt : std::optional<double>(1.0),
+  params_.push_back(ParamSpec::number("weight", Scope::PerModel, d_.weight_required ? std::nullopt : std::optional<double>(1.0),
                            d_.weight_required));
   if (d_.sparsify) {
-    ParamSpec density = number("density", Scope::PerModel, 1.0);
+    ParamSpec density = ParamSpec::number("density", Scope::PerModel, 1.0);
     density.min = 0.0;
     density.min_exclusive = true;
     density.max = 1.0;
     params_.push_back(density);
     params_.insert(params_.end(), d_.sparsify->params.begin(), d_.sparsify->params.end());
   }
-  params_.push_back(boolean("normalize", d_.default_normalize));
-  if (d_.base) params_.push_back(number("lambda", Scope::Global, 1.0));
+  params_.push_back(ParamSpec::boolean("normalize", d_.default_normalize));
+  if (d_.base) params_.push_back(ParamSpec::number("lambda", Scope::Global, 1.0));
   if (d_.sparsify) {
-    params_.push_back(boolean("rescale", d_.default_rescale));
-    ParamSpec mode = number("rescale_mode", Scope::Global, 0.0);
+    params_.push_back(ParamSpec::boolean("rescale", d_.default_rescale));
+    ParamSpec mode = ParamSpec::number("rescale_mode", Scope::Global, 0.0);
     mode.kind = Kind::Choice;
     mode.choices = {"l1", "inverse_density"};
     params_.push_back(mode);
   }
-  params_.push_back(boolean("int8_mask", false));  // accepted; it only saves memory in mergekit
+  params_.push_back(ParamSpec::boolean("int8_mask", false));  // accepted; it only saves memory in mergekit
 }
 
 std::vector<Fact> TaskArithmeticFamily::needs() const {

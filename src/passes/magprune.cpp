@@ -55,11 +55,7 @@ class MagPrune : public Sparsifier {
 };
 
 ParamSpec epsilon_param() {
-  ParamSpec p;
-  p.name = "epsilon";
-  p.scope = ParamSpec::Scope::PerModel;
-  p.default_value = 0.15;
-  return p;
+  return ParamSpec::number("epsilon", ParamSpec::Scope::PerModel, 0.15);
 }
 
 // mergekit's rule: the probabilities (d − ε) .. (d + ε) must be probabilities, unless d

@@ -62,10 +62,7 @@ class OutlierTrim : public Sparsifier {
 };
 
 ParamSpec gamma_param() {
-  ParamSpec p;
-  p.name = "gamma";
-  p.scope = ParamSpec::Scope::PerModel;
-  p.default_value = 0.01;
+  ParamSpec p = ParamSpec::number("gamma", ParamSpec::Scope::PerModel, 0.01);
   p.min = 0.0;
   p.max = 1.0;
   return p;
