@@ -7,6 +7,7 @@
 #include <cstring>
 #include <random>
 
+#include "one_tensor.hpp"
 #include "reference.hpp"
 #include "support.hpp"
 #include "wasmerge/config.hpp"
@@ -19,54 +20,14 @@ using test::Bytes;
 
 namespace {
 
-// One [rows, cols] BF16 tensor "w" per model: the base, and models that move it by up to
-// `spread` grid steps (|values| stay below 256 steps: exact in BF16).
-struct Tensors {
-  std::vector<uint64_t> shape;
-  std::vector<double> base;
-  std::vector<std::vector<double>> models;
-};
+using test::OneTensor;
 
-Tensors make_tensors(uint64_t rows, uint64_t cols, size_t models, int spread, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Tensors t;
-  t.shape = {rows, cols};
-  const size_t n = rows * cols;
-  t.base.resize(n);
-  t.models.assign(models, std::vector<double>(n));
-  for (size_t i = 0; i < n; ++i) {
-    t.base[i] = (static_cast<int>(rng() % 201) - 100) / 64.0;
-    for (auto& m : t.models) m[i] = t.base[i] + (static_cast<int>(rng() % (2 * spread + 1)) - spread) / 64.0;
-  }
-  return t;
-}
-
-test::MemoryInputs files_of(const Tensors& t) {
-  test::MemoryInputs files;
-  files.add("base.safetensors", test::safetensors_file({{"w", "BF16", t.shape, test::encode("BF16", t.base)}}));
-  for (size_t k = 0; k < t.models.size(); ++k)
-    files.add("m" + std::to_string(k) + ".safetensors",
-              test::safetensors_file({{"w", "BF16", t.shape, test::encode("BF16", t.models[k])}}));
-  return files;
-}
+// The config's global parameters (a JSON map, or none).
+std::string with_parameters(const std::string& params) { return params.empty() ? "" : R"(,"parameters":)" + params; }
 
 std::string config_of(const std::string& method, bool base, const std::vector<std::string>& model_params,
                       const std::string& params) {
-  std::string c = R"({"merge_method":")" + method + "\"" + (base ? R"(,"base_model":"base.safetensors")" : "") +
-                  R"(,"models":[)";
-  for (size_t k = 0; k < model_params.size(); ++k)
-    c += (k ? "," : "") + std::string(R"({"model":"m)") + std::to_string(k) + R"(.safetensors","parameters":)" +
-         model_params[k] + "}";
-  return c + "]" + (params.empty() ? "" : R"(,"parameters":)" + params) + "}";
-}
-
-Bytes merge(const std::string& config, test::MemoryInputs files, unsigned threads, uint64_t memory_mb) {
-  test::MemoryOutputs out;
-  MergeOptions o;
-  o.threads = threads;
-  o.memory_mb = memory_mb;
-  run_merge(config, o, files, out);
-  return out.committed.at("model.safetensors");
+  return test::config_of(method, model_params, with_parameters(params), base);
 }
 
 }  // namespace
@@ -96,8 +57,7 @@ TEST_CASE("dot_sum equals its scalar twin bit for bit and the plain f64 sum clos
 TEST_CASE("geometric methods on a tensor larger than the budget: same bytes for 1 and 3 threads, 1 MB and 1 GB, "
           "and the reference's values") {
   // 300 × 1000 elements in 19 chunks; at 1 MB the Gram pass and the write each read it in blocks.
-  const Tensors t = make_tensors(300, 1000, 3, 150, 5);
-  const test::MemoryInputs files = files_of(t);
+  OneTensor t = test::grid_tensor(300, 1000, 3, 150, 5);
   struct Run {
     std::string method;
     bool base;
@@ -125,36 +85,22 @@ TEST_CASE("geometric methods on a tensor larger than the budget: same bytes for 
        [](test::RefTensorMerge& r) { r.params = {{"filter_wise", 1}}; }},
   };
   for (const Run& run : runs) {
+    OneTensor inputs = t;
+    inputs.models.resize(run.model_params.size());
     const std::string config = config_of(run.method, run.base, run.model_params, run.params);
     INFO(config);
-    std::vector<Bytes> outputs;
-    for (unsigned threads : {1u, 3u})
-      for (uint64_t mb : {1u, 1024u}) outputs.push_back(merge(config, files, threads, mb));
-    for (const auto& o : outputs) REQUIRE(o == outputs[0]);
     test::RefTensorMerge ref;
     ref.method = run.method;
-    ref.name = "w";
-    ref.shape = t.shape;
-    if (run.base) ref.base = t.base;
-    ref.models.assign(t.models.begin(), t.models.begin() + static_cast<long>(run.model_params.size()));
     run.ref(ref);
-    const auto expected = test::reference_merge(ref);
-    const auto got = test::decode_file(outputs[0]).at("w").values;
-    for (size_t i = 0; i < expected.size(); ++i) {
-      double scale = std::fabs(t.base[i]);
-      for (const auto& m : ref.models) scale += std::fabs(m[i]);
-      INFO(run.method << " [" << i << "] got " << got[i] << " expected " << expected[i]);
-      REQUIRE(std::fabs(got[i] - expected[i]) <= test::tolerance("BF16", expected[i], 64 * scale));
-    }
+    test::check_everywhere(config, inputs, ref, run.base);
   }
 }
 
 TEST_CASE("slerp: a base of zeros keeps its zero direction (norm guard), so the result is sin(tπ/2)·m") {
-  Tensors t = make_tensors(4, 8, 1, 40, 9);
+  OneTensor t = test::grid_tensor(4, 8, 1, 40, 9);
   std::fill(t.base.begin(), t.base.end(), 0.0);
-  const auto got = test::decode_file(merge(config_of("slerp", true, {"{}"}, R"({"t":0.5})"), files_of(t), 1, 64))
-                       .at("w")
-                       .values;
+  test::MemoryInputs files = test::files_of(t);
+  const auto got = test::decode_file(test::merge(config_of("slerp", true, {"{}"}, R"({"t":0.5})"), files)).at("w").values;
   for (size_t i = 0; i < got.size(); ++i) {
     const double expected = std::sin(0.25 * M_PI) * t.models[0][i];  // θ = π/2: sin(tθ)/sin θ
     REQUIRE(std::fabs(got[i] - expected) <= test::tolerance("BF16", expected, std::fabs(t.models[0][i])));
@@ -162,9 +108,9 @@ TEST_CASE("slerp: a base of zeros keeps its zero direction (norm guard), so the 
 }
 
 TEST_CASE("model_stock: task vectors at cos −1 make t's denominator 0: an error naming the tensor, nothing written") {
-  Tensors t = make_tensors(4, 8, 2, 40, 11);
+  OneTensor t = test::grid_tensor(4, 8, 2, 40, 11);
   for (size_t i = 0; i < t.base.size(); ++i) t.models[1][i] = 2 * t.base[i] - t.models[0][i];  // δ_1 = −δ_0
-  test::MemoryInputs files = files_of(t);
+  test::MemoryInputs files = test::files_of(t);
   test::MemoryOutputs out;
   CHECK_THROWS_WITH(run_merge(config_of("model_stock", true, {"{}", "{}"}, ""), MergeOptions(), files, out),
                     doctest::Contains("tensor 'w': model_stock: the task vectors' mean cosine is −1/(N−1)"));
@@ -172,8 +118,8 @@ TEST_CASE("model_stock: task vectors at cos −1 make t's denominator 0: an erro
 }
 
 TEST_CASE("multislerp: weights that sum to zero cannot be normalized: an error naming the tensor") {
-  const Tensors t = make_tensors(4, 8, 2, 40, 13);
-  test::MemoryInputs files = files_of(t);
+  const OneTensor t = test::grid_tensor(4, 8, 2, 40, 13);
+  test::MemoryInputs files = test::files_of(t);
   test::MemoryOutputs out;
   CHECK_THROWS_WITH(
       run_merge(config_of("multislerp", true, {R"({"weight":1})", R"({"weight":-1})"}, ""), MergeOptions(),

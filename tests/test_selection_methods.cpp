@@ -10,6 +10,7 @@
 
 #include "math/deterministic_math.hpp"
 #include "reference.hpp"
+#include "one_tensor.hpp"
 #include "support.hpp"
 #include "wasmerge/error.hpp"
 #include "wasmerge/merge.hpp"
@@ -19,41 +20,12 @@ using test::Bytes;
 
 namespace {
 
-struct OneTensor {
-  std::string name = "w";
-  std::string dtype = "F32";
-  std::vector<uint64_t> shape;
-  std::vector<double> base;
-  std::vector<std::vector<double>> models;
-};
-
-test::MemoryInputs files_of(const OneTensor& t) {
-  test::MemoryInputs files;
-  files.add("base.safetensors", test::safetensors_file({{t.name, t.dtype, t.shape, test::encode(t.dtype, t.base)}}));
-  for (size_t k = 0; k < t.models.size(); ++k)
-    files.add("m" + std::to_string(k) + ".safetensors",
-              test::safetensors_file({{t.name, t.dtype, t.shape, test::encode(t.dtype, t.models[k])}}));
-  return files;
-}
-
-// config: the method, then `models` entries' parameters and any more top-level keys.
-std::string config_of(const std::string& method, const std::vector<std::string>& parameters,
-                      const std::string& extra = "") {
-  std::string list;
-  for (size_t k = 0; k < parameters.size(); ++k)
-    list += (k ? "," : "") + std::string(R"({"model":"m)") + std::to_string(k) + R"(.safetensors","parameters":)" +
-            parameters[k] + "}";
-  return R"({"merge_method":")" + method + R"(","base_model":"base.safetensors","models":[)" + list + "]" + extra + "}";
-}
-
-Bytes merge(const std::string& config, test::MemoryInputs& files, unsigned threads = 2, uint64_t mb = 1024) {
-  test::MemoryOutputs out;
-  MergeOptions o;
-  o.threads = threads;
-  o.memory_mb = mb;
-  run_merge(config, o, files, out);
-  return out.committed.at("model.safetensors");
-}
+using test::OneTensor;
+using test::files_of;
+using test::config_of;
+using test::merge;
+using test::check_everywhere;
+using test::grid_tensor;
 
 std::vector<double> merged(const std::string& config, const OneTensor& t) {
   test::MemoryInputs files = files_of(t);
@@ -68,42 +40,6 @@ std::string error_of(const std::string& config, const OneTensor& t) {
     return e.what();
   }
   return "";
-}
-
-// The same bytes for 1 and 3 threads, the whole tensor in memory and a 1 MB budget; the
-// values as the reference says.
-void check_everywhere(const std::string& config, const OneTensor& t, test::RefTensorMerge ref) {
-  test::MemoryInputs files = files_of(t);
-  const Bytes whole = merge(config, files, 1, 1024);
-  REQUIRE(merge(config, files, 3, 1) == whole);
-  REQUIRE(merge(config, files, 1, 1) == whole);
-  REQUIRE(merge(config, files, 3, 1024) == whole);
-  ref.name = t.name;
-  ref.shape = t.shape;
-  ref.base = t.base;
-  ref.models = t.models;
-  const auto expected = test::reference_merge(ref);
-  const auto got = test::decode_file(whole).at(t.name).values;
-  for (size_t i = 0; i < got.size(); ++i) {
-    INFO(ref.method << " [" << i << "] got " << got[i] << " expected " << expected[i]);
-    REQUIRE(std::fabs(got[i] - expected[i]) <= test::tolerance(t.dtype, expected[i], 64 * 8));
-  }
-}
-
-// A [rows, columns] base on a grid and fine-tunes moving each entry by [-spread, spread] steps.
-OneTensor grid_tensor(uint64_t rows, uint64_t columns, size_t models, int spread, uint32_t seed) {
-  OneTensor t;
-  t.dtype = "BF16";  // 1 MB holds a chunk of a base and three models
-  t.shape = {rows, columns};
-  const size_t n = rows * columns;
-  std::mt19937 rng(seed);
-  t.base.resize(n);
-  t.models.assign(models, std::vector<double>(n));
-  for (size_t i = 0; i < n; ++i) {
-    t.base[i] = (static_cast<int>(rng() % 201) - 100) / 64.0;
-    for (auto& m : t.models) m[i] = t.base[i] + (static_cast<int>(rng() % (2 * spread + 1)) - spread) / 64.0;
-  }
-  return t;
 }
 
 }  // namespace

@@ -13,13 +13,6 @@
 namespace wasmerge {
 namespace {
 
-double inner(const GramView& g, const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    for (size_t j = 0; j < b.size(); ++j) s += a[i] * b[j] * g.at(i, j);
-  return s;
-}
-
 std::vector<double> karcher_coefficients(const GramView& g, int max_iter, double tol) {
   const size_t N = g.size();
   if (N == 1) return {1.0};
@@ -36,7 +29,7 @@ std::vector<double> karcher_coefficients(const GramView& g, int max_iter, double
     return e;
   };
   for (size_t i : valid) u[i] = a / g.norm(i);  // the weighted mean direction ...
-  const double u_norm = std::sqrt(std::max(inner(g, u, u), 0.0));
+  const double u_norm = std::sqrt(std::max(g.inner(u, u), 0.0));
   if (u_norm < tol)
     u = unit(valid[0]);
   else
@@ -44,17 +37,17 @@ std::vector<double> karcher_coefficients(const GramView& g, int max_iter, double
   for (int iter = 0; iter < max_iter; ++iter) {
     std::vector<double> T(N, 0.0);  // the mean of the log maps at u
     for (size_t i : valid) {
-      const double dot = std::fmax(-1.0, std::fmin(1.0, inner(g, u, unit(i))));
+      const double dot = std::fmax(-1.0, std::fmin(1.0, g.inner(u, unit(i))));
       const double theta = std::acos(dot);
       if (theta < tol) continue;
       const double f = a * theta / std::sin(theta);
       T[i] += f / g.norm(i);
       for (size_t j = 0; j < N; ++j) T[j] -= f * dot * u[j];
     }
-    const double T_norm = std::sqrt(std::max(inner(g, T, T), 0.0));
+    const double T_norm = std::sqrt(std::max(g.inner(T, T), 0.0));
     if (T_norm < tol) break;
     for (size_t j = 0; j < N; ++j) u[j] = std::cos(T_norm) * u[j] + std::sin(T_norm) * (T[j] / T_norm);
-    const double norm = std::sqrt(std::max(inner(g, u, u), 0.0));
+    const double norm = std::sqrt(std::max(g.inner(u, u), 0.0));
     if (norm > tol)
       for (double& c : u) c /= norm;
   }

@@ -15,14 +15,6 @@
 namespace wasmerge {
 namespace {
 
-// ⟨Σ a_i x_i, Σ b_j x_j⟩ from the dot products.
-double inner(const GramView& g, const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    for (size_t j = 0; j < b.size(); ++j) s += a[i] * b[j] * g.at(i, j);
-  return s;
-}
-
 std::vector<double> multislerp_coefficients(const GramView& g, const std::vector<double>& w, double eps,
                                             const std::string& tensor) {
   const size_t K = w.size();
@@ -31,7 +23,7 @@ std::vector<double> multislerp_coefficients(const GramView& g, const std::vector
   for (size_t k = 0; k < K; ++k) to_unit[k] = 1 / (g.norm(k) + eps);
   std::vector<double> mean(K);  // Σ w_k·unit_k
   for (size_t k = 0; k < K; ++k) mean[k] = w[k] * to_unit[k];
-  const double mean_norm = std::sqrt(std::max(inner(g, mean, mean), 0.0));
+  const double mean_norm = std::sqrt(std::max(g.inner(mean, mean), 0.0));
   if (mean_norm < eps) {
     if (K == 2) return {w[0], w[1]};  // antipodal pair: the straight weighted sum
     fail("", tensor,
@@ -45,11 +37,11 @@ std::vector<double> multislerp_coefficients(const GramView& g, const std::vector
   for (size_t k = 0; k < K; ++k) {
     std::vector<double> unit(K, 0.0);
     unit[k] = to_unit[k];
-    along += w[k] * inner(g, unit, axis);
+    along += w[k] * g.inner(unit, axis);
   }
   std::vector<double> tangent(K);
   for (size_t k = 0; k < K; ++k) tangent[k] = mean[k] - along * axis[k];
-  const double tangent_norm = std::sqrt(std::max(inner(g, tangent, tangent), 0.0)) + eps;
+  const double tangent_norm = std::sqrt(std::max(g.inner(tangent, tangent), 0.0)) + eps;
   double length = 0;  // Σ w_k ‖x_k‖
   for (size_t k = 0; k < K; ++k) length += w[k] * g.norm(k);
   std::vector<double> c(K);
