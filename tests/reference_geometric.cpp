@@ -109,6 +109,7 @@ Vec multislerp(const RefTensorMerge& m) {
     length += w[k] * norm(x[k]);
   }
   if (norm(mean) < eps) {
+    if (std::all_of(x.begin(), x.end(), [](const Vec& v) { return norm(v) == 0; })) return with_base(m, Vec(x[0].size(), 0.0));
     if (K != 2) throw std::runtime_error("multislerp: cancelling directions");
     return with_base(m, plus(scaled(x[0], w[0]), scaled(x[1], w[1])));
   }

@@ -152,3 +152,15 @@ TEST_CASE("geometric methods' config errors: model counts, a missing t, a bad ep
   CHECK(error_of(R"({"merge_method":"slerp","base_model":"a","models":[{"model":"a"},{"model":"b"}],"parameters":{"t":0.5}})") ==
         "accepted");
 }
+
+TEST_CASE("multislerp: task vectors that are all zero give the base (mergekit refuses it); opposite ones an error") {
+  OneTensor t = test::grid_tensor(4, 8, 3, 40, 15);
+  for (auto& m : t.models) m = t.base;
+  test::MemoryInputs files = test::files_of(t);
+  const std::string config = config_of("multislerp", true, {R"({"weight":1})", R"({"weight":1})", R"({"weight":1})"}, "");
+  CHECK(test::decode_file(test::merge(config, files)).at("w").values == t.base);
+  // δ_0 = −δ_1 with equal weights and δ_2 = 0: the directions cancel out.
+  for (size_t i = 0; i < t.base.size(); ++i) t.models[1][i] = 2 * t.base[i] - (t.models[0][i] = t.base[i] + 0.25);
+  test::MemoryInputs opposite = test::files_of(t);
+  CHECK_THROWS_WITH(test::merge(config, opposite), doctest::Contains("multislerp: the weighted directions"));
+}

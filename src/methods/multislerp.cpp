@@ -25,6 +25,9 @@ std::vector<double> multislerp_coefficients(const GramView& g, const std::vector
   for (size_t k = 0; k < K; ++k) mean[k] = w[k] * to_unit[k];
   const double mean_norm = std::sqrt(std::max(g.inner(mean, mean), 0.0));
   if (mean_norm < eps) {
+    bool all_zero = true;  // nothing moved: the base (mergekit refuses this case; there is nothing to interpolate)
+    for (size_t k = 0; k < K; ++k) all_zero = all_zero && g.norm(k) == 0;
+    if (all_zero) return std::vector<double>(K, 0.0);
     if (K == 2) return {w[0], w[1]};  // antipodal pair: the straight weighted sum
     fail("", tensor,
          "multislerp: the weighted directions of the models cancel out (antipodal models with balancing weights); "
