@@ -19,9 +19,9 @@ namespace wasmerge {
 
 // The vectors x_j of a combination.
 enum class Vectors {
-  Models,          // the models' own values (no base)
-  TaskVectors,     // δ_k = m_k − b, and the result adds b back
-  BaseAndModels,   // the base's values, then the models' (slerp's v_0, v_1; karcher's inputs)
+  Models,         // the models' own values (no base)
+  TaskVectors,    // δ_k = m_k − b, and the result adds b back
+  BaseAndModels,  // the base's values, then the models' (slerp's v_0, v_1; karcher's inputs)
 };
 
 // One group's dot products, as the coefficient rule reads them.

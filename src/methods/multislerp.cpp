@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "math/deterministic_math.hpp"
 #include "methods/combination.hpp"
 #include "methods/described_method.hpp"
 #include "wasmerge/error.hpp"
@@ -49,7 +50,8 @@ std::vector<double> multislerp_coefficients(const GramView& g, const std::vector
   for (size_t k = 0; k < K; ++k) length += w[k] * g.norm(k);
   std::vector<double> c(K);
   for (size_t k = 0; k < K; ++k)
-    c[k] = (axis[k] * std::cos(tangent_norm) + tangent[k] * (std::sin(tangent_norm) / tangent_norm)) * length;
+    c[k] = (axis[k] * deterministic_cos(tangent_norm) + tangent[k] * (deterministic_sin(tangent_norm) / tangent_norm)) *
+           length;
   return c;
 }
 
@@ -82,7 +84,8 @@ class MultiSlerp : public DescribedMethod {
         "SLERP for any number of models: averages their directions on the sphere with their weights (around the "
         "weighted mean direction) and gives the result their weighted mean length; task vectors when a base is given.";
     d.formula =
-        "uₖ = xₖ/‖xₖ‖, a = Σ wₖuₖ/‖Σ wₖuₖ‖;  v = Σ wₖ(uₖ − ⟨uₖ,a⟩a);  result = [b +] Σ wₖ‖xₖ‖ · (a·cos‖v‖ + v·sin‖v‖/‖v‖)";
+        "uₖ = xₖ/‖xₖ‖, a = Σ wₖuₖ/‖Σ wₖuₖ‖;  v = Σ wₖ(uₖ − ⟨uₖ,a⟩a);  result = [b +] Σ wₖ‖xₖ‖ · (a·cos‖v‖ + "
+        "v·sin‖v‖/‖v‖)";
     ParamSpec eps = ParamSpec::number("eps", ParamSpec::Scope::Global, 1e-8);
     eps.min = 0.0;
     eps.min_exclusive = true;
