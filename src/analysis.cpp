@@ -43,11 +43,10 @@ std::string TensorReport::to_json() const {
 namespace {
 
 constexpr double kDefaultReportDensity = 0.2;
-constexpr size_t kChunk = BlockPipeline::kChunk;
 
 // The counts of one chunk: |δ| by binade, zeros, sign conflicts, top-k intersections.
 TensorReport chunk_report(const Chunk& chunk, const MagnitudeCuts& cuts) {
-  const size_t models = chunk.model_count, n = chunk.count;
+  const size_t models = chunk.model_count, n = chunk.count, stride = chunk.capacity;
   TensorReport r;
   r.abs_delta_hist.assign(models, std::vector<uint64_t>(TensorReport::kBins, 0));
   r.zero.assign(models, 0);
@@ -71,15 +70,15 @@ TensorReport chunk_report(const Chunk& chunk, const MagnitudeCuts& cuts) {
     r.sign_conflicts += positive && negative;
   }
   thread_local std::vector<float> kept;
-  kept.resize(models * kChunk);
+  kept.resize(models * stride);
   for (size_t k = 0; k < models; ++k) {
-    std::copy(chunk.models[k], chunk.models[k] + n, kept.data() + k * kChunk);
-    cuts.mask(chunk, k, kept.data() + k * kChunk);
+    std::copy(chunk.models[k], chunk.models[k] + n, kept.data() + k * stride);
+    cuts.mask(chunk, k, kept.data() + k * stride);
   }
   for (size_t a = 0; a < models; ++a)
     for (size_t b = a; b < models; ++b) {
       uint64_t both = 0;
-      for (size_t i = 0; i < n; ++i) both += kept[a * kChunk + i] != 0.0f && kept[b * kChunk + i] != 0.0f;
+      for (size_t i = 0; i < n; ++i) both += kept[a * stride + i] != 0.0f && kept[b * stride + i] != 0.0f;
       r.topk_both[a][b] = r.topk_both[b][a] = both;
     }
   return r;

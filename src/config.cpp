@@ -16,9 +16,6 @@ namespace {
 using json = nlohmann::json;
 
 // mergekit methods this project has not implemented yet get their own message.
-const std::set<std::string> kPlannedMethods = {"breadcrumbs", "breadcrumbs_ties", "della",      "della_linear", "slerp",
-                                               "model_stock", "nuslerp",          "multislerp", "karcher",      "sce",
-                                               "nearswap",    "arcee_fusion"};
 // mergekit keys this project has not implemented get their own message, naming them.
 const std::map<std::string, std::string> kUnsupportedKeys = {
     {"modules", "'modules' (per-module merges of multi-module architectures) is not supported yet by wasmerge"}};
@@ -263,7 +260,6 @@ MergeConfig parse_config(const std::string& json_text) {
   const std::string method = root["merge_method"].get<std::string>();
   c.method = find_method(method);
   if (!c.method) {
-    if (kPlannedMethods.count(method)) config_error("merge_method '" + method + "' is not supported yet by wasmerge");
     std::string known;
     for (const MergeMethod* m : all_methods()) known += (known.empty() ? "" : ", ") + std::string(m->name());
     config_error("unknown merge_method '" + method + "' (known: " + known + ")");

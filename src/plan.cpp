@@ -101,6 +101,7 @@ OutputTensor plan_tensor(MergePlan& plan, const MappedTensor& m) {
   out.info.dtype = c.output_dtype(m.reference->info.dtype);
   out.check_finite = !c.allow_nonfinite;
   resolve_parameters(c, m, out);
+  c.method->check(out);
   if (remapped) return out;
   if (auto k = c.method->byte_copy(out)) {
     out.action = TensorAction::Copy;

@@ -28,7 +28,7 @@ uint64_t magnitude_keep_count(double density, uint64_t n) {
   return k <= 0 ? 0 : static_cast<uint64_t>(k);
 }
 
-RadixSelect::RadixSelect(uint64_t n, uint64_t keep) : n_(n), keep_(keep) {}
+RadixSelect::RadixSelect(uint64_t n, uint64_t keep, bool exact) : n_(n), keep_(keep), exact_(exact) {}
 
 // Walks the bins from the largest magnitude down until the keep-th largest entry is inside.
 void RadixSelect::finish_high_pass(const Histogram& high) {
@@ -60,7 +60,7 @@ MagnitudeCut RadixSelect::finish_low_pass(const Histogram& low) const {
 
 MagnitudeCut RadixSelect::trivial_cut() const {
   MagnitudeCut cut;
-  cut.keep_all = keep_ >= n_;
+  cut.keep_all = keep_ >= n_ && !needs_passes();
   cut.keep_none = keep_ == 0 && n_ > 0;
   if (n_ == 0) cut.keep_all = true;
   return cut;
@@ -97,16 +97,29 @@ void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ti
   if (cut.keep_all) return;
   if (cut.keep_none) return keep_from(delta, n, 0xFFFFFFFFu, false);
   if (!cut.partial_tie()) return keep_from(delta, n, cut.threshold, true);
-  // Only the first equal_keep ties in index order survive: a span before that point keeps
-  // all its ties, one after it none; only the span across it goes entry by entry.
-  if (ties_seen >= cut.equal_keep) return keep_from(delta, n, cut.threshold, false);
-  if (ties_seen + count_ties(delta, n, cut.threshold) <= cut.equal_keep) return keep_from(delta, n, cut.threshold, true);
+  // Only the ties with ordinals in [lo, hi) survive: a span inside that range keeps all its
+  // ties, one outside it none; only a span across an end goes entry by entry.
+  const uint64_t lo = cut.first_kept_tie(), hi = lo + cut.equal_keep;
+  if (ties_seen >= hi) return keep_from(delta, n, cut.threshold, false);
+  const uint64_t end = ties_seen + count_ties(delta, n, cut.threshold);
+  if (end <= lo) return keep_from(delta, n, cut.threshold, false);
+  if (ties_seen >= lo && end <= hi) return keep_from(delta, n, cut.threshold, true);
   for (size_t i = 0; i < n; ++i) {
     const uint32_t bits = magnitude_bits(delta[i]);
     const bool tie = bits == cut.threshold;
-    const bool keep = (bits > cut.threshold) | (tie & (ties_seen < cut.equal_keep));
+    const bool keep = (bits > cut.threshold) | (tie & (ties_seen >= lo) & (ties_seen < hi));
     ties_seen += tie;
     delta[i] = keep_if(delta[i], keep);
+  }
+}
+
+void magnitude_flags(const MagnitudeCut& cut, const float* values, size_t n, uint64_t ties_seen, uint8_t* kept) {
+  const uint64_t lo = cut.first_kept_tie(), hi = lo + cut.equal_keep;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t bits = magnitude_bits(values[i]);
+    const bool tie = bits == cut.threshold;
+    kept[i] = cut.keep_all || (!cut.keep_none && ((bits > cut.threshold) | (tie & (ties_seen >= lo) & (ties_seen < hi))));
+    ties_seen += tie;
   }
 }
 

@@ -68,14 +68,17 @@ Vec slerp(const RefTensorMerge& m) {
   const double c = dot(unit(v0), unit(v1));
   if (std::fabs(c) > 0.9995) return plus(scaled(v0, 1 - t), scaled(v1, t));
   const double theta = std::acos(c);
-  return plus(scaled(v0, std::sin((1 - t) * theta) / std::sin(theta)), scaled(v1, std::sin(t * theta) / std::sin(theta)));
+  return plus(scaled(v0, std::sin((1 - t) * theta) / std::sin(theta)),
+              scaled(v1, std::sin(t * theta) / std::sin(theta)));
 }
 
 Vec nuslerp(const RefTensorMerge& m) {
   const double w0 = m.weights[0], w1 = m.weights[1];
   const double t = std::fabs(w0 + w1) < 1e-6 ? 0.5 : w1 / (w0 + w1);
   const std::vector<Vec> x = inputs(m);
-  const std::string mode = m.param("nuslerp_flatten", 1) ? "whole" : m.param("nuslerp_row_wise", 0) ? "columns" : "rows";
+  const std::string mode = m.param("nuslerp_flatten", 1)    ? "whole"
+                           : m.param("nuslerp_row_wise", 0) ? "columns"
+                                                            : "rows";
   Vec result(x[0].size());
   for (const auto& at : groups(m, mode)) {
     const Vec a = gather(x[0], at), b = gather(x[1], at);
@@ -109,12 +112,15 @@ Vec multislerp(const RefTensorMerge& m) {
     length += w[k] * norm(x[k]);
   }
   if (norm(mean) < eps) {
+    if (std::all_of(x.begin(), x.end(), [](const Vec& v) { return norm(v) == 0; }))
+      return with_base(m, Vec(x[0].size(), 0.0));
     if (K != 2) throw std::runtime_error("multislerp: cancelling directions");
     return with_base(m, plus(scaled(x[0], w[0]), scaled(x[1], w[1])));
   }
   mean = scaled(mean, 1 / norm(mean));
   Vec tangent(mean.size(), 0.0);
-  for (size_t k = 0; k < K; ++k) tangent = plus(tangent, scaled(minus(unit[k], scaled(mean, dot(unit[k], mean))), w[k]));
+  for (size_t k = 0; k < K; ++k)
+    tangent = plus(tangent, scaled(minus(unit[k], scaled(mean, dot(unit[k], mean))), w[k]));
   const double tn = norm(tangent) + eps;
   const Vec on_sphere = plus(scaled(mean, std::cos(tn)), scaled(tangent, std::sin(tn) / tn));
   return with_base(m, scaled(on_sphere, length));
@@ -191,8 +197,8 @@ Vec nearswap(const RefTensorMerge& m) {
 
 const std::map<std::string, Reference>& geometric_references() {
   static const std::map<std::string, Reference> table = {
-      {"slerp", slerp},           {"nuslerp", nuslerp},         {"multislerp", multislerp},
-      {"karcher", karcher},       {"model_stock", model_stock}, {"nearswap", nearswap}};
+      {"slerp", slerp},     {"nuslerp", nuslerp},         {"multislerp", multislerp},
+      {"karcher", karcher}, {"model_stock", model_stock}, {"nearswap", nearswap}};
   return table;
 }
 

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <random>
 
+#include "math/deterministic_math.hpp"
+#include "one_tensor.hpp"
 #include "reference.hpp"
 #include "support.hpp"
 #include "wasmerge/config.hpp"
@@ -19,54 +21,14 @@ using test::Bytes;
 
 namespace {
 
-// One [rows, cols] BF16 tensor "w" per model: the base, and models that move it by up to
-// `spread` grid steps (|values| stay below 256 steps: exact in BF16).
-struct Tensors {
-  std::vector<uint64_t> shape;
-  std::vector<double> base;
-  std::vector<std::vector<double>> models;
-};
+using test::OneTensor;
 
-Tensors make_tensors(uint64_t rows, uint64_t cols, size_t models, int spread, uint32_t seed) {
-  std::mt19937 rng(seed);
-  Tensors t;
-  t.shape = {rows, cols};
-  const size_t n = rows * cols;
-  t.base.resize(n);
-  t.models.assign(models, std::vector<double>(n));
-  for (size_t i = 0; i < n; ++i) {
-    t.base[i] = (static_cast<int>(rng() % 201) - 100) / 64.0;
-    for (auto& m : t.models) m[i] = t.base[i] + (static_cast<int>(rng() % (2 * spread + 1)) - spread) / 64.0;
-  }
-  return t;
-}
-
-test::MemoryInputs files_of(const Tensors& t) {
-  test::MemoryInputs files;
-  files.add("base.safetensors", test::safetensors_file({{"w", "BF16", t.shape, test::encode("BF16", t.base)}}));
-  for (size_t k = 0; k < t.models.size(); ++k)
-    files.add("m" + std::to_string(k) + ".safetensors",
-              test::safetensors_file({{"w", "BF16", t.shape, test::encode("BF16", t.models[k])}}));
-  return files;
-}
+// The config's global parameters (a JSON map, or none).
+std::string with_parameters(const std::string& params) { return params.empty() ? "" : R"(,"parameters":)" + params; }
 
 std::string config_of(const std::string& method, bool base, const std::vector<std::string>& model_params,
                       const std::string& params) {
-  std::string c = R"({"merge_method":")" + method + "\"" + (base ? R"(,"base_model":"base.safetensors")" : "") +
-                  R"(,"models":[)";
-  for (size_t k = 0; k < model_params.size(); ++k)
-    c += (k ? "," : "") + std::string(R"({"model":"m)") + std::to_string(k) + R"(.safetensors","parameters":)" +
-         model_params[k] + "}";
-  return c + "]" + (params.empty() ? "" : R"(,"parameters":)" + params) + "}";
-}
-
-Bytes merge(const std::string& config, test::MemoryInputs files, unsigned threads, uint64_t memory_mb) {
-  test::MemoryOutputs out;
-  MergeOptions o;
-  o.threads = threads;
-  o.memory_mb = memory_mb;
-  run_merge(config, o, files, out);
-  return out.committed.at("model.safetensors");
+  return test::config_of(method, model_params, with_parameters(params), base);
 }
 
 }  // namespace
@@ -93,11 +55,11 @@ TEST_CASE("dot_sum equals its scalar twin bit for bit and the plain f64 sum clos
   CHECK(scalar::dot_sum(a, b, 9) == -4 + 4.5);
 }
 
-TEST_CASE("geometric methods on a tensor larger than the budget: same bytes for 1 and 3 threads, 1 MB and 1 GB, "
-          "and the reference's values") {
+TEST_CASE(
+    "geometric methods on a tensor larger than the budget: same bytes for 1 and 3 threads, 1 MB and 1 GB, "
+    "and the reference's values") {
   // 300 × 1000 elements in 19 chunks; at 1 MB the Gram pass and the write each read it in blocks.
-  const Tensors t = make_tensors(300, 1000, 3, 150, 5);
-  const test::MemoryInputs files = files_of(t);
+  OneTensor t = test::grid_tensor(300, 1000, 3, 150, 5);
   struct Run {
     std::string method;
     bool base;
@@ -106,55 +68,69 @@ TEST_CASE("geometric methods on a tensor larger than the budget: same bytes for 
     std::function<void(test::RefTensorMerge&)> ref;
   };
   const std::vector<Run> runs = {
-      {"slerp", true, {"{}"}, R"({"t":0.4})", [](test::RefTensorMerge& r) { r.params = {{"t", 0.4}}; }},
-      {"nuslerp", true, {R"({"weight":1})", R"({"weight":3})"}, R"({"nuslerp_flatten":false})",
+      {"slerp",
+       true,
+       {"{}"},
+       R"({"t":0.4})",
+       [](test::RefTensorMerge& r) {
+         r.params = {{"t", 0.4}};
+       }},
+      {"nuslerp",
+       true,
+       {R"({"weight":1})", R"({"weight":3})"},
+       R"({"nuslerp_flatten":false})",
        [](test::RefTensorMerge& r) {
          r.weights = {1, 3};
          r.params = {{"nuslerp_flatten", 0}};
        }},
-      {"nuslerp", false, {R"({"weight":1})", R"({"weight":1})"}, R"({"nuslerp_flatten":false,"nuslerp_row_wise":true})",
+      {"nuslerp",
+       false,
+       {R"({"weight":1})", R"({"weight":1})"},
+       R"({"nuslerp_flatten":false,"nuslerp_row_wise":true})",
        [](test::RefTensorMerge& r) {
          r.weights = {1, 1};
          r.params = {{"nuslerp_flatten", 0}, {"nuslerp_row_wise", 1}};
        }},
-      {"multislerp", true, {R"({"weight":1})", R"({"weight":2})", R"({"weight":1})"}, "",
-       [](test::RefTensorMerge& r) { r.weights = {1, 2, 1}; }},
-      {"karcher", false, {"{}", "{}", "{}"}, R"({"max_iter":4})",
-       [](test::RefTensorMerge& r) { r.params = {{"max_iter", 4}}; }},
-      {"model_stock", true, {"{}", "{}", "{}"}, R"({"filter_wise":true})",
-       [](test::RefTensorMerge& r) { r.params = {{"filter_wise", 1}}; }},
+      {"multislerp",
+       true,
+       {R"({"weight":1})", R"({"weight":2})", R"({"weight":1})"},
+       "",
+       [](test::RefTensorMerge& r) {
+         r.weights = {1, 2, 1};
+       }},
+      {"karcher",
+       false,
+       {"{}", "{}", "{}"},
+       R"({"max_iter":4})",
+       [](test::RefTensorMerge& r) {
+         r.params = {{"max_iter", 4}};
+       }},
+      {"model_stock",
+       true,
+       {"{}", "{}", "{}"},
+       R"({"filter_wise":true})",
+       [](test::RefTensorMerge& r) {
+         r.params = {{"filter_wise", 1}};
+       }},
   };
   for (const Run& run : runs) {
+    OneTensor inputs = t;
+    inputs.models.resize(run.model_params.size());
     const std::string config = config_of(run.method, run.base, run.model_params, run.params);
     INFO(config);
-    std::vector<Bytes> outputs;
-    for (unsigned threads : {1u, 3u})
-      for (uint64_t mb : {1u, 1024u}) outputs.push_back(merge(config, files, threads, mb));
-    for (const auto& o : outputs) REQUIRE(o == outputs[0]);
     test::RefTensorMerge ref;
     ref.method = run.method;
-    ref.name = "w";
-    ref.shape = t.shape;
-    if (run.base) ref.base = t.base;
-    ref.models.assign(t.models.begin(), t.models.begin() + static_cast<long>(run.model_params.size()));
     run.ref(ref);
-    const auto expected = test::reference_merge(ref);
-    const auto got = test::decode_file(outputs[0]).at("w").values;
-    for (size_t i = 0; i < expected.size(); ++i) {
-      double scale = std::fabs(t.base[i]);
-      for (const auto& m : ref.models) scale += std::fabs(m[i]);
-      INFO(run.method << " [" << i << "] got " << got[i] << " expected " << expected[i]);
-      REQUIRE(std::fabs(got[i] - expected[i]) <= test::tolerance("BF16", expected[i], 64 * scale));
-    }
+    test::check_everywhere(config, inputs, ref, run.base);
   }
 }
 
 TEST_CASE("slerp: a base of zeros keeps its zero direction (norm guard), so the result is sin(tπ/2)·m") {
-  Tensors t = make_tensors(4, 8, 1, 40, 9);
+  OneTensor t = test::grid_tensor(4, 8, 1, 40, 9);
   std::fill(t.base.begin(), t.base.end(), 0.0);
-  const auto got = test::decode_file(merge(config_of("slerp", true, {"{}"}, R"({"t":0.5})"), files_of(t), 1, 64))
-                       .at("w")
-                       .values;
+  test::MemoryInputs files = test::files_of(t);
+  const auto got =
+      test::decode_file(test::merge(config_of("slerp", true, {"{}"}, R"({"t":0.5})"), files)).at("w").values;
   for (size_t i = 0; i < got.size(); ++i) {
     const double expected = std::sin(0.25 * M_PI) * t.models[0][i];  // θ = π/2: sin(tθ)/sin θ
     REQUIRE(std::fabs(got[i] - expected) <= test::tolerance("BF16", expected, std::fabs(t.models[0][i])));
@@ -162,9 +138,9 @@ TEST_CASE("slerp: a base of zeros keeps its zero direction (norm guard), so the 
 }
 
 TEST_CASE("model_stock: task vectors at cos −1 make t's denominator 0: an error naming the tensor, nothing written") {
-  Tensors t = make_tensors(4, 8, 2, 40, 11);
+  OneTensor t = test::grid_tensor(4, 8, 2, 40, 11);
   for (size_t i = 0; i < t.base.size(); ++i) t.models[1][i] = 2 * t.base[i] - t.models[0][i];  // δ_1 = −δ_0
-  test::MemoryInputs files = files_of(t);
+  test::MemoryInputs files = test::files_of(t);
   test::MemoryOutputs out;
   CHECK_THROWS_WITH(run_merge(config_of("model_stock", true, {"{}", "{}"}, ""), MergeOptions(), files, out),
                     doctest::Contains("tensor 'w': model_stock: the task vectors' mean cosine is −1/(N−1)"));
@@ -172,12 +148,11 @@ TEST_CASE("model_stock: task vectors at cos −1 make t's denominator 0: an erro
 }
 
 TEST_CASE("multislerp: weights that sum to zero cannot be normalized: an error naming the tensor") {
-  const Tensors t = make_tensors(4, 8, 2, 40, 13);
-  test::MemoryInputs files = files_of(t);
+  const OneTensor t = test::grid_tensor(4, 8, 2, 40, 13);
+  test::MemoryInputs files = test::files_of(t);
   test::MemoryOutputs out;
   CHECK_THROWS_WITH(
-      run_merge(config_of("multislerp", true, {R"({"weight":1})", R"({"weight":-1})"}, ""), MergeOptions(),
-                files, out),
+      run_merge(config_of("multislerp", true, {R"({"weight":1})", R"({"weight":-1})"}, ""), MergeOptions(), files, out),
       doctest::Contains("tensor 'w': multislerp: the weights sum to 0"));
   CHECK(out.committed.empty());
 }
@@ -193,16 +168,54 @@ TEST_CASE("geometric methods' config errors: model counts, a missing t, a bad ep
   };
   CHECK(error_of(config_of("slerp", true, {"{}", "{}", "{}"}, R"({"t":0.5})")) ==
         "config: slerp takes exactly 1 model besides base_model, not 3");
-  CHECK(error_of(config_of("slerp", true, {"{}"}, "")) == "config: parameter 't' is required by slerp (under parameters:)");
+  CHECK(error_of(config_of("slerp", true, {"{}"}, "")) ==
+        "config: parameter 't' is required by slerp (under parameters:)");
   CHECK(error_of(config_of("slerp", false, {"{}"}, R"({"t":0.5})")) == "config: slerp needs a base_model");
-  CHECK(error_of(config_of("nuslerp", false, {R"({"weight":1})"}, "")) == "config: nuslerp takes exactly 2 models, not 1");
+  CHECK(error_of(config_of("nuslerp", false, {R"({"weight":1})"}, "")) ==
+        "config: nuslerp takes exactly 2 models, not 1");
   CHECK(error_of(config_of("nearswap", true, {"{}"}, "")) ==
         "config: parameter 't' is required by nearswap (under parameters:)");
   CHECK(error_of(config_of("model_stock", true, {"{}"}, "")) ==
         "config: model_stock takes at least 2 models besides base_model, not 1");
-  CHECK(error_of(config_of("multislerp", false, {R"({"weight":1})"}, R"({"eps":0})")).find("eps") !=
-        std::string::npos);
+  CHECK(error_of(config_of("multislerp", false, {R"({"weight":1})"}, R"({"eps":0})")).find("eps") != std::string::npos);
   // mergekit's common form: the base also listed among the models, which it then skips.
-  CHECK(error_of(R"({"merge_method":"slerp","base_model":"a","models":[{"model":"a"},{"model":"b"}],"parameters":{"t":0.5}})") ==
-        "accepted");
+  CHECK(
+      error_of(
+          R"({"merge_method":"slerp","base_model":"a","models":[{"model":"a"},{"model":"b"}],"parameters":{"t":0.5}})") ==
+      "accepted");
+}
+
+TEST_CASE("multislerp: task vectors that are all zero give the base (mergekit refuses it); opposite ones an error") {
+  OneTensor t = test::grid_tensor(4, 8, 3, 40, 15);
+  for (auto& m : t.models) m = t.base;
+  test::MemoryInputs files = test::files_of(t);
+  const std::string config =
+      config_of("multislerp", true, {R"({"weight":1})", R"({"weight":1})", R"({"weight":1})"}, "");
+  CHECK(test::decode_file(test::merge(config, files)).at("w").values == t.base);
+  // δ_0 = −δ_1 with equal weights and δ_2 = 0: the directions cancel out.
+  for (size_t i = 0; i < t.base.size(); ++i) t.models[1][i] = 2 * t.base[i] - (t.models[0][i] = t.base[i] + 0.25);
+  test::MemoryInputs opposite = test::files_of(t);
+  CHECK_THROWS_WITH(test::merge(config, opposite), doctest::Contains("multislerp: the weighted directions"));
+}
+
+TEST_CASE("deterministic sin, cos and acos agree with the C library to a few units in the last place") {
+  double worst = 0;
+  for (int i = -20000; i <= 20000; ++i) {
+    const double x = i * 0.000731;  // [−14.6, 14.6]: every angle a spherical method forms
+    worst = std::max(worst, std::fabs(deterministic_sin(x) - std::sin(x)));
+    worst = std::max(worst, std::fabs(deterministic_cos(x) - std::cos(x)));
+  }
+  for (int i = -10000; i <= 10000; ++i) {
+    const double x = i / 10000.0;
+    worst = std::max(worst, std::fabs(deterministic_acos(x) - std::acos(x)));
+  }
+  CHECK(worst < 2e-15);
+  for (double x : {1.0 - 1e-12, 1.0 - 1e-15, -1.0 + 1e-12})  // near ±1 the angle is tiny or near π: relative error
+    CHECK(std::fabs(deterministic_acos(x) / std::acos(x) - 1) < 1e-14);
+  CHECK(deterministic_sin(0.0) == 0.0);
+  CHECK(deterministic_cos(0.0) == 1.0);
+  CHECK(deterministic_acos(1.0) == 0.0);
+  CHECK(deterministic_acos(-1.0) == M_PI);
+  CHECK(std::fabs(deterministic_acos(0.0) - M_PI / 2) < 1e-16);
+  CHECK(std::isnan(deterministic_acos(1.5)));
 }

@@ -50,14 +50,20 @@ TEST_CASE("describe: the catalogue of every method, in the page's order, with SP
   CHECK(o.events[0]["event"] == "methods");
   std::vector<std::string> names;
   for (const auto& m : methods) names.push_back(m["name"]);
-  // The task arithmetic family first, passthrough (the layer tool) last, every mergekit method between.
-  const std::vector<std::string> family = {"linear", "task_arithmetic", "ties", "dare_linear", "dare_ties"};
-  REQUIRE(names.size() > family.size());
-  CHECK(std::vector<std::string>(names.begin(), names.begin() + 5) == family);
-  CHECK(names.back() == "passthrough");
-  for (const std::string name : {"slerp", "nuslerp", "multislerp", "karcher", "model_stock", "nearswap"})
-    CHECK(std::count(names.begin(), names.end(), name) == 1);
-  const json& ties = methods[2];
+  // Every mergekit method: the task arithmetic family and its sparsifying relatives, the
+  // spherical ones, then the rest; passthrough (the layer tool) last.
+  CHECK(names == std::vector<std::string>{"linear",       "task_arithmetic", "ties",       "dare_linear",
+                                          "dare_ties",    "breadcrumbs",     "breadcrumbs_ties", "della",
+                                          "della_linear", "sce",             "slerp",      "nuslerp",
+                                          "multislerp",   "karcher",         "model_stock", "nearswap",
+                                          "arcee_fusion", "passthrough"});
+  auto method = [&](const std::string& name) -> const json& {
+    for (const auto& m : methods)
+      if (m["name"] == name) return m;
+    FAIL("no method " << name);
+    return methods[0];
+  };
+  const json& ties = method("ties");
   CHECK(ties["needs_base"] == true);
   CHECK(ties["url"] == "https://arxiv.org/abs/2306.01708");
   CHECK(ties["stages"] == json::array({"delta", "kept", "weighted", "sign", "mixed", "result"}));
@@ -68,12 +74,36 @@ TEST_CASE("describe: the catalogue of every method, in the page's order, with SP
   CHECK((*param(ties, "density"))["max"] == 1);
   CHECK((*param(ties, "normalize"))["default"] == true);
   CHECK((*param(ties, "rescale_mode"))["choices"] == json::array({"l1", "inverse_density"}));
-  CHECK((*param(methods[3], "rescale"))["default"] == true);           // dare_linear
-  CHECK((*param(methods[1], "normalize"))["default"] == false);        // task_arithmetic
-  CHECK(param(methods[1], "density") == nullptr);                      // task_arithmetic sparsifies nothing
-  CHECK(methods[0]["needs_base"] == false);                            // linear
-  CHECK(methods[5]["models"] == json::parse(R"({"min":1,"max":1})"));  // passthrough
-  CHECK(methods[4]["models"]["max"].is_null());
+  CHECK((*param(method("dare_linear"), "rescale"))["default"] == true);
+  CHECK((*param(method("task_arithmetic"), "normalize"))["default"] == false);
+  CHECK(param(method("task_arithmetic"), "density") == nullptr);  // it sparsifies nothing
+  CHECK(method("linear")["needs_base"] == false);
+  CHECK(method("passthrough")["models"] == json::parse(R"({"min":1,"max":1})"));
+  CHECK(method("arcee_fusion")["models"] == json::parse(R"({"min":1,"max":1})"));
+  CHECK((*param(method("sce"), "select_topk"))["default"] == 1.0);
+  CHECK((*param(method("breadcrumbs"), "gamma"))["default"] == 0.01);
+  CHECK((*param(method("breadcrumbs"), "density"))["default"] == 1.0);
+  CHECK((*param(method("della"), "epsilon"))["default"] == 0.15);
+  CHECK((*param(method("della"), "normalize"))["default"] == true);
+  CHECK((*param(method("della_linear"), "rescale"))["default"] == true);
+  CHECK(method("dare_ties")["models"]["max"].is_null());
+  // SPEC §6's geometric methods: their models, bases and mergekit's defaults.
+  CHECK(method("slerp")["models"] == json::parse(R"({"min":1,"max":1})"));
+  CHECK((*param(method("slerp"), "t"))["required"] == true);
+  CHECK((*param(method("slerp"), "t"))["scope"] == "global");
+  CHECK(method("nuslerp")["needs_base"] == false);
+  CHECK(method("nuslerp")["takes_base"] == true);
+  CHECK(method("nuslerp")["models"] == json::parse(R"({"min":2,"max":2})"));
+  CHECK((*param(method("nuslerp"), "nuslerp_flatten"))["default"] == true);
+  CHECK((*param(method("nuslerp"), "nuslerp_row_wise"))["default"] == false);
+  CHECK((*param(method("multislerp"), "normalize_weights"))["default"] == true);
+  CHECK((*param(method("multislerp"), "eps"))["default"] == 1e-8);
+  CHECK((*param(method("karcher"), "max_iter"))["default"] == 10);
+  CHECK((*param(method("karcher"), "tol"))["default"] == 1e-5);
+  CHECK(method("model_stock")["models"]["min"] == 2);
+  CHECK((*param(method("model_stock"), "filter_wise"))["default"] == false);
+  CHECK((*param(method("nearswap"), "t"))["required"] == true);
+  for (const auto& m : methods) CHECK_FALSE(m["formula"].get<std::string>().empty());
 }
 
 TEST_CASE("plan: reports the files and the layer map without making an output; errors are error events") {

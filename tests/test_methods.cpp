@@ -222,6 +222,75 @@ const std::vector<Row>& conformance_table() {
         },
         1);
     add(
+        "breadcrumbs with heavy ties, per-model gamma and a gradient density, λ", "breadcrumbs",
+        {R"({"weight":1.0,"density":0.7,"gamma":0.05})", R"({"weight":0.5,"density":[0.3,0.9]})",
+         R"({"weight":-0.25,"density":0.5,"gamma":0.2})"},
+        R"(,"parameters":{"lambda":0.75})",
+        [](const std::string& name, test::RefTensorMerge& r) {
+          const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
+          r.weights = {1.0, 0.5, -0.25};
+          r.densities = {0.7, 0.3 + 0.6 * t, 0.5};
+          r.model_params = {{{"gamma", 0.05}}, {}, {{"gamma", 0.2}}};
+          r.lambda = 0.75;
+        },
+        2);  // deltas in {-2..2} steps: both cuts fall inside long runs of equal |δ|
+    add(
+        "breadcrumbs_ties: outliers cut back to reach the density, normalize and the L1 rescale on", "breadcrumbs_ties",
+        {R"({"weight":1.0,"density":0.9,"gamma":0.2})", R"({"weight":0.75,"density":0.4})",
+         R"({"weight":0.5,"density":0.6,"gamma":0.0})"},
+        R"(,"parameters":{"normalize":true,"rescale":true})",
+        [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {1.0, 0.75, 0.5};
+          r.densities = {0.9, 0.4, 0.6};
+          r.model_params = {{{"gamma", 0.2}}, {}, {{"gamma", 0.0}}};
+          r.normalize = true;
+          r.rescale = true;
+        },
+        3);
+    add("della, default epsilon and a per-model one, a seed", "della",
+        {R"({"weight":1.0,"density":0.5})", R"({"weight":0.5,"density":0.3,"epsilon":0.1})",
+         R"({"weight":0.75,"density":0.7,"epsilon":0.25})"},
+        R"(,"random_seed":99)", [](const std::string&, test::RefTensorMerge& r) {
+          r.weights = {1.0, 0.5, 0.75};
+          r.densities = {0.5, 0.3, 0.7};
+          r.model_params = {{}, {{"epsilon", 0.1}}, {{"epsilon", 0.25}}};
+          r.normalize = true;
+          r.rescale = true;
+          r.seed = 99;
+        });
+    add(
+        "della_linear with a gradient epsilon, λ, heavy ties in the ranks", "della_linear",
+        {R"({"weight":0.5,"density":0.4,"epsilon":[0.05,0.3]})", R"({"weight":1.0,"density":0.6})"},
+        R"(,"parameters":{"lambda":1.25})",
+        [](const std::string& name, test::RefTensorMerge& r) {
+          const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
+          r.weights = {0.5, 1.0};
+          r.densities = {0.4, 0.6};
+          r.model_params = {{{"epsilon", 0.05 + 0.25 * t}}, {}};
+          r.lambda = 1.25;
+          r.rescale = true;
+        },
+        2, 2);
+    add("sce, every entry selected (the default)", "sce", {"{}", "{}", "{}"}, "",
+        [](const std::string&, test::RefTensorMerge&) {});
+    add(
+        "sce with select_topk 0.3 and heavy ties in the variance", "sce", {"{}", "{}", "{}"},
+        R"(,"parameters":{"select_topk":0.3})",
+        [](const std::string&, test::RefTensorMerge& r) { r.params["select_topk"] = 0.3; }, 2);
+    add(
+        "sce with a gradient select_topk, two models", "sce", {"{}", "{}"},
+        R"(,"parameters":{"select_topk":[0.05,0.6]})",
+        [](const std::string& name, test::RefTensorMerge& r) {
+          const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;
+          r.params["select_topk"] = 0.05 + 0.55 * t;
+        },
+        40, 2);
+    add(
+        "arcee_fusion", "arcee_fusion", {"{}"}, "", [](const std::string&, test::RefTensorMerge&) {}, 40, 1);
+    add(
+        "arcee_fusion with small changes (many equal importances)", "arcee_fusion", {"{}"}, "",
+        [](const std::string&, test::RefTensorMerge&) {}, 2, 1);
+    add(
         "passthrough with a gradient scale", "passthrough", {R"({"scale":[0.5,2.0]})"}, "",
         [](const std::string& name, test::RefTensorMerge& r) {
           const double t = name.find("layers.1.") != std::string::npos ? 1.0 : 0.0;

@@ -65,6 +65,9 @@ struct PipelineNeeds {
   bool task_vectors = false;       // inputs arrive as δ_k = m_k − b (the base first, as itself)
   bool several_passes = false;     // passes before the write: keep a fitting tensor in memory
   uint64_t bytes_per_element = 0;  // state the method keeps per element when it is kept
+  // Chunks of whole rows of this many elements (per-row ranks, per-row softmax): each chunk
+  // holds max(1, kChunk / row_length) rows. 0: plain chunks of kChunk elements.
+  uint64_t row_length = 0;
 };
 
 class TensorMerge {
@@ -103,6 +106,9 @@ class MergeMethod {
   // An input whose bytes are the output's, unchanged (no arithmetic, same dtype), or none.
   virtual std::optional<size_t> byte_copy(const OutputTensor&) const { return std::nullopt; }
   virtual std::unique_ptr<TensorMerge> bind(const OutputTensor& out) const = 0;
+  // Errors that need one tensor's resolved parameters (DELLA: density ± epsilon inside
+  // (0, 1)): raised while planning, before any tensor is read.
+  virtual void check(const OutputTensor&) const {}
 
   const ParamSpec* param(const std::string& name) const;
 };

@@ -37,14 +37,19 @@ inline uint32_t magnitude_bits(float x) {
 uint64_t magnitude_keep_count(double density, uint64_t n);
 
 // The cut of a magnitude trim: every entry above `threshold` is kept, and of the entries
-// equal to it the first `equal_keep` (in index order).
+// equal to it `equal_keep` in index order: the first ones (TIES: at equal |δ| the lower
+// index ranks higher), or with ties_to_higher the last ones (an ascending rank that orders
+// equal values by index, as breadcrumbs' outliers: the higher index ranks higher).
 struct MagnitudeCut {
   uint32_t threshold = 0;
   uint64_t equal_keep = 0;
   uint64_t equal_total = 0;
   bool keep_all = false;   // k == n
   bool keep_none = false;  // k == 0
+  bool ties_to_higher = false;
   bool partial_tie() const { return !keep_all && !keep_none && equal_keep < equal_total; }
+  // The kept ties are those whose ordinal among the ties (in index order) is in [first, first + equal_keep).
+  uint64_t first_kept_tie() const { return ties_to_higher ? equal_total - equal_keep : 0; }
 };
 
 // Radix select in two histogram passes over |δ|: the high 16 bits, then the low 16
@@ -54,8 +59,10 @@ class RadixSelect {
   static constexpr size_t kBins = 65536;
   using Histogram = std::vector<uint64_t>;  // kBins counts
 
-  RadixSelect(uint64_t n, uint64_t keep);
-  bool needs_passes() const { return keep_ > 0 && keep_ < n_; }
+  // exact: the threshold is wanted even when every entry is kept (then it is the minimum),
+  // as for an order statistic.
+  RadixSelect(uint64_t n, uint64_t keep, bool exact = false);
+  bool needs_passes() const { return keep_ > 0 && (keep_ < n_ || (exact_ && keep_ == n_)); }
   uint64_t keep() const { return keep_; }
   // Pass 0 counts bits >> 16 of every entry; pass 1 counts bits & 0xFFFF of the entries
   // with (bits >> 16) == prefix().
@@ -66,6 +73,7 @@ class RadixSelect {
 
  private:
   uint64_t n_, keep_;
+  bool exact_;
   uint32_t prefix_ = 0;
   uint64_t above_prefix_ = 0;  // entries whose high bits exceed the prefix
 };
@@ -73,6 +81,8 @@ class RadixSelect {
 // Zeroes the entries of delta[0..n) the cut drops; `ties_seen` is how many entries equal
 // to the threshold precede delta[0] in the tensor.
 void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ties_seen);
+// The same decisions as flags (1: the cut keeps the entry), from values it leaves unchanged.
+void magnitude_flags(const MagnitudeCut& cut, const float* values, size_t n, uint64_t ties_seen, uint8_t* kept);
 // Zeroes the entries of delta[0..n), tensor indices first_index.., that DARE drops. With
 // `kept` (n bytes) it also records each decision (1 kept, 0 dropped) for apply_kept.
 void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint64_t first_index,

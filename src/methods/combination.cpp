@@ -11,6 +11,13 @@ namespace wasmerge {
 
 double GramView::norm(size_t i) const { return std::sqrt(std::max(at(i, i), 0.0)); }
 
+double GramView::inner(const std::vector<double>& a, const std::vector<double>& b) const {
+  double s = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    for (size_t j = 0; j < b.size(); ++j) s += a[i] * b[j] * at(i, j);
+  return s;
+}
+
 CombinationMerge::CombinationMerge(const OutputTensor& out, Vectors vectors, Grouping grouping, CoefficientRule rule)
     : out_(out), vectors_(vectors), grouping_(grouping), rule_(std::move(rule)) {}
 

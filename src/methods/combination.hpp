@@ -19,9 +19,9 @@ namespace wasmerge {
 
 // The vectors x_j of a combination.
 enum class Vectors {
-  Models,          // the models' own values (no base)
-  TaskVectors,     // δ_k = m_k − b, and the result adds b back
-  BaseAndModels,   // the base's values, then the models' (slerp's v_0, v_1; karcher's inputs)
+  Models,         // the models' own values (no base)
+  TaskVectors,    // δ_k = m_k − b, and the result adds b back
+  BaseAndModels,  // the base's values, then the models' (slerp's v_0, v_1; karcher's inputs)
 };
 
 // One group's dot products, as the coefficient rule reads them.
@@ -31,6 +31,8 @@ struct GramView {
   double at(size_t i, size_t j) const { return gram.at(group, i, j); }
   double norm(size_t i) const;
   size_t size() const { return gram.vectors(); }
+  // ⟨Σ a_i x_i, Σ b_j x_j⟩: the dot product of two combinations of the vectors.
+  double inner(const std::vector<double>& a, const std::vector<double>& b) const;
 };
 
 // The coefficients c_j of one group; may fail() with a message naming the tensor.

@@ -6,19 +6,13 @@
 // tensor, whatever max_iter is.
 #include <cmath>
 
+#include "math/deterministic_math.hpp"
 #include "methods/combination.hpp"
 #include "methods/described_method.hpp"
 #include "wasmerge/plan.hpp"
 
 namespace wasmerge {
 namespace {
-
-double inner(const GramView& g, const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    for (size_t j = 0; j < b.size(); ++j) s += a[i] * b[j] * g.at(i, j);
-  return s;
-}
 
 std::vector<double> karcher_coefficients(const GramView& g, int max_iter, double tol) {
   const size_t N = g.size();
@@ -30,13 +24,13 @@ std::vector<double> karcher_coefficients(const GramView& g, int max_iter, double
   std::vector<double> u(N, 0.0);
   if (valid.empty()) return u;
   const double a = 1.0 / static_cast<double>(valid.size());  // the valid inputs' weights, normalized
-  auto unit = [&](size_t i) {  // unit_i = x_i / ‖x_i‖
+  auto unit = [&](size_t i) {                                // unit_i = x_i / ‖x_i‖
     std::vector<double> e(N, 0.0);
     e[i] = 1 / g.norm(i);
     return e;
   };
   for (size_t i : valid) u[i] = a / g.norm(i);  // the weighted mean direction ...
-  const double u_norm = std::sqrt(std::max(inner(g, u, u), 0.0));
+  const double u_norm = std::sqrt(std::max(g.inner(u, u), 0.0));
   if (u_norm < tol)
     u = unit(valid[0]);
   else
@@ -44,17 +38,18 @@ std::vector<double> karcher_coefficients(const GramView& g, int max_iter, double
   for (int iter = 0; iter < max_iter; ++iter) {
     std::vector<double> T(N, 0.0);  // the mean of the log maps at u
     for (size_t i : valid) {
-      const double dot = std::fmax(-1.0, std::fmin(1.0, inner(g, u, unit(i))));
-      const double theta = std::acos(dot);
+      const double dot = std::fmax(-1.0, std::fmin(1.0, g.inner(u, unit(i))));
+      const double theta = deterministic_acos(dot);
       if (theta < tol) continue;
-      const double f = a * theta / std::sin(theta);
+      const double f = a * theta / deterministic_sin(theta);
       T[i] += f / g.norm(i);
       for (size_t j = 0; j < N; ++j) T[j] -= f * dot * u[j];
     }
-    const double T_norm = std::sqrt(std::max(inner(g, T, T), 0.0));
+    const double T_norm = std::sqrt(std::max(g.inner(T, T), 0.0));
     if (T_norm < tol) break;
-    for (size_t j = 0; j < N; ++j) u[j] = std::cos(T_norm) * u[j] + std::sin(T_norm) * (T[j] / T_norm);
-    const double norm = std::sqrt(std::max(inner(g, u, u), 0.0));
+    for (size_t j = 0; j < N; ++j)
+      u[j] = deterministic_cos(T_norm) * u[j] + deterministic_sin(T_norm) * (T[j] / T_norm);
+    const double norm = std::sqrt(std::max(g.inner(u, u), 0.0));
     if (norm > tol)
       for (double& c : u) c /= norm;
   }
@@ -71,10 +66,9 @@ class Karcher : public DescribedMethod {
   std::unique_ptr<TensorMerge> bind(const OutputTensor& out) const override {
     const int max_iter = static_cast<int>(global(out, "max_iter"));
     const double tol = global(out, "tol");
-    return std::make_unique<CombinationMerge>(out, out.base ? Vectors::BaseAndModels : Vectors::Models,
-                                              Grouping::whole(), [max_iter, tol](const GramView& g) {
-                                                return karcher_coefficients(g, max_iter, tol);
-                                              });
+    return std::make_unique<CombinationMerge>(
+        out, out.base ? Vectors::BaseAndModels : Vectors::Models, Grouping::whole(),
+        [max_iter, tol](const GramView& g) { return karcher_coefficients(g, max_iter, tol); });
   }
 
  private:

@@ -17,8 +17,7 @@ class ModelStock : public DescribedMethod {
   ModelStock() : DescribedMethod(describe()) {}
 
   std::unique_ptr<TensorMerge> bind(const OutputTensor& out) const override {
-    const Grouping grouping =
-        global(out, "filter_wise") != 0 ? Grouping::rows_of(out.info.shape) : Grouping::whole();
+    const Grouping grouping = global(out, "filter_wise") != 0 ? Grouping::rows_of(out.info.shape) : Grouping::whole();
     const std::string tensor = out.info.name;
     return std::make_unique<CombinationMerge>(out, Vectors::TaskVectors, grouping, [tensor](const GramView& g) {
       const size_t N = g.size();

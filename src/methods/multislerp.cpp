@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numeric>
 
+#include "math/deterministic_math.hpp"
 #include "methods/combination.hpp"
 #include "methods/described_method.hpp"
 #include "wasmerge/error.hpp"
@@ -14,14 +15,6 @@
 
 namespace wasmerge {
 namespace {
-
-// ⟨Σ a_i x_i, Σ b_j x_j⟩ from the dot products.
-double inner(const GramView& g, const std::vector<double>& a, const std::vector<double>& b) {
-  double s = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    for (size_t j = 0; j < b.size(); ++j) s += a[i] * b[j] * g.at(i, j);
-  return s;
-}
 
 std::vector<double> multislerp_coefficients(const GramView& g, const std::vector<double>& w, double eps,
                                             const std::string& tensor) {
@@ -31,8 +24,11 @@ std::vector<double> multislerp_coefficients(const GramView& g, const std::vector
   for (size_t k = 0; k < K; ++k) to_unit[k] = 1 / (g.norm(k) + eps);
   std::vector<double> mean(K);  // Σ w_k·unit_k
   for (size_t k = 0; k < K; ++k) mean[k] = w[k] * to_unit[k];
-  const double mean_norm = std::sqrt(std::max(inner(g, mean, mean), 0.0));
+  const double mean_norm = std::sqrt(std::max(g.inner(mean, mean), 0.0));
   if (mean_norm < eps) {
+    bool all_zero = true;  // nothing moved: the base (mergekit refuses this case; there is nothing to interpolate)
+    for (size_t k = 0; k < K; ++k) all_zero = all_zero && g.norm(k) == 0;
+    if (all_zero) return std::vector<double>(K, 0.0);
     if (K == 2) return {w[0], w[1]};  // antipodal pair: the straight weighted sum
     fail("", tensor,
          "multislerp: the weighted directions of the models cancel out (antipodal models with balancing weights); "
@@ -45,16 +41,17 @@ std::vector<double> multislerp_coefficients(const GramView& g, const std::vector
   for (size_t k = 0; k < K; ++k) {
     std::vector<double> unit(K, 0.0);
     unit[k] = to_unit[k];
-    along += w[k] * inner(g, unit, axis);
+    along += w[k] * g.inner(unit, axis);
   }
   std::vector<double> tangent(K);
   for (size_t k = 0; k < K; ++k) tangent[k] = mean[k] - along * axis[k];
-  const double tangent_norm = std::sqrt(std::max(inner(g, tangent, tangent), 0.0)) + eps;
+  const double tangent_norm = std::sqrt(std::max(g.inner(tangent, tangent), 0.0)) + eps;
   double length = 0;  // Σ w_k ‖x_k‖
   for (size_t k = 0; k < K; ++k) length += w[k] * g.norm(k);
   std::vector<double> c(K);
   for (size_t k = 0; k < K; ++k)
-    c[k] = (axis[k] * std::cos(tangent_norm) + tangent[k] * (std::sin(tangent_norm) / tangent_norm)) * length;
+    c[k] = (axis[k] * deterministic_cos(tangent_norm) + tangent[k] * (deterministic_sin(tangent_norm) / tangent_norm)) *
+           length;
   return c;
 }
 
@@ -87,7 +84,8 @@ class MultiSlerp : public DescribedMethod {
         "SLERP for any number of models: averages their directions on the sphere with their weights (around the "
         "weighted mean direction) and gives the result their weighted mean length; task vectors when a base is given.";
     d.formula =
-        "uₖ = xₖ/‖xₖ‖, a = Σ wₖuₖ/‖Σ wₖuₖ‖;  v = Σ wₖ(uₖ − ⟨uₖ,a⟩a);  result = [b +] Σ wₖ‖xₖ‖ · (a·cos‖v‖ + v·sin‖v‖/‖v‖)";
+        "uₖ = xₖ/‖xₖ‖, a = Σ wₖuₖ/‖Σ wₖuₖ‖;  v = Σ wₖ(uₖ − ⟨uₖ,a⟩a);  result = [b +] Σ wₖ‖xₖ‖ · (a·cos‖v‖ + "
+        "v·sin‖v‖/‖v‖)";
     ParamSpec eps = ParamSpec::number("eps", ParamSpec::Scope::Global, 1e-8);
     eps.min = 0.0;
     eps.min_exclusive = true;

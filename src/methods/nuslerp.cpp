@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "math/deterministic_math.hpp"
 #include "methods/combination.hpp"
 #include "methods/described_method.hpp"
 #include "methods/sphere.hpp"
@@ -24,8 +25,8 @@ class NuSlerp : public DescribedMethod {
     return std::make_unique<CombinationMerge>(
         out, out.base ? Vectors::TaskVectors : Vectors::Models, grouping, [t](const GramView& g) {
           const double n0 = std::max(g.norm(0), 1e-7), n1 = std::max(g.norm(1), 1e-7);
-          const double theta = std::acos(std::clamp(g.at(0, 1) / (n0 * n1), -1.0, 1.0));
-          if (std::fabs(std::sin(theta)) < 1e-8) return lerp_coefficients(t);
+          const double theta = deterministic_acos(std::clamp(g.at(0, 1) / (n0 * n1), -1.0, 1.0));
+          if (std::fabs(deterministic_sin(theta)) < 1e-8) return lerp_coefficients(t);
           return slerp_coefficients(t, theta);
         });
   }

@@ -21,11 +21,7 @@ class ScaledCopy : public TensorMerge {
 class Passthrough : public MergeMethod {
  public:
   Passthrough() {
-    ParamSpec scale;
-    scale.name = "scale";
-    scale.scope = ParamSpec::Scope::PerModel;
-    scale.default_value = 1.0;
-    params_ = {scale};
+    params_ = {ParamSpec::number("scale", ParamSpec::Scope::PerModel, 1.0)};
   }
   std::string_view name() const override { return "passthrough"; }
   std::string_view title() const override { return "Passthrough"; }

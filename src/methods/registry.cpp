@@ -12,6 +12,12 @@ const MergeMethod& task_arithmetic_method();
 const MergeMethod& ties_method();
 const MergeMethod& dare_linear_method();
 const MergeMethod& dare_ties_method();
+const MergeMethod& breadcrumbs_method();
+const MergeMethod& breadcrumbs_ties_method();
+const MergeMethod& della_method();
+const MergeMethod& della_linear_method();
+const MergeMethod& sce_method();
+const MergeMethod& arcee_fusion_method();
 const MergeMethod& passthrough_method();
 const MergeMethod& slerp_method();
 const MergeMethod& nuslerp_method();
@@ -22,9 +28,11 @@ const MergeMethod& nearswap_method();
 
 const std::vector<const MergeMethod*>& all_methods() {
   static const std::vector<const MergeMethod*> methods = {
-      &linear_method(),   &task_arithmetic_method(), &ties_method(),       &dare_linear_method(),
-      &dare_ties_method(), &slerp_method(),          &nuslerp_method(),    &multislerp_method(),
-      &karcher_method(),  &model_stock_method(),     &nearswap_method(),   &passthrough_method()};
+      &linear_method(),       &task_arithmetic_method(),  &ties_method(),       &dare_linear_method(),
+      &dare_ties_method(),    &breadcrumbs_method(),      &breadcrumbs_ties_method(), &della_method(),
+      &della_linear_method(), &sce_method(),              &slerp_method(),      &nuslerp_method(),
+      &multislerp_method(),   &karcher_method(),          &model_stock_method(), &nearswap_method(),
+      &arcee_fusion_method(), &passthrough_method()};
   return methods;
 }
 

@@ -2,6 +2,7 @@
 // each whole flattened tensor (SPEC §6); a straight line where the two nearly align.
 #include <cmath>
 
+#include "math/deterministic_math.hpp"
 #include "methods/combination.hpp"
 #include "methods/described_method.hpp"
 #include "methods/sphere.hpp"
@@ -20,7 +21,7 @@ class Slerp : public DescribedMethod {
       const double n0 = g.norm(0) > 1e-8 ? g.norm(0) : 1.0, n1 = g.norm(1) > 1e-8 ? g.norm(1) : 1.0;
       const double c = g.at(0, 1) / (n0 * n1);
       if (std::fabs(c) > 0.9995) return lerp_coefficients(t);
-      return slerp_coefficients(t, std::acos(c));
+      return slerp_coefficients(t, deterministic_acos(c));
     });
   }
 

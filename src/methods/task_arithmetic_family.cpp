@@ -7,7 +7,9 @@
 
 #include "explain.hpp"
 #include "pipeline/block_pipeline.hpp"
+#include "wasmerge/error.hpp"
 #include "wasmerge/kernels.hpp"
+#include "wasmerge/model.hpp"
 #include "wasmerge/plan.hpp"
 #include "wasmerge/sparsify.hpp"
 
@@ -17,19 +19,11 @@ namespace {
 using Scope = ParamSpec::Scope;
 using Kind = ParamSpec::Kind;
 
-ParamSpec number(std::string name, Scope scope, std::optional<double> def, bool required = false) {
-  ParamSpec p;
-  p.name = std::move(name);
-  p.scope = scope;
-  p.default_value = def;
-  p.required = required;
-  return p;
-}
-
-ParamSpec boolean(std::string name, bool def) {
-  ParamSpec p = number(std::move(name), Scope::Global, def ? 1.0 : 0.0);
-  p.kind = Kind::Bool;
-  return p;
+// One model's values of the rule's own parameters, in the rule's order.
+std::vector<double> rule_params(const SparsifyRule& rule, const ParamValues& values) {
+  std::vector<double> v;
+  for (const ParamSpec& p : rule.params) v.push_back(values.number(p));
+  return v;
 }
 
 // One output tensor merged by a member of the family.
@@ -66,7 +60,9 @@ FamilyMerge::FamilyMerge(const TaskArithmeticFamily& method, const OutputTensor&
   rescale_ = sparsifies && out.params.number(spec("rescale")) != 0;
   inverse_density_ = sparsifies && out.params.number(spec("rescale_mode")) != 0;
   lambda_ = d_.base ? static_cast<float>(out.params.number(spec("lambda"))) : 1.0f;
-  SparsifyInput sparsify{out.info.num_elements(), {}, {}};
+  SparsifyInput sparsify;
+  sparsify.elements = out.info.num_elements();
+  sparsify.row_length = out.info.shape.empty() ? 1 : out.info.shape.back();
   double weight_sum = 0;
   for (const auto& in : out.inputs) {
     const float weight = static_cast<float>(in.params.number(spec("weight")));
@@ -75,6 +71,7 @@ FamilyMerge::FamilyMerge(const TaskArithmeticFamily& method, const OutputTensor&
     weights_.push_back(weight);
     weight_sum += weight;
     sparsify.densities.push_back(density);
+    sparsify.params.push_back(sparsifies ? rule_params(*d_.sparsify, in.params) : std::vector<double>());
     sparsify.dare_streams.push_back(dare_stream(out.random_seed, out.info.name, in.model_index));
   }
   // Σ w_k, or 1 when normalizing is off or the sum vanishes (SPEC §2, no consensus).
@@ -87,6 +84,7 @@ PipelineNeeds FamilyMerge::needs() const {
   n.task_vectors = true;
   n.several_passes = l1_rescale() || (sparsifier_ && sparsifier_->has_passes());
   if (l1_rescale()) n.bytes_per_element = sparsifier_->bytes_per_element();
+  if (sparsifier_) n.row_length = sparsifier_->row_length();
   return n;
 }
 
@@ -135,7 +133,7 @@ void FamilyMerge::combine(Chunk& chunk, float* out) const {
   }
   float* mixed = chunk.base ? chunk.scratch : out;
   if (d_.consensus) {
-    elect_and_merge(mixed, chunk.models, weights_.data(), K, normalize_, n, chunk.scratch + BlockPipeline::kChunk);
+    elect_and_merge(mixed, chunk.models, weights_.data(), K, normalize_, n, chunk.scratch + chunk.capacity);
   } else {
     std::copy(chunk.models[0], chunk.models[0] + n, mixed);
     for (size_t k = 1; k < K; ++k) add_scaled(mixed, chunk.models[k], 1.0f, n);
@@ -167,25 +165,26 @@ void FamilyMerge::finish_explanation(Explanation& e) const {
 }  // namespace
 
 TaskArithmeticFamily::TaskArithmeticFamily(Definition d) : d_(std::move(d)) {
-  params_.push_back(number("weight", Scope::PerModel, d_.weight_required ? std::nullopt : std::optional<double>(1.0),
+  params_.push_back(ParamSpec::number("weight", Scope::PerModel, d_.weight_required ? std::nullopt : std::optional<double>(1.0),
                            d_.weight_required));
   if (d_.sparsify) {
-    ParamSpec density = number("density", Scope::PerModel, 1.0);
+    ParamSpec density = ParamSpec::number("density", Scope::PerModel, 1.0);
     density.min = 0.0;
     density.min_exclusive = true;
     density.max = 1.0;
     params_.push_back(density);
+    params_.insert(params_.end(), d_.sparsify->params.begin(), d_.sparsify->params.end());
   }
-  params_.push_back(boolean("normalize", d_.default_normalize));
-  if (d_.base) params_.push_back(number("lambda", Scope::Global, 1.0));
+  params_.push_back(ParamSpec::boolean("normalize", d_.default_normalize));
+  if (d_.base) params_.push_back(ParamSpec::number("lambda", Scope::Global, 1.0));
   if (d_.sparsify) {
-    params_.push_back(boolean("rescale", d_.default_rescale));
-    ParamSpec mode = number("rescale_mode", Scope::Global, 0.0);
+    params_.push_back(ParamSpec::boolean("rescale", d_.default_rescale));
+    ParamSpec mode = ParamSpec::number("rescale_mode", Scope::Global, 0.0);
     mode.kind = Kind::Choice;
     mode.choices = {"l1", "inverse_density"};
     params_.push_back(mode);
   }
-  params_.push_back(boolean("int8_mask", false));  // accepted; it only saves memory in mergekit
+  params_.push_back(ParamSpec::boolean("int8_mask", false));  // accepted; it only saves memory in mergekit
 }
 
 std::vector<Fact> TaskArithmeticFamily::needs() const {
@@ -202,6 +201,15 @@ std::vector<std::string> TaskArithmeticFamily::stages() const {
   if (d_.consensus) stages.push_back("sign");
   stages.insert(stages.end(), {"mixed", "result"});
   return stages;
+}
+
+void TaskArithmeticFamily::check(const OutputTensor& out) const {
+  if (!d_.sparsify || !d_.sparsify->check) return;
+  for (const auto& in : out.inputs) {
+    const std::string problem =
+        d_.sparsify->check(in.params.number(*param("density")), rule_params(*d_.sparsify, in.params));
+    if (!problem.empty()) fail(in.tensor->source->name(), out.info.name, problem);
+  }
 }
 
 std::unique_ptr<TensorMerge> TaskArithmeticFamily::bind(const OutputTensor& out) const {

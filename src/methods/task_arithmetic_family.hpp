@@ -4,8 +4,9 @@
 // rescaled, weighted; then either summed (divided by Σw when normalizing) or merged by
 // sign election; the result is b + λ·mixed. Without a base (linear) the models' own
 // values take δ's place and the mix is the result. Each member is one small file
-// (linear.cpp, task_arithmetic.cpp, ties.cpp, dare_linear.cpp, dare_ties.cpp) that fills
-// in a Definition.
+// (linear.cpp, task_arithmetic.cpp, ties.cpp, dare_linear.cpp, dare_ties.cpp,
+// breadcrumbs.cpp, breadcrumbs_ties.cpp, della.cpp, della_linear.cpp) that fills in a
+// Definition; a sparsify rule brings its own per-model parameters (gamma, epsilon).
 #include <string>
 #include <vector>
 
@@ -38,6 +39,7 @@ class TaskArithmeticFamily : public MergeMethod {
   std::vector<Fact> needs() const override;
   std::vector<std::string> stages() const override;
   std::unique_ptr<TensorMerge> bind(const OutputTensor& out) const override;
+  void check(const OutputTensor& out) const override;
 
   const Definition& definition() const { return d_; }
 

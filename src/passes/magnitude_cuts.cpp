@@ -1,14 +1,34 @@
 #include "passes/magnitude_cuts.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 
 namespace wasmerge {
+namespace {
 
-MagnitudeCuts::MagnitudeCuts(const std::vector<double>& densities, uint64_t elements) : elements_(elements) {
-  for (double d : densities) {
-    select_.emplace_back(elements, magnitude_keep_count(d, elements));
+std::vector<MagnitudeCuts::Selection> one_per_model(const std::vector<double>& densities, uint64_t elements) {
+  std::vector<MagnitudeCuts::Selection> selections;
+  for (size_t k = 0; k < densities.size(); ++k) {
+    MagnitudeCuts::Selection s;
+    s.source = k;
+    s.keep = magnitude_keep_count(densities[k], elements);
+    selections.push_back(s);
+  }
+  return selections;
+}
+
+}  // namespace
+
+MagnitudeCuts::MagnitudeCuts(const std::vector<double>& densities, uint64_t elements)
+    : MagnitudeCuts(one_per_model(densities, elements), elements) {}
+
+MagnitudeCuts::MagnitudeCuts(std::vector<Selection> selections, uint64_t elements, Series series)
+    : elements_(elements), selections_(std::move(selections)), series_(std::move(series)) {
+  for (const Selection& s : selections_) {
+    select_.emplace_back(elements, s.keep, s.exact);
     cuts_.push_back(select_.back().trivial_cut());
+    cuts_.back().ties_to_higher = s.ties_to_higher;
   }
 }
 
@@ -21,25 +41,43 @@ const OrderedCount* MagnitudeCuts::ties() const {
                                                                                                         : nullptr;
 }
 
-void MagnitudeCuts::mask(const Chunk& chunk, size_t k, float* delta) const {
-  magnitude_mask(cuts_[k], delta, chunk.count, chunk.before ? chunk.before[k] : 0);
+float MagnitudeCuts::threshold_value(size_t s) const {
+  float v;
+  std::memcpy(&v, &cuts_[s].threshold, 4);
+  return v;
+}
+
+const float* MagnitudeCuts::values(const Chunk& chunk, size_t source) const {
+  if (!series_) return chunk.models[source];
+  thread_local std::vector<float> buffer;
+  buffer.resize(chunk.capacity);
+  return series_(chunk, source, buffer.data());
+}
+
+void MagnitudeCuts::mask(const Chunk& chunk, size_t s, float* values) const {
+  magnitude_mask(cuts_[s], values, chunk.count, ties_before(chunk, s));
+}
+
+void MagnitudeCuts::flags(const Chunk& chunk, size_t s, const float* values, uint8_t* kept) const {
+  magnitude_flags(cuts_[s], values, chunk.count, ties_before(chunk, s), kept);
 }
 
 void MagnitudeCuts::count(const Chunk& chunk, uint64_t* counts) const {
-  for (size_t k = 0; k < cuts_.size(); ++k) {
-    if (!cuts_[k].partial_tie()) continue;
+  for (size_t s = 0; s < cuts_.size(); ++s) {
+    if (!cuts_[s].partial_tie()) continue;
+    const float* v = values(chunk, selections_[s].source);
     uint64_t ties = 0;
-    for (size_t i = 0; i < chunk.count; ++i) ties += magnitude_bits(chunk.models[k][i]) == cuts_[k].threshold;
-    counts[k] = ties;
+    for (size_t i = 0; i < chunk.count; ++i) ties += magnitude_bits(v[i]) == cuts_[s].threshold;
+    counts[s] = ties;
   }
 }
 
-// A tensor of one chunk is cut directly from its |δ| bit patterns (selecting the k-th
-// largest, O(n)): the same cut as the two tally passes, which cost 65536 bins a model
+// A tensor of one chunk is cut directly from its |x| bit patterns (selecting the k-th
+// largest, O(n)): the same cut as the two tally passes, which cost 65536 bins a selection
 // however small the tensor.
 void MagnitudeCuts::select(BlockPipeline& pipeline) {
   if (!needs_select()) return;
-  if (elements_ <= BlockPipeline::kChunk) return select_one_chunk(pipeline);
+  if (elements_ <= pipeline.chunk_capacity()) return select_one_chunk(pipeline);
   tally_pass(pipeline, 0);
   tally_pass(pipeline, 1);
 }
@@ -49,16 +87,18 @@ void MagnitudeCuts::select_one_chunk(BlockPipeline& pipeline) {
       [&](Chunk& chunk) {
         std::vector<MagnitudeCut> cuts = cuts_;
         std::vector<uint32_t> bits(chunk.count);
-        for (size_t k = 0; k < cuts.size(); ++k) {
-          if (!select_[k].needs_passes()) continue;
-          for (size_t i = 0; i < chunk.count; ++i) bits[i] = magnitude_bits(chunk.models[k][i]);
-          const uint64_t keep = select_[k].keep();
+        for (size_t s = 0; s < cuts.size(); ++s) {
+          if (!select_[s].needs_passes()) continue;
+          const float* v = values(chunk, selections_[s].source);
+          for (size_t i = 0; i < chunk.count; ++i) bits[i] = magnitude_bits(v[i]);
+          const uint64_t keep = select_[s].keep();
           std::nth_element(bits.begin(), bits.begin() + static_cast<long>(keep - 1), bits.end(),
                            std::greater<uint32_t>());
-          MagnitudeCut& cut = cuts[k] = MagnitudeCut();
+          MagnitudeCut& cut = cuts[s] = MagnitudeCut();
           cut.threshold = bits[keep - 1];
+          cut.ties_to_higher = selections_[s].ties_to_higher;
           const auto above = static_cast<uint64_t>(
-              std::count_if(bits.begin(), bits.end(), [&](uint32_t v) { return v > cut.threshold; }));
+              std::count_if(bits.begin(), bits.end(), [&](uint32_t b) { return b > cut.threshold; }));
           cut.equal_total = static_cast<uint64_t>(std::count(bits.begin(), bits.end(), cut.threshold));
           cut.equal_keep = keep - above;
         }
@@ -67,43 +107,46 @@ void MagnitudeCuts::select_one_chunk(BlockPipeline& pipeline) {
       [&](std::vector<MagnitudeCut>& cuts) { cuts_ = cuts; });
 }
 
-// Level 0 counts the high 16 bits of every |δ|, level 1 the low 16 bits of the entries
-// under the prefix level 0 chose.
+// Level 0 counts the high 16 bits of every |x|, level 1 the low 16 bits of the entries
+// under the prefix level 0 chose. Selections of one series share their level-0 counts.
 void MagnitudeCuts::tally_pass(BlockPipeline& pipeline, int level) {
   constexpr size_t kBins = RadixSelect::kBins;
-  const size_t models = cuts_.size();
-  const std::vector<uint64_t> totals = pipeline.tally(models * kBins, [&](Chunk& chunk, uint32_t* counts) {
-    for (size_t k = 0; k < models; ++k) {
-      if (!select_[k].needs_passes()) continue;
-      uint32_t* h = counts + k * kBins;
-      const float* d = chunk.models[k];
+  const size_t selections = cuts_.size();
+  std::vector<size_t> histogram(selections, selections);  // which selection's bins it reads; none: selections
+  for (size_t s = 0; s < selections; ++s) {
+    if (!select_[s].needs_passes()) continue;
+    histogram[s] = s;
+    if (level == 0)
+      for (size_t o = 0; o < s; ++o)
+        if (histogram[o] == o && selections_[o].source == selections_[s].source) histogram[s] = o;
+  }
+  const std::vector<uint64_t> totals = pipeline.tally(selections * kBins, [&](Chunk& chunk, uint32_t* counts) {
+    for (size_t s = 0; s < selections; ++s) {
+      if (histogram[s] != s) continue;
+      uint32_t* h = counts + s * kBins;
+      const float* v = values(chunk, selections_[s].source);
       if (level == 0) {
-        for (size_t i = 0; i < chunk.count; ++i) ++h[magnitude_bits(d[i]) >> 16];
+        for (size_t i = 0; i < chunk.count; ++i) ++h[magnitude_bits(v[i]) >> 16];
       } else {
-        const uint32_t prefix = select_[k].prefix();
+        const uint32_t prefix = select_[s].prefix();
         for (size_t i = 0; i < chunk.count; ++i) {
-          const uint32_t bits = magnitude_bits(d[i]);
+          const uint32_t bits = magnitude_bits(v[i]);
           if ((bits >> 16) == prefix) ++h[bits & 0xFFFF];
         }
       }
     }
   });
-  for (size_t k = 0; k < models; ++k) {
-    if (!select_[k].needs_passes()) continue;
-    const RadixSelect::Histogram h(totals.begin() + k * kBins, totals.begin() + (k + 1) * kBins);
-    if (level == 0)
-      select_[k].finish_high_pass(h);
-    else
-      cuts_[k] = select_[k].finish_low_pass(h);
+  for (size_t s = 0; s < selections; ++s) {
+    if (histogram[s] == selections) continue;
+    const size_t from = histogram[s];
+    const RadixSelect::Histogram h(totals.begin() + from * kBins, totals.begin() + (from + 1) * kBins);
+    if (level == 0) {
+      select_[s].finish_high_pass(h);
+    } else {
+      cuts_[s] = select_[s].finish_low_pass(h);
+      cuts_[s].ties_to_higher = selections_[s].ties_to_higher;
+    }
   }
-}
-
-const SparsifyRule& magnitude_rule() {
-  static const SparsifyRule rule{
-      "magnitude", {Fact::MagnitudeCuts}, [](const SparsifyInput& in) -> std::unique_ptr<Sparsifier> {
-        return std::make_unique<MagnitudeCuts>(in.densities, in.elements);
-      }};
-  return rule;
 }
 
 }  // namespace wasmerge

@@ -37,7 +37,7 @@ class RandomDrop : public Sparsifier {
 }  // namespace
 
 const SparsifyRule& random_rule() {
-  static const SparsifyRule rule{"random", {}, [](const SparsifyInput& in) -> std::unique_ptr<Sparsifier> {
+  static const SparsifyRule rule{"random", {}, {}, [](const SparsifyInput& in) -> std::unique_ptr<Sparsifier> {
                                    return std::make_unique<RandomDrop>(in);
                                  }};
   return rule;

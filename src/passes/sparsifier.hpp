@@ -1,8 +1,8 @@
 #pragma once
 // Which entries of each task vector survive (SPEC §2's "sparsify" column), as an object
 // the task arithmetic family holds per output tensor: the passes it needs to find its
-// masks, and the mask of one chunk. One file per rule in src/passes/; a new rule (two
-// magnitude cuts, per-row ranks) is one more, and the family's methods pick it by name.
+// masks, and the mask of one chunk. One file per rule in src/passes/; the family's methods
+// pick one, and a rule brings the per-model parameters it reads beyond density.
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,6 +21,8 @@ class Sparsifier {
   // State it keeps per element when the masks are applied in two passes of a tensor
   // kept in memory (DARE: its draws, replayed instead of drawn again).
   virtual uint64_t bytes_per_element() const { return 0; }
+  // Chunks of whole rows of this many elements, when its mask is per row (0: any chunks).
+  virtual uint64_t row_length() const { return 0; }
   // Runs its passes; masked_twice: an L1 pass will mask before the write does.
   virtual void prepare(BlockPipeline&, bool /*masked_twice*/) {}
   // The ordered count its mask reads (Chunk::before), or null.
@@ -34,17 +36,25 @@ class Sparsifier {
 // The per-tensor facts a rule needs from its output tensor.
 struct SparsifyInput {
   uint64_t elements = 0;
-  std::vector<double> densities;       // per model
-  std::vector<uint64_t> dare_streams;  // per model: the counter generator's stream (SPEC §2)
+  uint64_t row_length = 0;                  // the last dimension (a 1-D tensor is one row)
+  std::vector<double> densities;            // per model
+  std::vector<std::vector<double>> params;  // per model: the values of the rule's own params, in order
+  std::vector<uint64_t> dare_streams;       // per model: the counter generator's stream (SPEC §2)
 };
 
 struct SparsifyRule {
-  std::string name;         // magnitude, random
-  std::vector<Fact> needs;  // for the catalogue
+  std::string name;               // magnitude, random, outliers, magprune
+  std::vector<Fact> needs;        // for the catalogue
+  std::vector<ParamSpec> params;  // per-model parameters of its own (breadcrumbs' gamma, DELLA's epsilon)
   std::unique_ptr<Sparsifier> (*make)(const SparsifyInput&);
+  // What is wrong with one model's density and own params for one tensor, or "" (DELLA:
+  // density ± epsilon must stay inside (0, 1)).
+  std::string (*check)(double density, const std::vector<double>& params) = nullptr;
 };
 
-const SparsifyRule& magnitude_rule();  // TIES' trim (magnitude_cuts.cpp)
+const SparsifyRule& magnitude_rule();  // TIES' trim (magnitude_trim.cpp)
 const SparsifyRule& random_rule();     // DARE's drop (random_drop.cpp)
+const SparsifyRule& outliers_rule();   // breadcrumbs' two cuts (outlier_trim.cpp)
+const SparsifyRule& magprune_rule();   // DELLA's per-row ranked drop (magprune.cpp)
 
 }  // namespace wasmerge

@@ -14,7 +14,10 @@ constexpr size_t kChunk = BlockPipeline::kChunk;
 // Elements per block: large reads, yet blocks enough to overlap reading and computing.
 constexpr size_t kBlockElements = 64 * kChunk;
 
-size_t chunks_in(size_t count) { return (count + kChunk - 1) / kChunk; }
+// A chunk of whole rows: as many as fit kChunk, and at least one however long it is.
+uint64_t chunk_elements(uint64_t row_length) {
+  return row_length ? std::max<uint64_t>(1, kChunk / row_length) * row_length : kChunk;
+}
 
 }  // namespace
 
@@ -29,6 +32,7 @@ BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_
       task_vectors_(needs.task_vectors && out.base),
       models_(out.inputs.size()),
       total_(out.info.num_elements()) {
+  const uint64_t chunk = chunk_elements(needs.row_length);
   const uint64_t source_scratch = budget_bytes / 16;  // a remapped source's own pass (make_source)
   if (out.base) sources_.push_back(make_source(*out.base, out.base_rows.get(), source_scratch));
   for (const auto& in : out.inputs) sources_.push_back(make_source(*in.tensor, in.rows.get(), source_scratch));
@@ -38,11 +42,17 @@ BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_
   const size_t out_bytes = dtype_size(out.info.dtype);
   const uint64_t budget = budget_bytes / 2;
   const uint64_t fit = budget / (2 * (in_bytes + out_bytes));
-  if (fit < std::min<uint64_t>(kChunk, total_))
+  if (fit < std::min<uint64_t>(chunk, total_))
     fail("", out.info.name,
-         "the memory budget of " + std::to_string(budget_bytes >> 20) + " MB is too small to merge it");
+         "the memory budget of " + std::to_string(budget_bytes >> 20) + " MB is too small to merge it" +
+             (needs.row_length && needs.row_length > kChunk
+                  ? " (this method reads whole rows, of " + std::to_string(needs.row_length) + " elements each)"
+                  : ""));
+  row_length_ = static_cast<size_t>(needs.row_length);
+  chunk_ = static_cast<size_t>(chunk);
   // Blocks are whole chunks; a tensor smaller than one chunk is one block of its own size.
-  block_ = fit >= kChunk ? static_cast<size_t>(std::min<uint64_t>(fit / kChunk * kChunk, kBlockElements)) : kChunk;
+  const uint64_t most = std::max<uint64_t>(chunk, kBlockElements / chunk * chunk);
+  block_ = fit >= chunk ? static_cast<size_t>(std::min<uint64_t>(fit / chunk * chunk, most)) : chunk_;
   const size_t block_rows = static_cast<size_t>(std::min<uint64_t>(block_, total_));
   cached_ = needs.several_passes &&
             total_ * in_bytes + 2 * block_rows * out_bytes + needs.bytes_per_element * total_ <= budget;
@@ -101,15 +111,17 @@ void BlockPipeline::check_finite(const TensorSource& s, const uint8_t* data, uin
 Chunk BlockPipeline::load(const Block& b, size_t c) const {
   thread_local std::vector<float> scratch;
   thread_local std::vector<float*> models;
-  scratch.resize((models_ + 1 + kScratchChunks + 1) * kChunk);  // + the write's result
+  scratch.resize((models_ + 1 + kScratchChunks + 1) * chunk_);  // + the write's result
   models.resize(models_);
   Chunk chunk;
-  chunk.first = b.first + c * kChunk;
-  chunk.count = std::min(kChunk, b.count - c * kChunk);
-  chunk.index = static_cast<size_t>(chunk.first / kChunk);
+  chunk.first = b.first + c * chunk_;
+  chunk.count = std::min(chunk_, b.count - c * chunk_);
+  chunk.capacity = chunk_;
+  chunk.row_length = row_length_;
+  chunk.index = static_cast<size_t>(chunk.first / chunk_);
   chunk.model_count = models_;
   chunk.observer = observer_;
-  const size_t element = b.slot + c * kChunk;
+  const size_t element = b.slot + c * chunk_;
   size_t j = 0;
   if (has_base_) {
     chunk.base = scratch.data();
@@ -117,13 +129,13 @@ Chunk BlockPipeline::load(const Block& b, size_t c) const {
     to_f32(t, buffers_.inputs[j++].data() + element * dtype_size(t), chunk.base, chunk.count);
   }
   for (size_t k = 0; k < models_; ++k, ++j) {
-    models[k] = scratch.data() + (k + 1) * kChunk;
+    models[k] = scratch.data() + (k + 1) * chunk_;
     const DType t = sources_[j]->dtype();
     to_f32(t, buffers_.inputs[j].data() + element * dtype_size(t), models[k], chunk.count);
     if (task_vectors_) subtract(models[k], chunk.base, chunk.count);  // δ_k = m_k − b
   }
   chunk.models = models.data();
-  chunk.scratch = scratch.data() + (models_ + 1) * kChunk;
+  chunk.scratch = scratch.data() + (models_ + 1) * chunk_;
   return chunk;
 }
 
@@ -207,9 +219,9 @@ void BlockPipeline::write(ByteSink& sink, const std::function<void(Chunk&, float
   for_each_block(true, [&](const Block& b, const std::function<void()>& read_next) {
     uint8_t* output = buffers_.output.data() + (b.index % 2) * block_ * out_size;
     auto merge_chunk = [&, output](Chunk& chunk, size_t c) {
-      float* result = chunk.scratch + kScratchChunks * kChunk;
+      float* result = chunk.scratch + kScratchChunks * chunk_;
       step(chunk, result);
-      from_f32(out_.info.dtype, result, output + c * kChunk * out_size, chunk.count);
+      from_f32(out_.info.dtype, result, output + c * chunk_ * out_size, chunk.count);
     };
     run_chunks(b, ordered, merge_chunk, [&] {
       read_next();

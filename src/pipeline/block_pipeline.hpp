@@ -5,7 +5,7 @@
 // results are combined. Methods (method.hpp) only write per-chunk arithmetic.
 //
 // Determinism lives here, not in the methods: work is split into fixed chunks of
-// kChunk elements whatever the thread count and budget; a reduction is a partial per
+// kChunk elements (or of whole rows, when a method asks) whatever the thread count and budget; a reduction is a partial per
 // chunk, folded in chunk order on one thread; tallies are integer counts (exact in any
 // order); an ordered count gives each chunk the totals of all chunks before it.
 //
@@ -37,12 +37,14 @@ class ChunkObserver {
 // One chunk as a method's step sees it, in this thread's scratch (all writable).
 struct Chunk {
   uint64_t first = 0;              // flat index of its first element
-  size_t count = 0;                // elements, at most kChunk
+  size_t count = 0;                // elements, at most capacity
+  size_t capacity = 0;             // elements of a full chunk: the stride of every array below
+  size_t row_length = 0;           // whole rows of this many elements, or 0 (plain chunks)
   size_t index = 0;                // chunk number within the tensor
   float* base = nullptr;           // the base's values, when the tensor has a base
   float* const* models = nullptr;  // each input's values; δ_k = m_k − b with task_vectors
   size_t model_count = 0;
-  float* scratch = nullptr;          // BlockPipeline::kScratchChunks · kChunk floats of the method's own
+  float* scratch = nullptr;          // BlockPipeline::kScratchChunks · capacity floats of the method's own
   const uint64_t* before = nullptr;  // an ordered count's totals over the chunks before this one
   ChunkObserver* observer = nullptr;
 
@@ -76,6 +78,7 @@ class BlockPipeline {
                 const PipelineNeeds& needs, Progress on_block, ChunkObserver* observer = nullptr);
 
   uint64_t elements() const { return total_; }
+  size_t chunk_capacity() const { return chunk_; }  // elements of a full chunk
   size_t model_count() const { return models_; }
   bool cached() const { return cached_; }  // every input stays in memory between passes
 
@@ -116,6 +119,7 @@ class BlockPipeline {
   uint64_t read_block(size_t index);
   void for_each_block(bool report_bytes, const Visit& visit);
   void check_finite(const TensorSource& s, const uint8_t* data, uint64_t first, size_t count) const;
+  size_t chunks_in(size_t count) const { return (count + chunk_ - 1) / chunk_; }
   // this thread's chunk c of block b, converted to f32
   Chunk load(const Block& b, size_t c) const;
   void pass(bool report_bytes, const OrderedCount* ordered, const std::function<void(size_t chunks)>& start,
@@ -134,7 +138,9 @@ class BlockPipeline {
   bool has_base_, task_vectors_;
   size_t models_;
   uint64_t total_;
-  size_t block_;  // elements per block
+  size_t row_length_;  // 0: plain chunks
+  size_t chunk_;       // elements per chunk: kChunk, or whole rows
+  size_t block_;       // elements per block, whole chunks
   bool cached_ = false;
   bool loaded_ = false;                     // ... and the inputs are there
   bool finite_checked_ = false;             // a pass looked at every input element

@@ -1,5 +1,5 @@
 'use strict';
-// Every method beyond the task arithmetic family, through scripts/wasmerge: the wasm and
+// The methods beyond task arithmetic, TIES and DARE, through scripts/wasmerge: the wasm and
 // native engines give the same bytes for any thread count and budget; and the slerp
 // config most often pasted from the Hub (slices naming the base among the sources, t as
 // gradients under filters) merges to the f64 slerp of SPEC §6.
@@ -29,6 +29,15 @@ const CONFIGS = {
   model_stock: `merge_method: model_stock\nbase_model: ./base\n${models(['m0.safetensors', 'm1.safetensors'])}` +
     `parameters: {filter_wise: true}\n`,
   nearswap: `merge_method: nearswap\nbase_model: ./base\n${models(['m0.safetensors'])}parameters: {t: 0.1}\n`,
+  breadcrumbs_ties: `merge_method: breadcrumbs_ties\nbase_model: ./base\nmodels:\n` +
+    `  - {model: ./m0.safetensors, parameters: {weight: 1, density: 0.6, gamma: 0.05}}\n` +
+    `  - {model: ./m1.safetensors, parameters: {weight: 0.5, density: 0.8}}\n`,
+  della: `merge_method: della\nbase_model: ./base\nrandom_seed: 3\nmodels:\n` +
+    `  - {model: ./m0.safetensors, parameters: {weight: 1, density: 0.5, epsilon: 0.2}}\n` +
+    `  - {model: ./m1.safetensors, parameters: {weight: 0.5, density: 0.7}}\n`,
+  sce: `merge_method: sce\nbase_model: ./base\n${models(['m0.safetensors', 'm1.safetensors', 'm2.safetensors'])}` +
+    `parameters: {select_topk: 0.3}\n`,
+  arcee_fusion: `merge_method: arcee_fusion\nbase_model: ./base\n${models(['m0.safetensors'])}`,
 };
 
 for (const [method, config] of Object.entries(CONFIGS)) {
