@@ -60,13 +60,26 @@ function row(title, about, panels) {
   return section;
 }
 
-// The explain event restricted to the crop: every per-element array indexed by pick.
+// The explain event restricted to the crop: every per-element array indexed by pick (a
+// stage of its own, such as Arcee Fusion's importance, too: one array, or one per model).
 function crop(event, pick) {
   const take = (xs) => pick.map((i) => xs[i]);
   const out = { count: pick.length };
-  for (const key of ['delta', 'kept', 'weighted', 'agree']) if (event[key]) out[key] = event[key].map(take);
-  for (const key of ['sign', 'mixed', 'result']) if (event[key]) out[key] = take(event[key]);
+  for (const key of new Set(['delta', 'kept', 'weighted', 'agree', 'sign', 'mixed', 'result', ...(event.stages || [])])) {
+    const v = event[key];
+    if (Array.isArray(v)) out[key] = Array.isArray(v[0]) ? v.map(take) : take(v);
+  }
   return out;
+}
+
+// A stage this view has no words for: its values as the engine names them, per model or one map.
+function otherStage(name, values, names, columns, step) {
+  const perModel = Array.isArray(values[0]);
+  const maps = perModel ? values : [values];
+  const scale = maxAbs(maps);
+  return row(step(name), `what the method reports as its ${name} step; colour scale ±${scale.toPrecision(2)}`,
+    maps.map((xs, k) => panel(perModel ? names[k] || `model ${k}` : name, heatmap(xs, columns, { scale }),
+      `${nonZero(xs)} non-zero`, { step: name, ...(perModel ? { model: String(k) } : {}), count: String(nonZero(xs)) })));
 }
 
 // container: the element to fill; event: the engine's explain event; method: the merge's
@@ -83,7 +96,7 @@ function renderSteps(container, { event: explained, method, methods, pick, model
   const c = event.count;
   const K = event.delta ? event.delta.length : 0;
   const deltaScale = event.delta ? maxAbs(event.delta) : 0;
-  const names = models.slice(0, K);
+  const names = K ? models.slice(0, K) : models;
   const rows = [];
   let number = 0;
   const step = (title) => `${++number}. ${title}`;
@@ -109,6 +122,8 @@ function renderSteps(container, { event: explained, method, methods, pick, model
         electing ? `the mean of the agreeing values (disjoint mean)${lambda}` : `the weighted sum (or mean) of the values above${lambda}`,
         [panel('merged δ', heatmap(event.mixed, columns, { scale: mixedScale }), `${nonZero(event.mixed)} non-zero`,
           { step: 'mixed', count: String(nonZero(event.mixed)) })]));
+    } else if (!['weighted', 'result'].includes(stage) && event[stage]) {
+      rows.push(otherStage(stage, event[stage], names, columns, step));
     }
   }
 
