@@ -169,8 +169,7 @@ test('playground: the charts finish; their all-tasks TIES point is the checked m
     for (const series of Object.values(growth)) assert.ok(series.every((v) => v === null || (v > 0.3 && v <= 1)), JSON.stringify(series));
     assert.ok((await page.textContent('#pg-growth-note')).includes('TIES paper'));
     // Every method offered has its series: a value at each number of tasks it takes, none elsewhere;
-    // where the engine refused a merge (Multi-SLERP, when every task vector of a head is zero)
-    // the point is left out and the note says why.
+    // where the engine refuses a merge of some subset the point is left out and the note says why.
     const offered = catalogue().filter((m) => m.needs_base || m.takes_base || m.models.max === null || m.models.max >= 2);
     const failures = JSON.parse(await page.getAttribute('#pg-chart-growth', 'data-failures'));
     assert.deepStrictEqual(Object.keys(growth).sort(), offered.map((m) => m.name).sort());

@@ -93,3 +93,18 @@ test('playground configs: the generated controls\' values go where the catalogue
   assert.strictEqual(MC.buildConfig({ ...state, models: [{ name: 'a', weight: 1 }, { name: 'b', weight: 2 }] }, NUSLERP).base_model,
     'base.safetensors');
 });
+
+test('playground charts: a merge the engine refuses leaves its point out and is counted, the rest of the chart goes on', async () => {
+  const Sweeps = require('../../web/playground/sweeps.js');
+  // Refuses every merge of two models; one model merges to accuracy 0.5 of each task.
+  const scheduler = { later: async (_, { items }) => ({ results: items.map(({ tasks }) => (tasks.length === 2
+    ? { error: 'no' } : { accuracy: Object.fromEntries(tasks.map((t) => [t, 0.5])) })) }) };
+  const updates = [];
+  const sweeps = Sweeps.createSweeps({ scheduler, names: ['a', 'b'], own: { a: 1, b: 1 }, methods: [DELLA],
+    onUpdate: (kind, table, done, failures) => updates.push({ kind, table, done, failures }) });
+  await sweeps.runGrowth({ density: 0.5, lambda: 1, seed: 0 });
+  const last = updates[updates.length - 1];
+  assert.strictEqual(last.done, true, 'the chart finished');
+  assert.deepStrictEqual(last.table, { della: [0.5, null] });
+  assert.deepStrictEqual(last.failures, { della: { count: 1, message: 'no' } });
+});
