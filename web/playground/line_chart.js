@@ -53,7 +53,9 @@ function renderLineChart(container, spec) {
     const li = document.createElement('li');
     const swatch = document.createElement('span');
     swatch.className = 'swatch';
-    swatch.style.background = s.color;
+    // A dashed series gets a striped swatch: colours repeat past the palette, dashes tell them apart.
+    swatch.style.background = s.dash && s.dash !== 'none'
+      ? `repeating-linear-gradient(90deg, ${s.color} 0 3px, transparent 3px 5px)` : s.color;
     li.append(swatch, document.createTextNode(s.label));
     legend.append(li);
   }
