@@ -76,9 +76,7 @@ void CombinationMerge::combine(Chunk& chunk, float* out) const {
     size_t e = 0;
     while (e < chunk.count) {
       const uint64_t group = grouping_.group_of(chunk.first + e);
-      const uint64_t end =
-          grouping_.kind == Grouping::Kind::Whole ? chunk.first + chunk.count : (group + 1) * grouping_.size;
-      const size_t run = static_cast<size_t>(std::min<uint64_t>(end - chunk.first, chunk.count) - e);
+      const size_t run = static_cast<size_t>(grouping_.run_from(chunk.first + e, chunk.first + chunk.count));
       combine_run(x, base, coefficients_.data() + group * V, e, run, out, chunk.scratch);
       e += run;
     }

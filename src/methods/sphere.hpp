@@ -4,9 +4,8 @@
 // The spherical methods take sin, cos and acos from math/deterministic_math, not the C
 // library: glibc and the wasm build's libc may differ in a last bit, which can round a
 // coefficient to another f32 and change the bytes.
-#include <cmath>
-
 #include <vector>
+
 #include "math/deterministic_math.hpp"
 
 namespace wasmerge {

@@ -6,14 +6,6 @@
 
 namespace wasmerge {
 
-namespace {
-uint64_t product_of(const std::vector<uint64_t>& shape) {
-  uint64_t n = 1;
-  for (uint64_t d : shape) n *= d;
-  return n;
-}
-}  // namespace
-
 Grouping Grouping::rows_of(const std::vector<uint64_t>& shape) {
   if (shape.size() < 2) return whole();  // a vector is one row
   return {Kind::Rows, std::max<uint64_t>(shape.back(), 1)};
@@ -21,7 +13,9 @@ Grouping Grouping::rows_of(const std::vector<uint64_t>& shape) {
 
 Grouping Grouping::columns_of(const std::vector<uint64_t>& shape) {
   if (shape.size() < 2 || shape.front() == 0) return whole();
-  return {Kind::Columns, std::max<uint64_t>(product_of(shape) / shape.front(), 1)};
+  uint64_t stride = 1;  // the elements of one index along the first dimension
+  for (size_t d = 1; d < shape.size(); ++d) stride *= shape[d];
+  return {Kind::Columns, std::max<uint64_t>(stride, 1)};
 }
 
 uint64_t Grouping::groups(uint64_t elements) const {
@@ -42,11 +36,19 @@ uint64_t Grouping::group_of(uint64_t index) const {
   return 0;
 }
 
+uint64_t Grouping::run_from(uint64_t index, uint64_t limit) const {
+  switch (kind) {
+    case Kind::Whole: return limit - index;
+    case Kind::Rows: return std::min((index / size + 1) * size, limit) - index;
+    case Kind::Columns: return 1;
+  }
+  return 1;
+}
+
 GramMatrices::GramMatrices(Grouping grouping, size_t vectors, uint64_t elements)
     : grouping_(grouping),
       vectors_(vectors),
       pairs_(vectors * (vectors + 1) / 2),
-      elements_(elements),
       groups_(grouping.groups(elements)),
       sums_(groups_ * pairs_, 0.0) {}
 
@@ -72,8 +74,7 @@ void GramMatrices::chunk_sums(const Chunk& chunk, const std::vector<const float*
   size_t e = 0;
   while (e < chunk.count) {
     const uint64_t group = grouping_.group_of(chunk.first + e);
-    const uint64_t group_end = grouping_.kind == Grouping::Kind::Whole ? elements_ : (group + 1) * grouping_.size;
-    const size_t run = static_cast<size_t>(std::min<uint64_t>(group_end - chunk.first, chunk.count) - e);
+    const size_t run = static_cast<size_t>(grouping_.run_from(chunk.first + e, chunk.first + chunk.count));
     double* s = sums.data() + (group - first_group) * pairs_;
     for (size_t i = 0, p = 0; i < vectors_; ++i)
       for (size_t j = i; j < vectors_; ++j, ++p) s[p] += dot_sum(x[i] + e, x[j] + e, run);
@@ -89,17 +90,11 @@ void GramMatrices::compute(BlockPipeline& pipeline, const VectorPick& pick) {
   pipeline.reduce<Partial>(
       [&](Chunk& chunk) {
         Partial p;
-        uint64_t last;
-        if (grouping_.kind == Grouping::Kind::Columns && chunk.count < grouping_.size &&
-            grouping_.group_of(chunk.first) <= grouping_.group_of(chunk.first + chunk.count - 1)) {
-          p.first_group = grouping_.group_of(chunk.first);  // a run of columns that does not wrap
-          last = grouping_.group_of(chunk.first + chunk.count - 1);
-        } else if (grouping_.kind == Grouping::Kind::Columns) {
-          p.first_group = 0;
+        p.first_group = grouping_.group_of(chunk.first);
+        uint64_t last = grouping_.group_of(chunk.first + chunk.count - 1);
+        if (grouping_.kind == Grouping::Kind::Columns && (last < p.first_group || chunk.count >= grouping_.size)) {
+          p.first_group = 0;  // the chunk's columns wrap around: all of them
           last = groups_ - 1;
-        } else {
-          p.first_group = grouping_.group_of(chunk.first);
-          last = grouping_.group_of(chunk.first + chunk.count - 1);
         }
         p.sums.assign(static_cast<size_t>(last - p.first_group + 1) * pairs_, 0.0);
         std::vector<const float*> x;

@@ -26,6 +26,9 @@ struct Grouping {
   static Grouping columns_of(const std::vector<uint64_t>& shape);  // vectors along the first dimension
   uint64_t groups(uint64_t elements) const;
   uint64_t group_of(uint64_t index) const;
+  // How many elements from `index` on stay in its group, stopping at `limit` (a column's
+  // neighbour is in the next column: 1).
+  uint64_t run_from(uint64_t index, uint64_t limit) const;
 };
 
 // The chunk's vectors, in the order the matrices index them.
@@ -49,7 +52,7 @@ class GramMatrices {
 
   Grouping grouping_;
   size_t vectors_, pairs_;
-  uint64_t elements_, groups_;
+  uint64_t groups_;
   std::vector<double> sums_;  // [group][pair]
 };
 
