@@ -162,13 +162,73 @@ async function bigTensor() {
     `same bytes: ${same}`);
 }
 
+// Upcycling (SPEC §7): a base of Qwen2.5-0.5B's shapes (llama-typed, so the output is
+// Mixtral; 24 layers, tied embeddings, 494M parameters) into 4 experts, with random routers
+// and with hidden-state routers from 8 prompts (a forward pass of the base first).
+const WORDS = ['def', 'return', 'import', 'class', 'sum', 'prove', 'integral', 'matrix', 'hello', 'thanks',
+  'story', 'poem', 'translate', 'bonjour', 'merci', 'hola'];
+
+function generateUpcyclingBase(dir) {
+  if (fs.existsSync(path.join(dir, 'done'))) return;
+  console.log(`generating the 0.5B-shaped upcycling base in ${dir} ...`);
+  const layers = 24, vocab = 151936;
+  const list = [['model.embed_tokens.weight', [vocab, HIDDEN]]];
+  for (let i = 0; i < layers; i++) {
+    const p = `model.layers.${i}.`;
+    list.push([p + 'input_layernorm.weight', [HIDDEN]], [p + 'self_attn.q_proj.weight', [HIDDEN, HIDDEN]],
+      [p + 'self_attn.k_proj.weight', [KV, HIDDEN]], [p + 'self_attn.v_proj.weight', [KV, HIDDEN]],
+      [p + 'self_attn.o_proj.weight', [HIDDEN, HIDDEN]], [p + 'post_attention_layernorm.weight', [HIDDEN]],
+      [p + 'mlp.gate_proj.weight', [MLP, HIDDEN]], [p + 'mlp.up_proj.weight', [MLP, HIDDEN]],
+      [p + 'mlp.down_proj.weight', [HIDDEN, MLP]]);
+  }
+  list.push(['model.norm.weight', [HIDDEN]]);
+  fs.mkdirSync(path.join(dir, 'base'), { recursive: true });
+  writeModel(path.join(dir, 'base/model.safetensors'),
+    list.map(([name, shape], i) => [name, shape, tensorBytes(shape.reduce((a, b) => a * b), 5000 + i)]));
+  fs.writeFileSync(path.join(dir, 'base/config.json'), JSON.stringify({
+    architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_size: HIDDEN, intermediate_size: MLP,
+    num_hidden_layers: layers, num_attention_heads: 14, num_key_value_heads: 2, vocab_size: vocab,
+    max_position_embeddings: 32768, rms_norm_eps: 1e-6, rope_theta: 1000000, tie_word_embeddings: true,
+    torch_dtype: 'bfloat16' }, null, 2));
+  const vocabulary = Object.fromEntries([['<s>', 0], ['[UNK]', 1], ...WORDS.map((w, i) => [w, i + 2])]);
+  fs.writeFileSync(path.join(dir, 'base/tokenizer.json'), JSON.stringify({
+    version: '1.0', truncation: null, padding: null,
+    added_tokens: [{ id: 0, content: '<s>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }],
+    normalizer: null, pre_tokenizer: { type: 'Whitespace' }, post_processor: null, decoder: null,
+    model: { type: 'WordLevel', vocab: vocabulary, unk_token: '[UNK]' } }));
+  fs.writeFileSync(path.join(dir, 'base/tokenizer_config.json'), JSON.stringify({ bos_token: '<s>' }));
+  fs.writeFileSync(path.join(dir, 'done'), '');
+}
+
+async function benchUpcycling(runs, memory) {
+  const dir = path.join(DIR, 'upcycle');
+  generateUpcyclingBase(dir);
+  const prompts = [['def sum return', 'import class'], ['prove integral', 'matrix sum'], ['hello thanks', 'story poem'],
+    ['translate bonjour', 'merci hola']];
+  console.log('upcycling a 494M-parameter bf16 base into 4 experts (Mixtral, 1.44B parameters written)');
+  console.log('gate mode        wasm s  native s  wasm/native  peak RSS wasm/native MB  same bytes');
+  for (const mode of ['random', 'hidden']) {
+    const experts = prompts.map((p) => `  - source_model: base\n    positive_prompts: ${JSON.stringify(p)}\n`).join('');
+    fs.writeFileSync(path.join(dir, `${mode}.yaml`), `base_model: base\ngate_mode: ${mode}\nexperts:\n${experts}`);
+    const cli = path.join(ROOT, 'scripts/wasmerge');
+    const args = [`${mode}.yaml`, `out-${mode}-wasm`, '--memory-mb', memory];
+    const wasm = await best(runs, () => timed(cli, args, dir));
+    const native = await best(runs, () => timed(cli, [`${mode}.yaml`, `out-${mode}-native`, '--memory-mb', memory, '--native'], dir));
+    const same = spawnSync('cmp', [`out-${mode}-wasm/model.safetensors`, `out-${mode}-native/model.safetensors`], { cwd: dir }).status === 0;
+    console.log(`${mode.padEnd(16)} ${wasm.seconds.toFixed(2).padStart(6)}  ${native.seconds.toFixed(2).padStart(8)}  ` +
+      `${(wasm.seconds / native.seconds).toFixed(2).padStart(11)}  ${wasm.peakMb.toFixed(0).padStart(13)}/${native.peakMb.toFixed(0)}` +
+      `${''.padStart(9)}  ${same}`);
+  }
+}
+
 async function main() {
   if (process.env.BENCH_BIG) return bigTensor();
+  const runs = Number(process.env.BENCH_RUNS || 2);
+  const memory = process.env.BENCH_MEMORY_MB || '1024';
+  if (process.env.BENCH_MOE) return benchUpcycling(runs, memory);
   generate();
   const inputs = ['base', 'ft1', 'ft2', 'ft3'].map((m) => path.join(DIR, m, 'model.safetensors'));
   const params = shapes().reduce((a, [, s]) => a + s.reduce((x, y) => x * y), 0);
-  const runs = Number(process.env.BENCH_RUNS || 2);
-  const memory = process.env.BENCH_MEMORY_MB || '1024';
   console.log(`${(params / 1e6).toFixed(1)}M parameters per model, bf16, base + 3 fine-tunes; ` +
     `${runs} runs each (best), --memory-mb ${memory}, ${require('os').cpus().length} cores`);
   const floor = await best(runs, () => timed('node', [path.join(ROOT, 'scripts/io_floor.js'), 'floor.bin', ...inputs]));
@@ -186,6 +246,7 @@ async function main() {
       `${(params / wasm.seconds / 1e6).toFixed(0).padStart(13)}  ${wasm.peakMb.toFixed(0).padStart(9)}/${native.peakMb.toFixed(0)}` +
       `   (${same.length} bytes)`);
   }
+  await benchUpcycling(runs, memory);
 }
 
 main().catch((e) => {

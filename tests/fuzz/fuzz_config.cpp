@@ -1,7 +1,8 @@
 // libFuzzer target: the input is a merge config (JSON, as the hosts hand it over), run
 // against a fixed set of small models: three folders of four layers (F32, BF16, F16),
 // with config.json. It drives the config parser, the method registry's parameter
-// checks, the layer map of `slices:`, the dry run, the merge and the analysis; any
+// checks, the layer map of `slices:`, mergekit-moe upcycling (prompts "a".."d" come
+// tokenized), the dry run, the merge and the analysis; any
 // outcome but a result or a MergeError is a bug.  Seeds: tests/fuzz/config_corpus.
 #include <cstring>
 #include <string>
@@ -23,9 +24,17 @@ std::vector<uint8_t> model_file(wasmerge::DType dtype, uint8_t fill) {
     infos.push_back(t);
   };
   add("model.embed_tokens.weight", {6, 4});
-  for (int i = 0; i < 4; ++i) {
-    add("model.layers." + std::to_string(i) + ".self_attn.q_proj.weight", {4, 4});
-    add("model.layers." + std::to_string(i) + ".mlp.up_proj.weight", {8, 4});
+  for (int i = 0; i < 4; ++i) {  // a whole llama layer: upcycling configs run the decoder on it
+    const std::string layer = "model.layers." + std::to_string(i) + ".";
+    add(layer + "input_layernorm.weight", {4});
+    add(layer + "self_attn.q_proj.weight", {4, 4});
+    add(layer + "self_attn.k_proj.weight", {2, 4});
+    add(layer + "self_attn.v_proj.weight", {2, 4});
+    add(layer + "self_attn.o_proj.weight", {4, 4});
+    add(layer + "post_attention_layernorm.weight", {4});
+    add(layer + "mlp.gate_proj.weight", {8, 4});
+    add(layer + "mlp.up_proj.weight", {8, 4});
+    add(layer + "mlp.down_proj.weight", {4, 8});
   }
   add("model.norm.weight", {4});
   add("lm_head.weight", {6, 4});
@@ -47,7 +56,9 @@ const char* const kTokenizers[] = {
 
 struct Models {
   std::vector<std::vector<uint8_t>> files;
-  std::string config = R"({"num_hidden_layers":4,"layer_types":["a","b","c","d"],"torch_dtype":"float32"})";
+  std::string config =
+      R"({"model_type":"llama","num_hidden_layers":4,"layer_types":["a","b","c","d"],"torch_dtype":"float32",)"
+      R"("hidden_size":4,"intermediate_size":8,"num_attention_heads":2,"num_key_value_heads":1,"vocab_size":6})";
   fuzz::Inputs inputs;
   Models() {
     const std::pair<const char*, wasmerge::DType> models[] = {
@@ -73,6 +84,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   wasmerge::MergeOptions options;
   options.threads = 1;
   options.memory_mb = 1;
+  options.prompt_tokens = {{"a", {0, 1}}, {"b", {2}}, {"c", {3, 4, 5}}, {"d", {5, 9}}};  // "d": outside the vocabulary
   fuzz::Outputs outputs;
   try {
     wasmerge::plan_merge(config, options, models.inputs);
