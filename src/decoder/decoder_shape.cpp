@@ -124,11 +124,11 @@ DecoderShape read_decoder_shape(const std::string& config_json, const std::strin
   s.qkv_bias = s.model_type == "qwen2" || (s.model_type != "mistral" && bool_or(config, "attention_bias", false, file));
   s.qk_norm = s.model_type == "qwen3";
   // Mistral's sliding window masks keys more than `sliding_window` positions back; Qwen2 uses
-  // one only with use_sliding_window, which the decoder does not run.
+  // one only with use_sliding_window (Qwen3 too), which the decoder does not run.
   if (s.model_type == "mistral" && config.contains("sliding_window") && !config["sliding_window"].is_null())
     s.sliding_window = positive_integer(config, "sliding_window", file);
-  if (s.model_type == "qwen2" && bool_or(config, "use_sliding_window", false, file))
-    fail(file, "", "use_sliding_window is true: the decoder runs Qwen2 with full attention only");
+  if ((s.model_type == "qwen2" || s.model_type == "qwen3") && bool_or(config, "use_sliding_window", false, file))
+    fail(file, "", "use_sliding_window is true: the decoder runs " + s.model_type + " with full attention only");
   return s;
 }
 
