@@ -364,7 +364,7 @@ TEST_CASE("decoder reference: MoE with every expert the dense MLP computes the d
         test::RefTensor shared = entry.second;
         if (proj == "down_proj.weight") {
           t[layer + "mlp.shared_expert_gate.weight"] = test::RefTensor{{1, hidden}, std::vector<double>(hidden, 0.0)};
-          for (auto& v : shared.values) v *= 1.0;  // sigmoid(0)·D + the routed D/2 = D... with routed halved
+          // gate weights 0: sigmoid(0)·D joins the routed experts' D/2 to make D
         }
         t[layer + "mlp.shared_expert." + proj] = shared;
       }
