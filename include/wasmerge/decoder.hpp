@@ -40,6 +40,7 @@ struct DecoderShape {
   bool tie_embeddings = false;
   bool qkv_bias = false;  // Qwen2 always; Llama's attention_bias
   bool qk_norm = false;   // Qwen3
+  uint64_t sliding_window = 0;  // Mistral's: a query sees the keys less than this far back; 0: all
 };
 
 // Reads config.json's text; `file` names it in messages. An architecture the decoder does
