@@ -1,13 +1,16 @@
 // Sparse upcycling (SPEC §7): the output's tensor names and shapes written out here by hand
 // for a two-layer model, each expert's bytes against its source, routers against a
 // test-side counter generator (std::log and std::cos, in f64), cheap_embed routers against
-// sums of the embedding rows, config.json's keys, and every config error.
+// sums of the embedding rows, hidden routers against the test's f64 forward pass
+// (reference_decoder), config.json's keys, and every config error; an upcycled model whose
+// experts are all the base computes the base's logits (the reference forward pass of both).
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "reference_decoder.hpp"
 #include "support.hpp"
 #include "wasmerge/error.hpp"
 #include "wasmerge/merge.hpp"
@@ -25,7 +28,9 @@ struct TensorSpec {
   std::vector<uint64_t> shape;
 };
 
-std::vector<TensorSpec> dense_layout(bool qkv_bias) {
+// A llama-shaped model's tensors; qwen2 adds q/k/v biases, qwen3 q/k norms.
+std::vector<TensorSpec> dense_layout(const std::string& model_type) {
+  const bool qkv_bias = model_type == "qwen2";
   std::vector<TensorSpec> l = {{"model.embed_tokens.weight", {kVocab, kHidden}}};
   for (int i = 0; i < kLayers; ++i) {
     const std::string p = "model.layers." + std::to_string(i) + ".";
@@ -34,6 +39,10 @@ std::vector<TensorSpec> dense_layout(bool qkv_bias) {
       const uint64_t out = std::string(m) == "q" ? kHidden : kHidden / 2;
       l.push_back({p + "self_attn." + m + "_proj.weight", {out, kHidden}});
       if (qkv_bias) l.push_back({p + "self_attn." + m + "_proj.bias", {out}});
+    }
+    if (model_type == "qwen3") {
+      l.push_back({p + "self_attn.q_norm.weight", {kHidden / 2}});
+      l.push_back({p + "self_attn.k_norm.weight", {kHidden / 2}});
     }
     l.push_back({p + "self_attn.o_proj.weight", {kHidden, kHidden}});
     l.push_back({p + "post_attention_layernorm.weight", {kHidden}});
@@ -75,7 +84,7 @@ std::string config_json(const std::string& model_type) {
 void add_model(test::MemoryInputs& files, const std::string& folder, int seed, const std::string& model_type = "llama",
                const std::string& dtype = "BF16", bool tokenizer = true) {
   std::vector<test::TestTensor> tensors;
-  for (const TensorSpec& t : dense_layout(model_type == "qwen2"))
+  for (const TensorSpec& t : dense_layout(model_type))
     tensors.push_back({t.name, dtype, t.shape, test::encode(dtype, values_of(seed, t.name, count(t.shape)))});
   files.add(folder + "/model.safetensors", test::safetensors_file(tensors));
   files.add_text(folder + "/config.json", config_json(model_type));
@@ -125,10 +134,9 @@ void check_close(const std::vector<double>& got, const std::vector<double>& want
 }
 
 std::vector<double> source(int seed, const std::string& name) {
-  for (const TensorSpec& t : dense_layout(false))
-    if (t.name == name) return values_of(seed, name, count(t.shape));
-  for (const TensorSpec& t : dense_layout(true))
-    if (t.name == name) return values_of(seed, name, count(t.shape));
+  for (const char* type : {"llama", "qwen2", "qwen3"})
+    for (const TensorSpec& t : dense_layout(type))
+      if (t.name == name) return values_of(seed, name, count(t.shape));
   FAIL("no tensor " << name);
   return {};
 }
@@ -415,7 +423,7 @@ TEST_CASE("moe: bad configs are one line each and write nothing") {
   add_model(files, "wide", 4);
   {  // an expert whose MLP has another shape
     std::vector<test::TestTensor> tensors;
-    for (const TensorSpec& t : dense_layout(false)) {
+    for (const TensorSpec& t : dense_layout("llama")) {
       auto shape = t.shape;
       if (t.name.find("mlp.up_proj") != std::string::npos) shape = {kIntermediate + 4, kHidden};
       tensors.push_back({t.name, "BF16", shape, test::encode("BF16", std::vector<double>(count(shape), 0.5))});
@@ -461,4 +469,107 @@ TEST_CASE("moe: every expert the base itself is allowed, with a warning") {
   CHECK(power);
   CHECK(u.tensors.at("model.layers.0.block_sparse_moe.experts.2.w3.weight").values ==
         source(0, "model.layers.0.mlp.up_proj.weight"));
+}
+
+namespace {
+
+test::RefTensors reference_tensors(const std::map<std::string, test::DecodedTensor>& decoded) {
+  test::RefTensors out;
+  for (const auto& t : decoded) out[t.first] = test::RefTensor{t.second.shape, t.second.values};
+  return out;
+}
+
+test::RefTensors base_tensors(int seed, const std::string& model_type) {
+  test::RefTensors out;
+  for (const TensorSpec& t : dense_layout(model_type))
+    out[t.name] = test::RefTensor{t.shape, values_of(seed, t.name, count(t.shape))};
+  return out;
+}
+
+// The router v = f(positive) − f(negative), normalized, from the reference's hidden states.
+std::vector<double> hidden_router_row(const std::vector<double>& states, const std::vector<size_t>& starts,
+                                      const std::vector<size_t>& ends, const std::vector<int>& positive,
+                                      const std::vector<int>& negative, bool average) {
+  auto f = [&](const std::vector<int>& prompts) {
+    std::vector<double> sum(kHidden, 0.0);
+    for (int p : prompts) {
+      std::vector<double> v(kHidden, 0.0);
+      for (size_t r = average ? starts[p] : ends[p] - 1; r < ends[p]; ++r)
+        for (int i = 0; i < kHidden; ++i) v[i] += states[r * kHidden + i];
+      for (int i = 0; i < kHidden; ++i) sum[i] += v[i] / (average ? double(ends[p] - starts[p]) : 1.0);
+    }
+    for (double& x : sum) x /= prompts.size();
+    return sum;
+  };
+  std::vector<double> v = f(positive);
+  if (!negative.empty()) {
+    const std::vector<double> n = f(negative);
+    for (int i = 0; i < kHidden; ++i) v[i] -= n[i];
+  }
+  double norm = 0;
+  for (double x : v) norm += x * x;
+  for (double& x : v) x /= std::sqrt(norm);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("moe: hidden and hidden_avg routers are the base's hidden states at each layer's input") {
+  for (const std::string mode : {"hidden", "hidden_avg"}) {
+    CAPTURE(mode);
+    test::MemoryInputs files = three_models();
+    json c = two_experts(mode);
+    c["dtype"] = "float32";
+    c["experts"][0]["positive_prompts"] = {"def f", "import"};
+    c["experts"][1]["positive_prompts"] = {"2+2"};
+    c["experts"][1]["negative_prompts"] = {"def f"};
+    MergeOptions options;
+    const std::vector<std::vector<int32_t>> prompts = {{1, 5, 9}, {1, 3}, {1, 7, 7, 2}};
+    options.prompt_tokens = {{"def f", prompts[0]}, {"import", prompts[1]}, {"2+2", prompts[2]}};
+    const Upcycled u = upcycle(files, c, options);
+    const auto states = test::reference_hidden_states(config_json("llama"), base_tensors(0, "llama"), prompts);
+    const std::vector<size_t> starts = {0, 3, 5}, ends = {3, 5, 9};
+    const bool average = mode == "hidden_avg";
+    for (int l = 0; l < kLayers; ++l) {
+      std::vector<double> want = hidden_router_row(states[l], starts, ends, {0, 1}, {}, average);
+      const std::vector<double> second = hidden_router_row(states[l], starts, ends, {2}, {0}, average);
+      want.insert(want.end(), second.begin(), second.end());
+      check_close(u.tensors.at("model.layers." + std::to_string(l) + ".block_sparse_moe.gate.weight").values, want,
+                  1e-4);
+    }
+  }
+}
+
+TEST_CASE("moe: a forward pass the base cannot run is an error before anything is written") {
+  test::MemoryInputs files = three_models();
+  json c = two_experts("hidden");
+  c["experts"][0]["positive_prompts"] = {"a"};
+  c["experts"][1]["positive_prompts"] = {"b"};
+  MergeOptions options;
+  options.prompt_tokens = {{"a", {1, 2}}, {"b", {99}}};  // 99: outside the 16-row vocabulary
+  const std::string message = error_of(files, c, options);
+  CHECK(message.find("99") != std::string::npos);
+  options.prompt_tokens.erase("b");
+  CHECK(error_of(files, c, options).find("prompt \"b\" reached the engine untokenized") != std::string::npos);
+}
+
+TEST_CASE("moe: experts that are all the base compute the base's logits (Mixtral, Qwen3-MoE)") {
+  const std::vector<std::vector<int32_t>> tokens = {{3, 1, 4, 1, 5, 9, 2, 6}, {15, 0}};
+  for (const std::string type : {"llama", "qwen3"}) {
+    CAPTURE(type);
+    test::MemoryInputs files = three_models(type);
+    json c = {{"base_model", "base"},
+              {"gate_mode", "random"},
+              {"dtype", "float32"},
+              {"experts_per_token", 2},
+              {"experts", {{{"source_model", "base"}}, {{"source_model", "base"}}, {{"source_model", "base"}}}}};
+    const Upcycled u = upcycle(files, c);
+    const std::vector<double> moe =
+        test::reference_logits(u.out.text("config.json"), reference_tensors(u.tensors), tokens);
+    const std::vector<double> dense = test::reference_logits(config_json(type), base_tensors(0, type), tokens);
+    REQUIRE(moe.size() == dense.size());
+    double largest = 0;
+    for (double x : dense) largest = std::max(largest, std::abs(x));
+    for (size_t i = 0; i < moe.size(); ++i) CHECK(std::abs(moe[i] - dense[i]) <= 1e-9 * largest);
+  }
 }
