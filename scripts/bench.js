@@ -14,9 +14,9 @@ const ROOT = path.resolve(__dirname, '..');
 const DIR = process.env.BENCH_DIR || path.join(ROOT, 'build/bench');
 const HIDDEN = 896, MLP = 4864, VOCAB = 32000, KV = 128, LAYERS = 5;
 
-function shapes() {
-  const s = [['model.embed_tokens.weight', [VOCAB, HIDDEN]]];
-  for (let i = 0; i < LAYERS; i++) {
+function shapes(layers = LAYERS, vocab = VOCAB) {
+  const s = [['model.embed_tokens.weight', [vocab, HIDDEN]]];
+  for (let i = 0; i < layers; i++) {
     const p = `model.layers.${i}.`;
     s.push([p + 'input_layernorm.weight', [HIDDEN]], [p + 'self_attn.q_proj.weight', [HIDDEN, HIDDEN]],
       [p + 'self_attn.k_proj.weight', [KV, HIDDEN]], [p + 'self_attn.v_proj.weight', [KV, HIDDEN]],
@@ -172,16 +172,7 @@ function generateUpcyclingBase(dir) {
   if (fs.existsSync(path.join(dir, 'done'))) return;
   console.log(`generating the 0.5B-shaped upcycling base in ${dir} ...`);
   const layers = 24, vocab = 151936;
-  const list = [['model.embed_tokens.weight', [vocab, HIDDEN]]];
-  for (let i = 0; i < layers; i++) {
-    const p = `model.layers.${i}.`;
-    list.push([p + 'input_layernorm.weight', [HIDDEN]], [p + 'self_attn.q_proj.weight', [HIDDEN, HIDDEN]],
-      [p + 'self_attn.k_proj.weight', [KV, HIDDEN]], [p + 'self_attn.v_proj.weight', [KV, HIDDEN]],
-      [p + 'self_attn.o_proj.weight', [HIDDEN, HIDDEN]], [p + 'post_attention_layernorm.weight', [HIDDEN]],
-      [p + 'mlp.gate_proj.weight', [MLP, HIDDEN]], [p + 'mlp.up_proj.weight', [MLP, HIDDEN]],
-      [p + 'mlp.down_proj.weight', [HIDDEN, MLP]]);
-  }
-  list.push(['model.norm.weight', [HIDDEN]]);
+  const list = shapes(layers, vocab);
   fs.mkdirSync(path.join(dir, 'base'), { recursive: true });
   writeModel(path.join(dir, 'base/model.safetensors'),
     list.map(([name, shape], i) => [name, shape, tensorBytes(shape.reduce((a, b) => a * b), 5000 + i)]));
