@@ -7,7 +7,7 @@ const CACHE = 'wasmerge-v1';
 // Everything the page loads. tests/web/manifest.test.js checks this list against the
 // import graph from index.html and the workers, so a new module cannot be left out.
 const APP = [
-  './', 'index.html', 'style.css', 'icon.svg', 'yaml.js', 'vendor/js-yaml.min.js',
+  './', 'index.html', 'style.css', 'icon.svg', 'yaml.js', 'vendor/js-yaml.min.js', 'vendor/tokenizers.min.mjs',
   // the page
   'app.js', 'features.js', 'file_picker.js', 'file_table.js', 'methods.js', 'layer_map.js', 'engine_queries.js',
   'config_yaml.js', 'models_table.js', 'field_value.js', 'param_fields.js', 'method_about.js', 'method_check.js',
