@@ -1,30 +1,15 @@
 'use strict';
 // Upcycling's prompt tokens (web/shared/prompt_tokens.js) against ids worked out by hand
-// for a tiny BPE tokenizer.json written here: whitespace-split words, four merges, a
+// for a tiny BPE tokenizer.json (tests/cli/moe_models.js): whitespace-split words, four merges, a
 // special <s>. The expected ids below come from applying the merges on paper, not from
 // the code under test.
 const { test, assert } = require('../cli/harness');
 const PT = require('../../web/shared/prompt_tokens.js');
+const { TINY_TOKENIZER } = require('../cli/moe_models');
 
 // ids: <s> 0, </s> 1, <unk> 2, a 3, b 4, c 5, d 6, e 7, f 8, ab 9, cd 10, abcd 11, ef 12.
-// merges by rank: (a b) 0, (c d) 1, (ab cd) 2, (e f) 3.
-const special = (id, content) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-const TOKENIZER = JSON.stringify({
-  version: '1.0',
-  truncation: null,
-  padding: null,
-  added_tokens: [special(0, '<s>'), special(1, '</s>'), special(2, '<unk>')],
-  normalizer: null,
-  pre_tokenizer: { type: 'WhitespaceSplit' },
-  post_processor: null,
-  decoder: null,
-  model: {
-    type: 'BPE', dropout: null, unk_token: '<unk>', continuing_subword_prefix: null, end_of_word_suffix: null,
-    fuse_unk: false, byte_fallback: false,
-    vocab: { '<s>': 0, '</s>': 1, '<unk>': 2, a: 3, b: 4, c: 5, d: 6, e: 7, f: 8, ab: 9, cd: 10, abcd: 11, ef: 12 },
-    merges: ['a b', 'c d', 'ab cd', 'e f'],
-  },
-});
+// merges by rank: (a b) 0, (c d) 1, (ab cd) 2, (e f) 3. (The upcycling tests' models carry it too.)
+const TOKENIZER = JSON.stringify(TINY_TOKENIZER);
 const BOS_STRING = JSON.stringify({ bos_token: '<s>', eos_token: '</s>', add_bos_token: true });
 const BOS_OBJECT = JSON.stringify({ bos_token: { __type: 'AddedToken', content: '<s>', lstrip: false, rstrip: false }, eos_token: '</s>' });
 
