@@ -117,8 +117,8 @@ function assertSameFolder(zip, cli) {
 test('page: an upcycle with a random gate downloads the bytes scripts/wasmerge writes for the YAML the page wrote', async () => {
   const dir = family('browser-moe-random');
   const { zip, cli, config } = await upcycleInPage(dir, async (page) => {
-    await page.fill('[data-testid=seed]', '11');
-    await page.selectOption('[data-testid=dtype]', 'bfloat16');
+    await page.fill('#seed', '11');
+    await page.selectOption('#dtype', 'bfloat16');
   });
   assert.strictEqual(config.gate_mode, 'random');
   assert.strictEqual(config.random_seed, 11);
