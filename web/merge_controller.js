@@ -7,6 +7,7 @@ import { formatBytes, formatDuration } from './shared/format.js';
 import { buildJob, DEFAULT_OUT_SHARD_SIZE } from './shared/job.js';
 import { startMerge } from './merge_client.js';
 import { readPromptTokens } from './prompt_files.js';
+import { isUpcycleConfig } from './shared/prompt_tokens.js';
 
 // Besides the weights the plan sizes exactly, the merge writes the model card and, from a
 // folder, config.json and the tokenizer files: small copies.
@@ -110,7 +111,7 @@ function createMergeController({ missing, form, preview, progress, result, files
     } catch (e) {
       return fail(`The merge finished, but its file could not be opened: ${e.message}`);
     }
-    say(`Merged ${r.outcome.tensor_count} tensors (${formatBytes(r.outcome.tensor_bytes)}) in ${seconds.toFixed(1)} s. ` +
+    say(`${isUpcycleConfig(config) ? 'Upcycled: wrote' : 'Merged'} ${r.outcome.tensor_count} tensors (${formatBytes(r.outcome.tensor_bytes)}) in ${seconds.toFixed(1)} s. ` +
       'The result is stored in this browser until you leave the page.', 'ok');
     return 'done';
   }
