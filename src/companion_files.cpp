@@ -5,6 +5,7 @@
 
 #include "wasmerge/architecture.hpp"
 #include "wasmerge/error.hpp"
+#include "wasmerge/moe_config.hpp"
 #include "wasmerge/vocabulary.hpp"
 
 namespace wasmerge {
@@ -29,11 +30,12 @@ std::string layers_text(int first, int end) {
 // and every top-level list with one entry per donor layer, re-indexed (SPEC §5).
 std::string edited_config(const MergePlan& plan, const std::string& path, const std::string& text) {
   const ConfigEdits& edits = plan.config_edits;
-  if (!edits.torch_dtype && !edits.layers_changed && !edits.vocab_size) return text;
+  if (!edits.torch_dtype && !edits.layers_changed && !edits.vocab_size && edits.set_keys.empty()) return text;
   auto config = nlohmann::ordered_json::parse(text, nullptr, false);
   if (config.is_discarded() || !config.is_object()) fail(path, "", "is not a JSON object");
   if (edits.torch_dtype) config["torch_dtype"] = torch_dtype_name(*edits.torch_dtype);
   if (edits.vocab_size) config["vocab_size"] = *edits.vocab_size;  // mergekit's vocab_size: the rows, padding included
+  for (const auto& key : edits.set_keys) config[key.first] = nlohmann::ordered_json::parse(key.second);
   if (edits.layers_changed) {
     std::optional<std::string> key;
     for (const auto& k : layer_count_keys())
@@ -63,7 +65,34 @@ std::string shard_index_json(const MergePlan& plan) {
   return index.dump(2) + "\n";
 }
 
+namespace {
+
+std::string yaml_block(const std::string& config_text) {
+  std::string block = "```yaml\n" + config_text;
+  if (!config_text.empty() && config_text.back() != '\n') block += "\n";
+  return block + "```\n";
+}
+
+// An upcycled model's card: what it was built from and how its routers were made.
+std::string moe_card(const MoeSummary& moe, const std::string& config_text) {
+  const MoeConfig& c = moe.config;
+  std::string card = "---\nbase_model:\n- " + c.base_model + "\n";
+  card += "library_name: transformers\ntags:\n- mergekit\n- moe\n- wasmerge\n---\n";
+  card += "# mixture of experts\n\nThis is a " + moe.architecture + " mixture of experts built with wasmerge, "
+          "a browser port of [mergekit](https://github.com/arcee-ai/mergekit)'s mergekit-moe, on " + c.base_model +
+          ": everything but the MLPs comes from it.\n\n";
+  card += "## Experts\n\n" + std::to_string(c.experts.size()) + " experts, " + std::to_string(c.experts_per_token) +
+          " per token; routers: gate_mode " + gate_mode_name(c.gate_mode) + ".\n\n";
+  for (size_t e = 0; e < c.experts.size(); ++e) card += "* expert " + std::to_string(e) + ": " + c.experts[e].source_model + "\n";
+  for (const MoeExpert& e : c.shared_experts) card += "* shared expert: " + e.source_model + "\n";
+  card += "\n## Configuration\n\nThe following YAML configuration was used to produce this model:\n\n";
+  return card + yaml_block(config_text);
+}
+
+}  // namespace
+
 std::string model_card(const MergePlan& plan, const std::string& config_text) {
+  if (plan.moe) return moe_card(*plan.moe, config_text);
   std::string card = "---\nbase_model:\n";
   if (plan.config.base_model) card += "- " + *plan.config.base_model + "\n";
   for (const auto& m : plan.config.merged_models()) card += "- " + m + "\n";
@@ -87,11 +116,8 @@ std::string model_card(const MergePlan& plan, const std::string& config_text) {
       card += "\n";
     }
   }
-  card += "\n### Configuration\n\nThe following YAML configuration was used to produce this model:\n\n```yaml\n";
-  card += config_text;
-  if (!config_text.empty() && config_text.back() != '\n') card += "\n";
-  card += "```\n";
-  return card;
+  card += "\n### Configuration\n\nThe following YAML configuration was used to produce this model:\n\n";
+  return card + yaml_block(config_text);
 }
 
 void write_companion_files(const MergePlan& plan, InputFiles& inputs, OutputFiles& outputs) {

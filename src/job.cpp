@@ -1,5 +1,6 @@
 #include "wasmerge/job.hpp"
 
+#include <cstdint>
 #include <new>
 #include <nlohmann/json.hpp>
 
@@ -41,6 +42,19 @@ Job parse_job(const std::string& text) {
     request.offset = e.value("offset", uint64_t{0});
     request.count = e.value("count", size_t{256});
     job.options.explain = request;
+  }
+  if (j.contains("prompt_tokens") && !j["prompt_tokens"].is_null()) {
+    const auto& tokens = j["prompt_tokens"];
+    if (!tokens.is_object()) fail("job", "", "prompt_tokens must map each prompt to its token ids");
+    for (const auto& item : tokens.items()) {
+      if (!item.value().is_array()) fail("job", "", "prompt_tokens must map each prompt to its token ids");
+      std::vector<int32_t>& ids = job.options.prompt_tokens[item.key()];
+      for (const auto& id : item.value()) {
+        if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+          fail("job", "", "prompt_tokens: a token id of \"" + item.key() + "\" is not a non-negative integer");
+        ids.push_back(static_cast<int32_t>(id.get<int64_t>()));
+      }
+    }
   }
   if (job.options.memory_mb == 0) fail("job", "", "memory_mb must be positive");
   if (job.options.out_shard_size == 0) fail("job", "", "out_shard_size must be positive");

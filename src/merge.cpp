@@ -6,27 +6,52 @@
 #include "analysis.hpp"
 #include "explain.hpp"
 #include "merge_progress.hpp"
+#include "moe/moe_plan.hpp"
 #include "tensor_executor.hpp"
 #include "wasmerge/companion_files.hpp"
+#include "wasmerge/error.hpp"
+#include "wasmerge/moe_config.hpp"
 #include "wasmerge/plan.hpp"
 
 namespace wasmerge {
 namespace {
 
+// A merge config, or a mergekit-moe one (upcycling): both become a plan of output tensors.
 MergePlan plan_of(const std::string& config_json, const MergeOptions& options, InputFiles& inputs,
                   const WarningFn& on_warning) {
-  MergeConfig config = parse_config(config_json);
-  if (options.random_seed) config.random_seed = *options.random_seed;
-  MergePlan plan = make_plan(std::move(config), inputs, options.out_shard_size, options.config_text);
+  MergePlan plan;
+  if (is_moe_config(config_json)) {
+    MoeConfig config = parse_moe_config(config_json);
+    if (options.random_seed) config.random_seed = *options.random_seed;
+    plan = make_moe_plan(std::move(config), inputs, options.out_shard_size, options.config_text, options.prompt_tokens);
+  } else {
+    MergeConfig config = parse_config(config_json);
+    if (options.random_seed) config.random_seed = *options.random_seed;
+    plan = make_plan(std::move(config), inputs, options.out_shard_size, options.config_text);
+  }
   if (on_warning)
     for (const auto& w : plan.warnings) on_warning(w);
   return plan;
+}
+
+// What the plan needs computed before its first tensor (MoE's prompt routers), reported
+// as {"event":"forward","layer":l,"layers":L} after each step; cancellable between steps.
+void run_precomputes(const MergePlan& plan, const MergeOptions& options, ThreadPool& pool, MergeProgress& progress,
+                     const ReportFn& on_report) {
+  for (const auto& step : plan.precomputes)
+    step->run(pool, options.memory_mb << 20, [&](int done, int total) {
+      if (on_report)
+        on_report("{\"event\":\"forward\",\"layer\":" + std::to_string(done) + ",\"layers\":" +
+                  std::to_string(total) + "}");
+      progress.on_block()(0);
+    });
 }
 
 // The safetensors files of a plan, each header first, then its tensors in order.
 void write_shards(const MergePlan& plan, const MergeOptions& options, OutputFiles& outputs, MergeProgress& progress,
                   const ReportFn& on_report) {
   ThreadPool pool(options.threads);
+  run_precomputes(plan, options, pool, progress, on_report);
   TensorExecutor executor(pool, options.memory_mb << 20);
   for (size_t shard = 0; shard < plan.shard_names.size(); ++shard) {
     auto sink = outputs.create(plan.shard_names[shard]);
@@ -79,6 +104,7 @@ std::string plan_merge(const std::string& config_json, const MergeOptions& optio
 size_t run_analysis(const std::string& config_json, const MergeOptions& options, InputFiles& inputs,
                     const ProgressFn& on_progress, const WarningFn& on_warning, const ReportFn& on_report) {
   const MergePlan plan = plan_of(config_json, options, inputs, on_warning);
+  if (plan.moe) fail("config", "", "the analysis compares task vectors of a merge; a mixture-of-experts config has none");
   MergeProgress progress(on_progress, plan.input_bytes, plan.outputs.size());
   ThreadPool pool(options.threads);
   TensorExecutor executor(pool, options.memory_mb << 20);

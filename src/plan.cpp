@@ -224,21 +224,25 @@ MergePlan make_plan(MergeConfig config, InputFiles& files, uint64_t out_shard_si
     plan.config_edits.vocab_size = plan.vocabulary->rows;
   }
   resolve_chat_template(plan, files);
-  for (const MappedTensor& m : map.tensors) {
-    plan.outputs.push_back(plan_tensor(plan, m));
-    const OutputTensor& out = plan.outputs.back();
+  for (const MappedTensor& m : map.tensors) plan.outputs.push_back(plan_tensor(plan, m));
+  lay_out_plan(plan, out_shard_size, config_text);
+  return plan;
+}
+
+void lay_out_plan(MergePlan& plan, uint64_t out_shard_size, const std::string& config_text) {
+  for (const OutputTensor& out : plan.outputs) {
     if (out.action == TensorAction::Copy) {
       plan.input_bytes += out.copy_from->info.num_bytes();
       continue;
     }
     plan.input_bytes += out.base ? out.base->info.num_bytes() : 0;
-    for (const auto& in : out.inputs) plan.input_bytes += out.info.num_elements() * dtype_size(in.tensor->info.dtype);
+    for (const auto& in : out.inputs)  // as the pipeline counts them: computed inputs are f32
+      plan.input_bytes += out.info.num_elements() * dtype_size(in.computed ? DType::F32 : in.tensor->info.dtype);
   }
   plan.config_edits.torch_dtype = uniform_output_dtype(plan);
   plan.metadata["format"] = "pt";
   plan.metadata["merge_config"] = config_text;
   assign_shards(plan, out_shard_size);
-  return plan;
 }
 
 }  // namespace wasmerge

@@ -2,7 +2,9 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "wasmerge/moe_config.hpp"
 #include "wasmerge/plan.hpp"
+#include "pipeline/tensor_source.hpp"
 #include "wasmerge/vocabulary.hpp"
 
 namespace wasmerge {
@@ -23,6 +25,14 @@ std::string plan_event_json(const MergePlan& plan) {
   if (plan.config_edits.layers_changed) edits["num_hidden_layers"] = plan.config_edits.output_layers;
   if (plan.config_edits.torch_dtype) edits["torch_dtype"] = torch_dtype_name(*plan.config_edits.torch_dtype);
   if (plan.config_edits.vocab_size) edits["vocab_size"] = *plan.config_edits.vocab_size;
+  for (const auto& key : plan.config_edits.set_keys) edits[key.first] = json::parse(key.second);
+  json moe = nullptr;
+  if (plan.moe)
+    moe = {{"architecture", plan.moe->architecture},
+           {"experts", plan.moe->config.experts.size()},
+           {"experts_per_token", plan.moe->config.experts_per_token},
+           {"shared_experts", plan.moe->config.shared_experts.size()},
+           {"gate_mode", gate_mode_name(plan.moe->config.gate_mode)}};
   json vocabulary = nullptr;  // a vocabulary change: the output's tokens and what each model lacks
   if (const OutputVocabulary* v = plan.vocabulary.get()) {
     json appended = json::array();
@@ -49,7 +59,13 @@ std::string plan_event_json(const MergePlan& plan) {
       add(out.copy_from);
     } else {
       if (out.base) add(out.base);
-      for (const auto& in : out.inputs) add(in.tensor);
+      for (const auto& in : out.inputs) {
+        if (in.tensor) add(in.tensor);
+        if (in.computed) {
+          if (!in.tensor) sources.push_back(json::object());
+          sources.back()["computed"] = in.computed->describe();
+        }
+      }
     }
     tensors.push_back({{"name", out.info.name},
                        {"dtype", dtype_name(out.info.dtype)},
@@ -70,6 +86,7 @@ std::string plan_event_json(const MergePlan& plan) {
               {"config_edits", edits},
               {"vocabulary", vocabulary},
               {"chat_template", chat_template},
+              {"moe", moe},
               {"tensors", tensors}}
       .dump();
 }

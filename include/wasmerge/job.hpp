@@ -3,18 +3,22 @@
 //   {"kind": "merge",            // merge (default) | plan | analyze | describe
 //    "config": {...mergekit config as JSON...}, "config_text": "the user's YAML",
 //    "out_dir": "...", "threads": 0, "memory_mb": 1024, "out_shard_size": 5e9,
-//    "random_seed": null, "explain": {"tensor": "...", "offset": 0, "count": 256}}
+//    "random_seed": null, "explain": {"tensor": "...", "offset": 0, "count": 256},
+//    "prompt_tokens": {"prompt text": [ids...]}}   // an MoE config's prompts, tokenized by the host
+//   config: a merge config, or a mergekit-moe one (`experts:`, no merge_method)
 //   kind plan:     a dry run from the headers alone; writes nothing ("analyze": true is
 //                  kind analyze, as before)
 //   kind describe: needs nothing else; reports the method catalogue
 // and the events it reports back, one JSON object per line:
 //   {"event":"warning","message":"..."}
 //   {"event":"progress","bytes_done":N,"bytes_total":N,"tensor":"...","tensor_index":i,"tensor_count":n}
+//   {"event":"forward","layer":l,"layers":L}      MoE prompt routers: the base's forward pass, per layer
 //   {"event":"explain","tensor":..,"method":..,"stages":[..],"delta":[[..]],..}   merge with "explain"
 //   {"event":"tensor_report",...}                              analyze, one per mergeable tensor
 //   {"event":"plan","files":[{"name","bytes"}],"index":b,"input_bytes":N,"output_bytes":N,
 //    "tensor_count":n,"layers":{"output":L,"map":[{"output":[a,b],"sources":[{"model","layers":[c,d]}]}]},
-//    "config_edits":{...},"tensors":[{"name","dtype","shape","file","action","sources":[{"model","tensor"}]}]}
+//    "config_edits":{...},"moe":null|{"architecture","experts","gate_mode"},
+//    "tensors":[{"name","dtype","shape","file","action","sources":[{"model","tensor"}|{"computed"}]}]}
 //   {"event":"methods","methods":[{"name","title","url","summary","models":{"min","max"},
 //    "needs_base","needs":[..],"stages":[..],"params":[{"name","scope","kind","default","required",..}]}]}
 //   {"event":"done","files":[...],"tensor_count":n,"tensor_bytes":N}   merge and analyze

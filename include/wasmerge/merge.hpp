@@ -2,6 +2,7 @@
 // The engine's one entry point, the same for every host: config in, model out.
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -37,6 +38,9 @@ struct MergeOptions {
   std::optional<uint64_t> random_seed;         // overrides the config's
   std::string config_text;                     // the user's own text (YAML), for the model card
   std::optional<ExplainRequest> explain;       // report the steps of one tensor
+  // An MoE config's prompts, tokenized by the host with the base's tokenizer.json (the
+  // engine has no tokenizer): prompt text -> token ids.
+  std::map<std::string, std::vector<int32_t>> prompt_tokens;
 };
 
 struct MergeResult {

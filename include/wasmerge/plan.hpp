@@ -3,6 +3,7 @@
 // every parameter resolved. Every error findable without reading a tensor byte is raised
 // here. The mapping stage (layer_map.cpp) says which input tensor each output tensor
 // comes from: `models:` maps every tensor to its namesake, `slices:` renumbers layers.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,14 +12,18 @@
 #include "wasmerge/config.hpp"
 #include "wasmerge/model.hpp"
 #include "wasmerge/row_map.hpp"
+#include "wasmerge/thread_pool.hpp"
 
 namespace wasmerge {
 
+class ComputedTensor;  // src/pipeline/tensor_source.hpp
+
 struct TensorInput {
-  const ModelTensor* tensor;
+  const ModelTensor* tensor;  // the file tensor it reads; null for one computed from nothing (a router)
   size_t model_index;  // 0-based among the tensor's non-base inputs (the DARE stream's k)
   ParamValues params;  // the per-model parameters, resolved for this tensor
   std::shared_ptr<const RowMap> rows;  // a vocabulary change: its rows in the output's order
+  std::shared_ptr<const ComputedTensor> computed = nullptr;  // elements computed, not read (f32)
 };
 
 enum class TensorAction { Merge, Copy };
@@ -51,6 +56,7 @@ struct LayerRun {
 
 // What config.json gets, besides the copy: the plan decides, companion_files applies.
 struct ConfigEdits {
+  std::vector<std::pair<std::string, std::string>> set_keys;  // key -> its JSON value (an MoE's architecture)
   std::optional<DType> torch_dtype;  // every mergeable output tensor has this dtype
   int output_layers = 0;
   std::vector<int> layer_map;   // output layer -> layer of its slice's reference source
@@ -59,6 +65,16 @@ struct ConfigEdits {
 };
 
 struct OutputVocabulary;
+struct MoeSummary;
+
+// Work a plan needs done once before its tensors are written: MoE's prompt routers need a
+// forward pass of the base. on_step(done, total) after each step (a layer); it may throw
+// Cancelled.
+class Precompute {
+ public:
+  virtual ~Precompute() = default;
+  virtual void run(ThreadPool& pool, uint64_t budget_bytes, const std::function<void(int, int)>& on_step) = 0;
+};
 
 struct MergePlan {
   MergeConfig config;
@@ -68,6 +84,8 @@ struct MergePlan {
   std::vector<LayerRun> layer_runs;  // empty when no tensor has a layer number
   ConfigEdits config_edits;
   std::shared_ptr<const OutputVocabulary> vocabulary;  // null: every model's rows as they are
+  std::shared_ptr<const MoeSummary> moe;               // a mergekit-moe config: what it builds
+  std::vector<std::shared_ptr<Precompute>> precomputes;  // run before the first tensor is written
   std::vector<std::string> shard_names;
   std::vector<std::string> shard_headers;  // each file's header bytes (length + JSON), written first
   std::vector<uint64_t> shard_bytes;       // each file's size, header included
@@ -85,6 +103,10 @@ struct MergePlan {
 // user's own text, quoted in every file's __metadata__.
 MergePlan make_plan(MergeConfig config, InputFiles& files, uint64_t out_shard_size,
                     const std::string& config_text = "");
+
+// The plan's last steps, once its outputs are listed: the input bytes progress counts,
+// config.json's torch_dtype, the metadata, the shards and their headers.
+void lay_out_plan(MergePlan& plan, uint64_t out_shard_size, const std::string& config_text);
 
 // {"event":"plan",...}: the dry run's report (files and sizes, layer map, tensors).
 std::string plan_event_json(const MergePlan& plan);

@@ -38,7 +38,8 @@ class Passthrough : public MergeMethod {
   std::vector<std::string> stages() const override { return {}; }
 
   std::optional<size_t> byte_copy(const OutputTensor& out) const override {
-    if (scale(out) == 1.0f && out.inputs[0].tensor->info.dtype == out.info.dtype) return 0;
+    const TensorInput& in = out.inputs[0];
+    if (scale(out) == 1.0f && !in.computed && in.tensor->info.dtype == out.info.dtype) return 0;
     return std::nullopt;
   }
   std::unique_ptr<TensorMerge> bind(const OutputTensor& out) const override {

@@ -35,7 +35,7 @@ BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_
   const uint64_t chunk = chunk_elements(needs.row_length);
   const uint64_t source_scratch = budget_bytes / 16;  // a remapped source's own pass (make_source)
   if (out.base) sources_.push_back(make_source(*out.base, out.base_rows.get(), source_scratch));
-  for (const auto& in : out.inputs) sources_.push_back(make_source(*in.tensor, in.rows.get(), source_scratch));
+  for (const auto& in : out.inputs) sources_.push_back(make_source(in, source_scratch));
 
   size_t in_bytes = 0;
   for (const auto& s : sources_) in_bytes += dtype_size(s->dtype());

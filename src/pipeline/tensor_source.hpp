@@ -8,6 +8,7 @@
 
 #include "wasmerge/dtype.hpp"
 #include "wasmerge/model.hpp"
+#include "wasmerge/plan.hpp"
 #include "wasmerge/row_map.hpp"
 
 namespace wasmerge {
@@ -20,6 +21,17 @@ class TensorSource {
   virtual const std::string& tensor() const = 0;  // for messages
   // Elements [first, first + count), dtype() each, into dst.
   virtual void read(uint64_t first, size_t count, uint8_t* dst) const = 0;
+};
+
+// An input whose elements are computed rather than read (an MoE router, an expert with
+// noise added, zero biases): the plan holds the recipe, each pipeline opens its source.
+class ComputedTensor {
+ public:
+  virtual ~ComputedTensor() = default;
+  // What the dry run says of it: "random router", "model.layers.0.mlp.up_proj.weight + noise".
+  virtual std::string describe() const = 0;
+  // Its elements as f32 (dtype F32), read in order; scratch_bytes: memory it may keep.
+  virtual std::unique_ptr<TensorSource> open(uint64_t scratch_bytes) const = 0;
 };
 
 // A tensor of a safetensors file (a grown vocabulary's leading rows are its first elements).
@@ -43,5 +55,7 @@ class FileTensorSource : public TensorSource {
 // (src/vocabulary/remapped_source.cpp), which may hold scratch_bytes (at least one row)
 // of its own for the pass its padding rows need.
 std::unique_ptr<TensorSource> make_source(const ModelTensor& t, const RowMap* rows, uint64_t scratch_bytes);
+// The source of an input of the plan: computed, or make_source's.
+std::unique_ptr<TensorSource> make_source(const TensorInput& in, uint64_t scratch_bytes);
 
 }  // namespace wasmerge

@@ -123,4 +123,9 @@ std::unique_ptr<TensorSource> make_source(const ModelTensor& t, const RowMap* ro
   return std::make_unique<RemappedSource>(t, *rows, scratch_bytes);
 }
 
+std::unique_ptr<TensorSource> make_source(const TensorInput& in, uint64_t scratch_bytes) {
+  if (in.computed) return in.computed->open(scratch_bytes);
+  return make_source(*in.tensor, in.rows.get(), scratch_bytes);
+}
+
 }  // namespace wasmerge
