@@ -22,8 +22,11 @@ function summary(plan) {
   const layers = plan.layers ? `; ${plan.layers.output} output layers` : '';
   const v = plan.vocabulary;
   const vocabulary = v ? ` Vocabulary (${v.source}): ${v.tokens} tokens, ${v.appended.length} new, ${v.rows} rows.` : '';
+  const m = plan.moe;
+  const moe = m ? ` A mixture of experts: ${m.architecture}, ${m.experts} experts, ${m.experts_per_token} per token` +
+    `${m.shared_experts ? ', a shared expert' : ''}, gate_mode ${m.gate_mode}.` : '';
   return `Writes ${filesText(plan)}: ${plan.tensor_count} tensors (${merged} merged, ${plan.tensor_count - merged} copied)${layers}.` +
-    vocabulary;
+    vocabulary + moe;
 }
 
 // el: {root, summary, layerMap}; queries: engine_queries.js's; inputs() -> {files:

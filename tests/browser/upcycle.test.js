@@ -126,17 +126,28 @@ test('page: an upcycle with a random gate downloads the bytes scripts/wasmerge w
   assert.strictEqual(JSON.parse(zip.get('config.json')).num_local_experts, 2);
 });
 
-test('page: an upcycle with a prompt gate (prompts tokenized in the page) downloads the CLI\'s bytes and shows the forward pass', async () => {
-  const dir = family('browser-moe-hidden');
-  const { zip, cli, stats } = await upcycleInPage(dir, async (page) => {
-    await page.check('[data-testid=upcycle-source-copies]');
-    await page.fill('[data-testid=upcycle-copies]', '3');
-    await page.selectOption('[data-testid=upcycle-gate-mode]', 'hidden_avg');
-    await page.fill(expertField(1, 'positive_prompts'), 'abcd ef\ndab');
-    await page.fill(expertField(1, 'negative_prompts'), 'fe');
-    await page.fill(expertField(2, 'positive_prompts'), 'ba cd');
-    await page.fill(expertField(3, 'positive_prompts'), 'ef ab');
-  });
+// The base copied 3 times, each copy its prompts (hand-worked ids in tests/web/prompt_tokens.test.js).
+const fillPrompts = (gate) => async (page) => {
+  await page.check('[data-testid=upcycle-source-copies]');
+  await page.fill('[data-testid=upcycle-copies]', '3');
+  await page.selectOption('[data-testid=upcycle-gate-mode]', gate);
+  await page.fill(expertField(1, 'positive_prompts'), 'abcd ef\ndab');
+  await page.fill(expertField(1, 'negative_prompts'), 'fe');
+  await page.fill(expertField(2, 'positive_prompts'), 'ba cd');
+  await page.fill(expertField(3, 'positive_prompts'), 'ef ab');
+};
+
+test('page: an upcycle with cheap_embed gates (prompts tokenized in the page) downloads the CLI\'s bytes', async () => {
+  const dir = family('browser-moe-cheap');
+  const { zip, cli, config, stats } = await upcycleInPage(dir, fillPrompts('cheap_embed'));
+  assert.strictEqual(config.gate_mode, 'cheap_embed');
   assertSameFolder(zip, cli);
-  assert.ok(stats.some((s) => /^Router forward pass: layer \d+ of 2$/.test(s)), `progress lines: ${stats.join(' | ')}`);
+  assert.ok(!stats.some((s) => /Router forward pass/.test(s)), 'cheap_embed needs no forward pass');
+});
+
+test('page: an upcycle with hidden_avg gates downloads the CLI\'s bytes and shows the routers\' forward pass', async () => {
+  const dir = family('browser-moe-hidden');
+  const { zip, cli, stats } = await upcycleInPage(dir, fillPrompts('hidden_avg'));
+  assertSameFolder(zip, cli);
+  assert.ok(stats.some((s) => /^Router forward pass: layer [12] of 2$/.test(s)), `progress lines: ${stats.join(' | ')}`);
 });
