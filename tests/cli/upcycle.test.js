@@ -46,10 +46,14 @@ experts:
 ${EXPERTS.map((m) => `  - source_model: ./${m}`).join('\n')}
 `;
 
-test('upcycle: random gate into 4 experts writes Mixtral: its names, its config.json, each expert the MLP of its source', () => {
+test('upcycle: random gate into 4 experts writes Mixtral: its names, its config.json, each expert the MLP of its source; native = wasm', () => {
   const dir = family('moe-random');
   const r = upcycle(dir, RANDOM_YAML);
   assert.strictEqual(r.status, 0, r.stderr);
+  const native = upcycle(dir, RANDOM_YAML, ['--native', '--threads', '1'], 'out-native');
+  assert.strictEqual(native.status, 0, native.stderr);
+  for (const f of fs.readdirSync(r.out))
+    assert.ok(fs.readFileSync(path.join(r.out, f)).equals(fs.readFileSync(path.join(native.out, f))), `native: ${f} differs`);
   const files = fs.readdirSync(r.out).sort();
   for (const f of ['config.json', 'model.safetensors', 'tokenizer.json', 'README.md']) assert.ok(files.includes(f), `${f} among ${files}`);
   const got = readSafetensors(path.join(r.out, 'model.safetensors')).tensors;
@@ -114,10 +118,14 @@ experts:
 ${extra}`;
 const PROMPTS = [[['abcd ef', 'dab'], ['fe']], [['ba cd'], []], [['fe', 'abcd ef'], []]];
 
-test('upcycle: cheap_embed routers are the embedding rows of the prompts\' token ids, summed and normalized (the CLI tokenized them)', () => {
+test('upcycle: cheap_embed routers are the embedding rows of the prompts\' token ids, summed and normalized (the CLI tokenized them); native = wasm', () => {
   const dir = family('moe-cheap');
   const r = upcycle(dir, promptYaml('cheap_embed'));
   assert.strictEqual(r.status, 0, r.stderr);
+  const native = upcycle(dir, promptYaml('cheap_embed'), ['--native'], 'out-native');
+  assert.strictEqual(native.status, 0, native.stderr);
+  for (const f of fs.readdirSync(r.out))
+    assert.ok(fs.readFileSync(path.join(r.out, f)).equals(fs.readFileSync(path.join(native.out, f))), `native: ${f} differs`);
   const embed = modelOf(dir, 'base').get('model.embed_tokens.weight');
   const row = (id) => embed.values.slice(id * DIMS.hidden, (id + 1) * DIMS.hidden);
   const unit = (v) => v.map((x) => x / norm(v));
