@@ -200,6 +200,7 @@ $('merge').addEventListener('click', () => {
   if (['checking', 'running'].includes(document.body.dataset.mergeState)) return;
   setState('checking');
   merges.run().then(setState, (e) => {
+    console.error(e);  // the stack, for whoever debugs it
     setState('failed');
     say(`Unexpected problem: ${e.message}`, 'error');
   });

@@ -7,7 +7,7 @@ import { formatBytes, formatDuration } from './shared/format.js';
 import { buildJob, DEFAULT_OUT_SHARD_SIZE } from './shared/job.js';
 import { startMerge } from './merge_client.js';
 import { readPromptTokens } from './prompt_files.js';
-import { isUpcycleConfig } from './shared/prompt_tokens.js';
+import { isUpcycleConfig, gateMode } from './shared/prompt_tokens.js';
 
 // Besides the weights the plan sizes exactly, the merge writes the model card and, from a
 // folder, config.json and the tokenizer files: small copies.
@@ -80,7 +80,7 @@ function createMergeController({ missing, form, preview, progress, result, files
     running = startMerge({ files: picked, job: json, memoryMb, threads, output: `merge-${Date.now()}.zip` }, {
       started: () => say('Merging…'),
       progress: (event) => progress.update(event),
-      forward: (event) => progress.forward(event),
+      forward: (event) => progress.forward(event, { embedOnly: gateMode(config) === 'cheap_embed' }),
       warning,
     });
     let r;

@@ -57,7 +57,7 @@ function tableRows(config, files) {
       if (isMap(m) && m.model !== undefined && !(hasBase && samePath(m.model, config.base_model))) add(m.model, 'merge', k);
     });
   }
-  for (const m of files.models) if (!seen.has(m)) out.push({ name: m.name, role: 'skip', index: -1, ranges: [], model: m });
+  for (const m of files.models) if (!seen.has(m)) out.push({ name: m.name, role: 'skip', index: -1, ranges: [], model: m, experts: [] });
   return out;
 }
 

@@ -26,9 +26,10 @@ function createProgressView(el) {
       started = performance.now();
       writingFrom = started;
     },
-    forward({ layer, layers }) {
+    // embedOnly: cheap_embed's routers, which the engine reports as one step of no forward pass.
+    forward({ layer, layers }, { embedOnly = false } = {}) {
       setFraction(layers > 0 ? layer / layers : 0);
-      el.stats.textContent = `Router forward pass: layer ${layer} of ${layers}`;
+      el.stats.textContent = embedOnly ? "Routers from the prompts' embeddings…" : `Router forward pass: layer ${layer} of ${layers}`;
       el.tensor.textContent = '';
       writingFrom = performance.now();
     },
