@@ -20,3 +20,5 @@ cp build/wasm/wasmerge.js build/wasm/wasmerge.wasm build/wasm/wasmerge.worker.js
 # The page's browser-side libraries, served from our own origin (web/vendor/ is not committed).
 mkdir -p web/vendor
 cp node_modules/js-yaml/dist/js-yaml.min.js web/vendor/
+# The tokenizer for upcycling's prompts (web/shared/prompt_tokens.js): its self-contained ES module build.
+cp node_modules/@huggingface/tokenizers/dist/tokenizers.min.mjs web/vendor/

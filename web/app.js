@@ -1,6 +1,7 @@
 // The page: wires the pickers, the form and YAML, the plan preview, the merge, the progress
 // bar and the result. Each piece lives in its own file; this one only connects them.
 import { DEFAULT_MEMORY_MB } from './shared/job.js';
+import { isUpcycleConfig } from './shared/prompt_tokens.js';
 import { detect, missingForMerge } from './features.js';
 import { buildFileTable } from './file_table.js';
 import { attach as attachFilePicker } from './file_picker.js';
@@ -121,9 +122,19 @@ const form = createConfigForm({
     params: $('param-fields'), methodCheck: $('method-check'), seed: $('seed'),
     dtype: $('dtype'), table: $('models-table'), slicesNote: $('slices-note'), textarea: $('config'),
     syncState: $('sync-state'), error: $('config-error'),
+    modeMerge: $('mode-merge'), modeUpcycle: $('mode-upcycle'),
+    mergeOnly: [$('method-pick'), $('method-list-box')], upcycleFields: $('upcycle-fields'),
+    upcycle: {
+      base: $('upcycle-base'), gateMode: $('upcycle-gate-mode'), gateCost: $('upcycle-gate-cost'), perToken: $('upcycle-per-token'),
+      shared: $('upcycle-shared'), sourcePicked: $('upcycle-source-picked'), sourceCopies: $('upcycle-source-copies'),
+      copies: $('upcycle-copies'), experts: $('upcycle-experts'),
+    },
   },
   getTable: () => table,
-  onChange: () => preview.changed(),
+  onChange: ({ config }) => {
+    $('merge').textContent = isUpcycleConfig(config) ? 'Upcycle' : 'Merge';
+    preview.changed();
+  },
 });
 
 // What the merge will write (a plan job), said while the config is edited.
@@ -132,7 +143,7 @@ const preview = createPlanPreview({
   queries,
   inputs() {
     const { text, config, error } = form.current();
-    if (missing.length || error || !text.trim() || !table.size || !config.merge_method) return null;
+    if (missing.length || error || !text.trim() || !table.size || !(config.merge_method || isUpcycleConfig(config))) return null;
     const memoryMb = /^\d+$/.test($('memory-mb').value.trim()) ? Number($('memory-mb').value) : DEFAULT_MEMORY_MB;
     return { files: table.entries(), config, text, memoryMb: Math.max(1, memoryMb) };
   },
@@ -189,6 +200,7 @@ $('merge').addEventListener('click', () => {
   if (['checking', 'running'].includes(document.body.dataset.mergeState)) return;
   setState('checking');
   merges.run().then(setState, (e) => {
+    console.error(e);  // the stack, for whoever debugs it
     setState('failed');
     say(`Unexpected problem: ${e.message}`, 'error');
   });

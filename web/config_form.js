@@ -9,6 +9,11 @@
 // before a merge (method_check.js). A config with `slices:` is kept whole: the table shows
 // which layers each model gives, and only the fields that mean the same with slices
 // (method, global parameters, seed, dtype) stay editable.
+//
+// The page makes one of two things, said by the config itself: a merge (merge_method:),
+// or a mixture of experts upcycled from models (experts: and no merge_method, a
+// mergekit-moe config; SPEC §7). In the second mode the method's fields give way to the
+// upcycling fields (upcycle_form.js) and the table shows each model's part, not edited.
 import { ordered, dumpConfig } from './config_yaml.js';
 import { parseConfigText, ConfigError } from './shared/config_text.js';
 import * as Methods from './methods.js';
@@ -17,6 +22,9 @@ import { fieldValue, isNumberish } from './field_value.js';
 import { createParamFields } from './param_fields.js';
 import { renderAbout, renderMethodList } from './method_about.js';
 import { checkConfig } from './method_check.js';
+import { isUpcycleConfig } from './shared/prompt_tokens.js';
+import { autoUpcycleConfig, checkUpcycle } from './upcycle_config.js';
+import { createUpcycleForm } from './upcycle_form.js';
 
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -42,7 +50,8 @@ function autoConfig(methodName, method, models) {
 }
 
 // el: {method, methodAbout, methodList, methodCount, params, methodCheck, seed, dtype, table, slicesNote, textarea,
-// syncState, error}
+// syncState, error, modeMerge, modeUpcycle (the two radios), mergeOnly ([elements shown only for a merge]),
+// upcycleFields, upcycle (upcycle_form.js's el)}
 // getTable(): the file table (file_table.js); onChange({text, config, error}) after any change.
 function createConfigForm({ el, getTable, onChange }) {
   let config = {};
@@ -51,8 +60,10 @@ function createConfigForm({ el, getTable, onChange }) {
   let guessed = false;   // that text was written before the catalogue came
   let disabled = false;  // while a merge runs
   let methods = null;    // the engine's catalogue, once it has answered
-  let problems = [];     // what the engine would refuse in the config (method_check.js)
+  let problems = [];     // what the engine would refuse in the config (method_check.js, upcycle_config.js)
+  let mode = 'merge';    // 'merge' | 'upcycle': what the config is, or was before it was emptied
   const paramFields = createParamFields(el.params, (name, v) => edit((c) => setParam(c, name, v)));
+  const upcycleForm = createUpcycleForm(el.upcycle, (mutate) => edit(mutate));
 
   function notify() {
     onChange({ text: el.textarea.value, config, error });
@@ -69,6 +80,8 @@ function createConfigForm({ el, getTable, onChange }) {
     try {
       config = parse(el.textarea.value);
       error = null;
+      if (isUpcycleConfig(config)) mode = 'upcycle';
+      else if (Object.keys(config).length) mode = 'merge';
     } catch (e) {
       error = e.message;
     }
@@ -138,21 +151,41 @@ function createConfigForm({ el, getTable, onChange }) {
     renderMethodList(el.methodList, methods || [], { current: m && m.name, disabled: off, onPick: setMethod });
     el.methodCount.textContent = methods ? String(methods.length) : '';
     problems = error ? [] : checkConfig(m, config);
-    el.methodCheck.replaceChildren(...problems.map((p) => Object.assign(document.createElement('li'), { textContent: p.message })));
-    el.methodCheck.hidden = problems.length === 0;
+    showProblems();
     paramFields.render({ method: m, values: isMap(config.parameters) ? config.parameters : {}, disabled: off,
       invalid: new Set(problems.filter((p) => p.param && p.model === null).map((p) => p.param)) });
   }
 
+  const showProblems = () => {
+    el.methodCheck.replaceChildren(...problems.map((p) => Object.assign(document.createElement('li'), { textContent: p.message })));
+    el.methodCheck.hidden = problems.length === 0;
+  };
+
+  // The upcycling fields in the method card's place, and what the engine would refuse.
+  function renderUpcycle() {
+    const off = Boolean(error) || disabled;
+    upcycleForm.render({ config, models: getTable().models, samePath, disabled: off });
+    problems = error ? [] : checkUpcycle(config, getTable());
+    showProblems();
+    el.params.hidden = true;
+  }
+
   function render() {
+    const upcycling = mode === 'upcycle';
+    el.modeMerge.checked = !upcycling;
+    el.modeUpcycle.checked = upcycling;
+    for (const radio of [el.modeMerge, el.modeUpcycle]) radio.disabled = disabled;
+    el.upcycleFields.hidden = !upcycling;
+    for (const node of el.mergeOnly) node.hidden = upcycling;
     fillMethods();
     const m = method();
-    renderMethod(m);
+    if (upcycling) renderUpcycle();
+    else renderMethod(m);
     setIfIdle(el.seed, config.random_seed === undefined ? '' : String(config.random_seed));
     const dtype = config[dtypeKey()];
     el.dtype.value = [...el.dtype.options].some((o) => o.value === dtype) ? dtype : '';
     renderModelsTable(el.table, {
-      rows: tableRows(config, getTable()), columns: columns(), config, slices: usesSlices(),
+      rows: tableRows(config, getTable()), columns: upcycling ? [] : columns(), config, slices: usesSlices(), upcycle: upcycling,
       disabled: Boolean(error) || disabled, onRole: setRole, onParam: setModelParam,
       invalid: problems.filter((p) => p.model).map((p) => [p.model, p.param]),
     });
@@ -209,11 +242,29 @@ function createConfigForm({ el, getTable, onChange }) {
     });
   }
 
-  function generate() {
+  // keep: the keys of the config being replaced that mean the same in the new one.
+  function generate(keep = {}) {
+    const models = getTable().models;
+    if (mode === 'upcycle') {
+      writeText(dumpConfig(autoUpcycleConfig(models, keep)), { pageWritten: true });
+      guessed = false;
+      return;
+    }
     const name = methodName();
     const m = method();
-    writeText(dumpConfig(autoConfig(name, m, getTable().models)), { pageWritten: true });
+    const next = autoConfig(name, m, models);
+    if (Object.keys(next).length) for (const k of ['random_seed']) if (keep[k] !== undefined) next[k] = keep[k];
+    if (Object.keys(next).length && keep.dtype !== undefined) next.dtype = keep.dtype;
+    writeText(dumpConfig(next), { pageWritten: true });
     guessed = !m && Boolean(name);
+  }
+
+  // The mode switch: a config of the other kind for the same picks, with the same dtype and seed.
+  function setMode(next) {
+    if (next === mode) return;
+    const keep = error ? {} : { dtype: config[dtypeKey()], random_seed: config.random_seed };
+    mode = next;
+    generate(keep);
   }
 
   // ---- form fields ----
@@ -222,6 +273,8 @@ function createConfigForm({ el, getTable, onChange }) {
     fromText();
   });
   el.method.addEventListener('change', () => setMethod(el.method.value));
+  el.modeMerge.addEventListener('change', () => { if (el.modeMerge.checked) setMode('merge'); });
+  el.modeUpcycle.addEventListener('change', () => { if (el.modeUpcycle.checked) setMode('upcycle'); });
   el.seed.addEventListener('input', () => {
     const v = fieldValue(el.seed, (x) => Number.isSafeInteger(x) && x >= 0);
     if (v === null) edit((c) => { delete c.random_seed; });

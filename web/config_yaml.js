@@ -4,7 +4,9 @@
 // their YAML here.
 import yaml from 'js-yaml';
 
-const KEY_ORDER = ['merge_method', 'base_model', 'models', 'slices', 'parameters', 'dtype', 'out_dtype', 'random_seed'];
+// An upcycling config (mergekit-moe) as its examples have it: the choices first, the experts last.
+const KEY_ORDER = ['merge_method', 'base_model', 'architecture', 'gate_mode', 'experts_per_token', 'models', 'slices', 'parameters',
+  'dtype', 'out_dtype', 'random_seed', 'experts', 'shared_experts'];
 
 // The config with its keys in that order (keys it does not list follow, as they came).
 function ordered(config) {
@@ -14,7 +16,8 @@ function ordered(config) {
   return out;
 }
 
-// Key by key: models[i].parameters (depth 3) in flow style, slices[i].sources[j] (depth 4).
+// Key by key: models[i].parameters (depth 3) in flow style, slices[i].sources[j] (depth 4),
+// experts[i].positive_prompts (depth 3).
 function dumpConfig(config) {
   return Object.entries(ordered(config)).map(([k, v]) =>
     yaml.dump({ [k]: v }, { flowLevel: k === 'slices' ? 4 : 3, lineWidth: -1, noRefs: true })).join('');

@@ -21,7 +21,7 @@ async function removeOutput(name) {
 }
 
 // args: {files, job, memoryMb, threads, output} (protocol.js);
-// on: {started(), progress(event), warning(message)}.
+// on: {started(), progress(event), forward(event), warning(message)}.
 // -> {promise (resolves to the 'finished' args, or {failed: message}), cancel()}
 function startMerge(args, on) {
   const worker = new Worker(new URL('./merge.worker.js', import.meta.url));
@@ -40,6 +40,7 @@ function startMerge(args, on) {
   worker.onmessage = ({ data: { verb, args: a } }) => {
     if (verb === P.STARTED) on.started();
     else if (verb === P.PROGRESS) on.progress(a);
+    else if (verb === P.FORWARD) on.forward(a);
     else if (verb === P.WARNING) on.warning(a.message);
     else if (verb === P.FINISHED) finish(a);
     else if (verb === P.FAILED) finish({ failed: a.message });

@@ -6,6 +6,8 @@ import * as P from './shared/protocol.js';
 import { formatBytes, formatDuration } from './shared/format.js';
 import { buildJob, DEFAULT_OUT_SHARD_SIZE } from './shared/job.js';
 import { startMerge } from './merge_client.js';
+import { readPromptTokens } from './prompt_files.js';
+import { isUpcycleConfig, gateMode } from './shared/prompt_tokens.js';
 
 // Besides the weights the plan sizes exactly, the merge writes the model card and, from a
 // folder, config.json and the tokenizer files: small copies.
@@ -62,8 +64,11 @@ function createMergeController({ missing, form, preview, progress, result, files
 
     let json;
     try {
+      // An upcycling config's prompts, tokenized here with the base's tokenizer (the engine has none).
+      const promptTokens = await readPromptTokens(config, picked);
       // mergekit's (and the CLI's) 5 GB shards, so the page writes what scripts/wasmerge does.
-      ({ json } = buildJob({ config, configText: text, outDir: 'out', threads, memoryMb, outShardSize: DEFAULT_OUT_SHARD_SIZE }));
+      ({ json } = buildJob({ config, configText: text, outDir: 'out', threads, memoryMb, outShardSize: DEFAULT_OUT_SHARD_SIZE,
+        promptTokens }));
     } catch (e) {
       return fail(e.message);
     }
@@ -75,6 +80,7 @@ function createMergeController({ missing, form, preview, progress, result, files
     running = startMerge({ files: picked, job: json, memoryMb, threads, output: `merge-${Date.now()}.zip` }, {
       started: () => say('Merging…'),
       progress: (event) => progress.update(event),
+      forward: (event) => progress.forward(event, { embedOnly: gateMode(config) === 'cheap_embed' }),
       warning,
     });
     let r;
@@ -105,7 +111,7 @@ function createMergeController({ missing, form, preview, progress, result, files
     } catch (e) {
       return fail(`The merge finished, but its file could not be opened: ${e.message}`);
     }
-    say(`Merged ${r.outcome.tensor_count} tensors (${formatBytes(r.outcome.tensor_bytes)}) in ${seconds.toFixed(1)} s. ` +
+    say(`${isUpcycleConfig(config) ? 'Upcycled: wrote' : 'Merged'} ${r.outcome.tensor_count} tensors (${formatBytes(r.outcome.tensor_bytes)}) in ${seconds.toFixed(1)} s. ` +
       'The result is stored in this browser until you leave the page.', 'ok');
     return 'done';
   }

@@ -61,7 +61,8 @@ async function merge({ files, job, memoryMb, threads, cancel, output }) {
         lastProgress = now;
         post(P.PROGRESS, event);
       }
-    } else if (event.event === 'warning') post(P.WARNING, { message: event.message });
+    } else if (event.event === 'forward') post(P.FORWARD, { layer: event.layer, layers: event.layers });
+    else if (event.event === 'warning') post(P.WARNING, { message: event.message });
     else outcome = event;
   });
   await removeOutput();

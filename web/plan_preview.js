@@ -5,6 +5,7 @@
 import * as job from './shared/job.js';
 import * as format from './shared/format.js';
 import * as layerMap from './layer_map.js';
+import { readPromptTokens } from './prompt_files.js';
 
 const QUIET_MS = 300;  // plan once typing pauses this long
 
@@ -17,12 +18,15 @@ function filesText(plan) {
 }
 
 function summary(plan) {
-  const merged = plan.tensors.filter((t) => t.action === 'merge').length;
+  const merged = (plan.tensors || []).filter((t) => t.action === 'merge').length;
   const layers = plan.layers ? `; ${plan.layers.output} output layers` : '';
   const v = plan.vocabulary;
   const vocabulary = v ? ` Vocabulary (${v.source}): ${v.tokens} tokens, ${v.appended.length} new, ${v.rows} rows.` : '';
+  const m = plan.moe;
+  const moe = m ? ` A mixture of experts: ${m.architecture}, ${m.experts} experts, ${m.experts_per_token} per token` +
+    `${m.shared_experts ? ', a shared expert' : ''}, gate_mode ${m.gate_mode}.` : '';
   return `Writes ${filesText(plan)}: ${plan.tensor_count} tensors (${merged} merged, ${plan.tensor_count - merged} copied)${layers}.` +
-    vocabulary;
+    vocabulary + moe;
 }
 
 // el: {root, summary, layerMap}; queries: engine_queries.js's; inputs() -> {files:
@@ -42,9 +46,11 @@ function createPlanPreview({ el, queries, inputs }) {
   }
 
   // -> {plan, warnings} of the current config and picks; rejects with the engine's message
-  function plan(current = inputs()) {
+  // (an upcycling config's prompts go as token ids, as in the merge's job)
+  async function plan(current = inputs()) {
+    const promptTokens = await readPromptTokens(current.config, current.files);
     const { json } = job.buildJob({ kind: 'plan', config: current.config, configText: current.text, threads: 1,
-      memoryMb: current.memoryMb, outShardSize: job.DEFAULT_OUT_SHARD_SIZE });
+      memoryMb: current.memoryMb, outShardSize: job.DEFAULT_OUT_SHARD_SIZE, promptTokens });
     return queries.plan(json, current.files);
   }
 

@@ -7,12 +7,13 @@ const CACHE = 'wasmerge-v1';
 // Everything the page loads. tests/web/manifest.test.js checks this list against the
 // import graph from index.html and the workers, so a new module cannot be left out.
 const APP = [
-  './', 'index.html', 'style.css', 'icon.svg', 'yaml.js', 'vendor/js-yaml.min.js',
+  './', 'index.html', 'style.css', 'icon.svg', 'yaml.js', 'vendor/js-yaml.min.js', 'vendor/tokenizers.min.mjs',
   // the page
   'app.js', 'features.js', 'file_picker.js', 'file_table.js', 'methods.js', 'layer_map.js', 'engine_queries.js',
   'config_yaml.js', 'models_table.js', 'field_value.js', 'param_fields.js', 'method_about.js', 'method_check.js',
   'config_form.js', 'plan_preview.js', 'merge_controller.js', 'merge_client.js', 'progress_view.js', 'result_view.js',
   'shared/protocol.js', 'shared/format.js', 'shared/job.js', 'shared/config_text.js', 'shared/heap_size.js',
+  'shared/prompt_tokens.js', 'prompt_files.js', 'upcycle_config.js', 'upcycle_form.js',
   // the workers
   'merge.worker.js', 'merge_session.js', 'query.worker.js', 'query_session.js', 'engine_loader.js', 'crc32.js',
   'zip_container.js', 'worker_host.js', 'blocking_reader.js', 'reader.worker.js',

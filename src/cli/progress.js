@@ -1,11 +1,16 @@
 'use strict';
-// A progress bar on stderr, drawn only when stderr is a terminal.
+// A progress bar on stderr, drawn only when stderr is a terminal: the bytes written, and
+// before them, for an upcycling config's hidden-state gates, the routers' forward pass.
 const { formatBytes } = require('../../web/shared/format.js');
 
 function createProgressBar(stream = process.stderr) {
-  const start = Date.now();
+  let start = Date.now();  // of the writing: the rate and time left are the writing's
   let lastDraw = 0;
   const active = Boolean(stream.isTTY);
+  const draw = (line) => {
+    const columns = stream.columns || 100;
+    stream.write('\r' + line.slice(0, columns - 1).padEnd(columns - 1));
+  };
   return {
     update({ bytes_done: done, bytes_total: total, tensor }) {
       const now = Date.now();
@@ -19,8 +24,12 @@ function createProgressBar(stream = process.stderr) {
       const eta = rate > 0 ? Math.ceil((total - done) / rate) + 's' : '?';
       const line = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ` +
         `${formatBytes(done)}/${formatBytes(total)} ${formatBytes(rate)}/s ETA ${eta} ${tensor}`;
-      const columns = stream.columns || 100;
-      stream.write('\r' + line.slice(0, columns - 1).padEnd(columns - 1));
+      draw(line);
+    },
+    // {layer, layers}: the engine's 'forward' event, after each layer of the base model.
+    forward({ layer, layers }) {
+      start = Date.now();
+      if (active) draw(`Router forward pass: layer ${layer} of ${layers}`);
     },
     finish() {
       if (active) stream.write('\r' + ' '.repeat((stream.columns || 100) - 1) + '\r');

@@ -75,6 +75,12 @@ function vocabularyText(plan) {
     `${shown ? ` (${shown})` : ''}, ${v.rows} rows${lacking.length ? `; ${lacking.join(', ')}` : ''}`;
 }
 
+// An upcycling in one line: `mixture of experts: mixtral, 4 experts, 2 per token, gate_mode random`.
+function moeText(moe) {
+  return `mixture of experts: ${moe.architecture}, ${moe.experts} experts, ${moe.experts_per_token} per token` +
+    `${moe.shared_experts ? `, ${moe.shared_experts} shared` : ''}, gate_mode ${moe.gate_mode}`;
+}
+
 function formatPlan(plan, { config, outDir }) {
   const lines = [`dry run of ${config}: nothing written`];
   const where = outDir ? `${outDir.replace(/\/+$/, '')}/` : '';
@@ -93,9 +99,10 @@ function formatPlan(plan, { config, outDir }) {
   const vocabulary = vocabularyText(plan);
   if (vocabulary) lines.push(vocabulary);
   if (plan.chat_template) lines.push(`chat_template: ${plan.chat_template}`);
+  if (plan.moe) lines.push(moeText(plan.moe));
   const edits = Object.entries(plan.config_edits || {});
   if (edits.length) lines.push(`config.json: ${edits.map(([k, v]) => `${k} = ${JSON.stringify(v)}`).join(', ')}`);
   return lines.join('\n') + '\n';
 }
 
-module.exports = { formatMethods, formatPlan, layerMapLines };
+module.exports = { formatMethods, formatPlan, layerMapLines, moeText };

@@ -13,6 +13,7 @@ const { runNativeJob } = require('./native_engine');
 const { runWasmJob } = require('../wasm/node_engine');
 const { buildJob: makeJob, ConfigError } = require('../../web/shared/job.js');
 const { parseConfigText } = require('../../web/shared/config_text.js');
+const { readPromptTokens } = require('./prompt_files');
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -32,11 +33,17 @@ function readConfig(file) {
 }
 
 // The job of opts.mode: a merge, a dry run (a plan job: it writes nothing) or the catalogue
-// (a describe job: no config).
+// (a describe job: no config). An upcycling config's prompts go as token ids.
 function buildJob(opts) {
   if (opts.mode === 'list-methods') return makeJob({ kind: 'describe' });
   const { text, config } = readConfig(opts.config);
   const dryRun = opts.mode === 'dry-run';
+  let promptTokens;
+  try {
+    promptTokens = readPromptTokens(config);
+  } catch (e) {
+    throw new UsageError(`${opts.config}: ${e.message}`);
+  }
   return makeJob({
     kind: dryRun ? 'plan' : 'merge',
     config,
@@ -46,6 +53,7 @@ function buildJob(opts) {
     memoryMb: opts.memoryMb,
     outShardSize: opts.outShardSize,
     randomSeed: opts.randomSeed,
+    promptTokens,
   });
 }
 
@@ -61,7 +69,7 @@ async function query(job, expected, opts, print, json = (event) => event) {
   let outcome = null;
   const status = await runEngine(job, opts, (event) => {
     if (event.event === 'warning') process.stderr.write(`warning: ${event.message}\n`);
-    else if (event.event !== 'progress') outcome = event;
+    else if (event.event !== 'progress' && event.event !== 'forward') outcome = event;
   });
   if (outcome && outcome.event === 'error') {
     process.stderr.write(`error: ${outcome.message}\n`);
@@ -105,6 +113,7 @@ async function main(argv) {
   let outcome = null;
   const onEvent = (event) => {
     if (event.event === 'progress') bar.update(event);
+    else if (event.event === 'forward') bar.forward(event);
     else if (event.event === 'warning') { bar.finish(); process.stderr.write(`warning: ${event.message}\n`); }
     else outcome = event;
   };

@@ -12,16 +12,18 @@ export const DEFAULT_OUT_SHARD_SIZE = 5e9;  // mergekit's 5 GB shards
 // kind: 'merge' (the default, left out of the JSON) | 'analyze' | 'plan' | 'describe'
 // (job.hpp). A describe job carries nothing else; a plan writes nothing, so it has no
 // out_dir. explain: {tensor, offset, count} or null. randomSeed: null, or the seed's
-// decimal digits as text (a u64 that a double would round).
+// decimal digits as text (a u64 that a double would round). promptTokens: an upcycling
+// config's prompts as token ids ({text: [ids]}, shared/prompt_tokens.js), or null.
 // -> {job (the object), json (its text, the one to send)}
 export function buildJob({ kind = 'merge', config, configText, outDir, threads, memoryMb, outShardSize, randomSeed = null,
-  explain = null }) {
+  explain = null, promptTokens = null }) {
   const job = kind === 'merge' ? {} : { kind };
   if (kind !== 'describe') {
     Object.assign(job, { config, config_text: configText });
     if (kind !== 'plan') job.out_dir = outDir;
     Object.assign(job, { threads, memory_mb: memoryMb, out_shard_size: outShardSize, random_seed: null });
     if (explain) job.explain = explain;
+    if (promptTokens) job.prompt_tokens = promptTokens;
   }
   let json = JSON.stringify(job);
   // Splice the seed's digits into the JSON so no double rounds it.

@@ -16,6 +16,9 @@
 //     {verb: 'started'}                           engine loaded; the merge is running
 //     {verb: 'progress', args: {bytes_done, bytes_total, tensor, tensor_index, tensor_count}}
 //                                                 at most every PROGRESS_MS, and the last
+//     {verb: 'forward',  args: {layer, layers}}   an upcycling's hidden-state gates: the base's
+//                                                 forward pass over the prompts is past layer
+//                                                 `layer` of `layers` (before any writing)
 //     {verb: 'warning',  args: {message}}
 //     {verb: 'finished', args: {
 //        status:  0 | 1 | 130                     done | failed | cancelled (job.hpp)
@@ -47,6 +50,7 @@
 export const MERGE = 'merge';
 export const STARTED = 'started';
 export const PROGRESS = 'progress';
+export const FORWARD = 'forward';
 export const WARNING = 'warning';
 export const FINISHED = 'finished';
 export const FAILED = 'failed';
