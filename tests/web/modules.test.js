@@ -25,6 +25,10 @@ test('job: merge jobs leave kind out, a plan has no out_dir, a describe job noth
   assert.deepStrictEqual(buildJob({ ...args, explain: { tensor: 'a', offset: 0, count: 4 } }).job.explain, { tensor: 'a', offset: 0, count: 4 });
   assert.match(buildJob({ ...args, randomSeed: '18446744073709551615' }).json, /"random_seed":18446744073709551615[,}]/);
   assert.throws(() => buildJob({ ...args, randomSeed: '-1' }), ConfigError);
+  // A config whose own random_seed is null (an empty YAML value) keeps it; the job gets the seed.
+  const sent = JSON.parse(buildJob({ ...args, config: { merge_method: 'ties', random_seed: null }, randomSeed: '5' }).json);
+  assert.strictEqual(sent.config.random_seed, null);
+  assert.strictEqual(sent.random_seed, 5);
 });
 
 test('config text: YAML errors name the source and the line', () => {
