@@ -27,10 +27,11 @@ export function buildJob({ kind = 'merge', config, configText, outDir, threads, 
   }
   let json = JSON.stringify(job);
   // Splice the seed's digits into the JSON so no double rounds it: into the job's own key,
-  // written after config's text (which may hold a "random_seed":null of its own).
+  // the last one (the config before it may hold a "random_seed":null of its own; what
+  // follows, explain and prompt_tokens, holds none).
   if (randomSeed !== null && randomSeed !== undefined) {
     if (!/^\d+$/.test(String(randomSeed))) throw new ConfigError(`random seed must be a non-negative integer, not '${randomSeed}'`);
-    const own = json.indexOf('"random_seed":null', JSON.stringify({ config, config_text: configText }).length - 1);
+    const own = json.lastIndexOf('"random_seed":null');
     json = json.slice(0, own) + `"random_seed":${randomSeed}` + json.slice(own + '"random_seed":null'.length);
   }
   return { job, json };
