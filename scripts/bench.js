@@ -212,8 +212,27 @@ async function benchUpcycling(runs, memory) {
   }
 }
 
+// mergekit-extract-lora (SPEC §8): rank 32 from the 103M set's ft1 against base (every layer
+// matrix through the randomized SVD or, for the [128, 896] k/v projections, the exact one;
+// the embeddings to modules_to_save), wasm and native, with peak RSS and whether the bytes agree.
+async function benchExtract(runs, memory) {
+  generate();
+  const cli = path.join(ROOT, 'scripts/wasmerge');
+  const rank = process.env.BENCH_RANK || '32';
+  const args = (out) => ['extract-lora', '--base', 'base', '--model', 'ft1', '--rank', rank, out, '--memory-mb', memory];
+  console.log(`extracting a rank-${rank} LoRA from the 103M-parameter bf16 fine-tune ft1 (base: base)`);
+  console.log('engine  seconds  peak RSS MB');
+  const wasm = await best(runs, () => timed(cli, args('lora-wasm')));
+  console.log(`wasm    ${wasm.seconds.toFixed(2).padStart(7)}  ${wasm.peakMb.toFixed(0).padStart(11)}`);
+  const native = await best(runs, () => timed(cli, [...args('lora-native'), '--native']));
+  console.log(`native  ${native.seconds.toFixed(2).padStart(7)}  ${native.peakMb.toFixed(0).padStart(11)}`);
+  const same = spawnSync('cmp', ['lora-wasm/adapter_model.safetensors', 'lora-native/adapter_model.safetensors'], { cwd: DIR }).status === 0;
+  console.log(`wasm/native ${(wasm.seconds / native.seconds).toFixed(2)}, same bytes: ${same}`);
+}
+
 async function main() {
   if (process.env.BENCH_BIG) return bigTensor();
+  if (process.env.BENCH_EXTRACT) return benchExtract(Number(process.env.BENCH_RUNS || 1), process.env.BENCH_MEMORY_MB || '1024');
   const runs = Number(process.env.BENCH_RUNS || 2);
   const memory = process.env.BENCH_MEMORY_MB || '1024';
   if (process.env.BENCH_MOE) return benchUpcycling(runs, memory);
@@ -238,6 +257,7 @@ async function main() {
       `   (${same.length} bytes)`);
   }
   await benchUpcycling(runs, memory);
+  await benchExtract(runs, memory);
 }
 
 main().catch((e) => {

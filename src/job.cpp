@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "wasmerge/error.hpp"
+#include "wasmerge/extract_lora.hpp"
 #include "wasmerge/method.hpp"
 
 namespace wasmerge {
@@ -13,20 +14,81 @@ namespace {
 using json = nlohmann::ordered_json;
 
 struct Job {
-  std::string kind;  // merge | plan | analyze | describe
+  std::string kind;  // merge | plan | analyze | describe | extract_lora
   std::string config_json;
   std::string out_dir;
   MergeOptions options;
+  ExtractOptions extract;
 };
+
+// {"kind":"extract_lora","base":..,"model":..,"rank":R,"out_dir":..,"sv_epsilon":0,
+//  "distribute_scale":true,"embed_lora":false,"include":null,"exclude":null,"dtype":null,
+//  "svd":"auto","random_seed":0,"threads":0,"memory_mb":1024}
+void parse_extract_job(const json& j, Job& job) {
+  ExtractOptions& e = job.extract;
+  auto text = [&](const char* key) {
+    if (!j.contains(key) || !j[key].is_string() || j[key].get<std::string>().empty())
+      fail("job", "", std::string("extract_lora needs \"") + key + "\" (a path)");
+    return j[key].get<std::string>();
+  };
+  auto optional_text = [&](const char* key) -> std::optional<std::string> {
+    if (!j.contains(key) || j[key].is_null()) return std::nullopt;
+    if (!j[key].is_string()) fail("job", "", std::string(key) + " must be a string");
+    return j[key].get<std::string>();
+  };
+  auto flag = [&](const char* key, bool fallback) {
+    if (!j.contains(key) || j[key].is_null()) return fallback;
+    if (!j[key].is_boolean()) fail("job", "", std::string(key) + " must be true or false");
+    return j[key].get<bool>();
+  };
+  e.base = text("base");
+  e.model = text("model");
+  if (!j.contains("rank") || !j["rank"].is_number_integer() || j["rank"].get<int64_t>() <= 0 ||
+      j["rank"].get<int64_t>() > (int64_t{1} << 31))
+    fail("job", "", "extract_lora needs \"rank\", a positive integer");
+  e.rank = static_cast<size_t>(j["rank"].get<int64_t>());
+  if (j.contains("sv_epsilon") && !j["sv_epsilon"].is_null()) {
+    if (!j["sv_epsilon"].is_number() || !(j["sv_epsilon"].get<double>() >= 0))
+      fail("job", "", "sv_epsilon must be a non-negative number");
+    e.sv_epsilon = j["sv_epsilon"].get<double>();
+  }
+  e.distribute_scale = flag("distribute_scale", true);
+  e.embed_lora = flag("embed_lora", false);
+  e.include = optional_text("include");
+  e.exclude = optional_text("exclude");
+  if (const auto dtype = optional_text("dtype")) {
+    const auto parsed = dtype_from_torch_name(*dtype);
+    if (!parsed || !is_mergeable(*parsed)) fail("job", "", "dtype: '" + *dtype + "' is not a float dtype");
+    e.dtype = parsed;
+  }
+  const std::string svd = optional_text("svd").value_or("auto");
+  if (svd == "auto") e.svd = SvdMethod::Auto;
+  else if (svd == "exact") e.svd = SvdMethod::Exact;
+  else if (svd == "randomized") e.svd = SvdMethod::Randomized;
+  else fail("job", "", "svd: '" + svd + "' (auto, exact or randomized)");
+  if (j.contains("random_seed") && !j["random_seed"].is_null()) {
+    if (!j["random_seed"].is_number_unsigned()) fail("job", "", "random_seed must be a non-negative integer");
+    e.random_seed = j["random_seed"].get<uint64_t>();
+  }
+  e.threads = j.value("threads", 0u);
+  e.memory_mb = j.value("memory_mb", e.memory_mb);
+  if (e.memory_mb == 0) fail("job", "", "memory_mb must be positive");
+  job.out_dir = j.value("out_dir", std::string("."));
+}
 
 Job parse_job(const std::string& text) {
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail("job", "", "malformed job (not a JSON object)");
   Job job;
   job.kind = j.value("kind", std::string(j.value("analyze", false) ? "analyze" : "merge"));
-  if (job.kind != "merge" && job.kind != "plan" && job.kind != "analyze" && job.kind != "describe")
-    fail("job", "", "unknown kind '" + job.kind + "' (merge, plan, analyze or describe)");
+  if (job.kind != "merge" && job.kind != "plan" && job.kind != "analyze" && job.kind != "describe" &&
+      job.kind != "extract_lora")
+    fail("job", "", "unknown kind '" + job.kind + "' (merge, plan, analyze, describe or extract_lora)");
   if (job.kind == "describe") return job;
+  if (job.kind == "extract_lora") {
+    parse_extract_job(j, job);
+    return job;
+  }
   if (!j.contains("config")) fail("job", "", "malformed job (no config)");
   job.config_json = j["config"].dump();
   job.out_dir = j.value("out_dir", std::string("."));
@@ -90,6 +152,13 @@ int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory
                .dump());
       return !(cancelled && cancelled());
     };
+    if (job.kind == "extract_lora") {
+      auto outputs = make_outputs(job.out_dir);
+      const ExtractResult r = extract_lora(job.extract, inputs, *outputs, on_progress, on_warning);
+      emit(json{{"event", "done"}, {"files", r.files}, {"tensor_count", r.tensor_count}, {"tensor_bytes", r.tensor_bytes}}
+               .dump());
+      return 0;
+    }
     if (job.kind == "analyze") {
       const size_t tensors = run_analysis(job.config_json, job.options, inputs, on_progress, on_warning, emit);
       emit(json{{"event", "done"}, {"files", json::array()}, {"tensor_count", tensors}, {"tensor_bytes", 0}}.dump());

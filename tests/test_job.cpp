@@ -130,5 +130,5 @@ TEST_CASE("plan: reports the files and the layer map without making an output; e
 
   const Outcome unknown = run(R"({"kind":"merge2"})", files);
   CHECK(unknown.status == 1);
-  CHECK(unknown.events.back()["message"] == "job: unknown kind 'merge2' (merge, plan, analyze or describe)");
+  CHECK(unknown.events.back()["message"] == "job: unknown kind 'merge2' (merge, plan, analyze, describe or extract_lora)");
 }

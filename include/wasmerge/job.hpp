@@ -1,6 +1,6 @@
 #pragma once
 // A job as the hosts hand it to the engine: one JSON object
-//   {"kind": "merge",            // merge (default) | plan | analyze | describe
+//   {"kind": "merge",            // merge (default) | plan | analyze | describe | extract_lora
 //    "config": {...mergekit config as JSON...}, "config_text": "the user's YAML",
 //    "out_dir": "...", "threads": 0, "memory_mb": 1024, "out_shard_size": 5e9,
 //    "random_seed": null, "explain": {"tensor": "...", "offset": 0, "count": 256},
@@ -9,6 +9,11 @@
 //   kind plan:     a dry run from the headers alone; writes nothing ("analyze": true is
 //                  kind analyze, as before)
 //   kind describe: needs nothing else; reports the method catalogue
+//   kind extract_lora: no config; {"base","model","rank","out_dir","sv_epsilon":0,
+//                  "distribute_scale":true,"embed_lora":false,"include":null,"exclude":null,
+//                  "dtype":null (the fine-tune's),"svd":"auto"|"exact"|"randomized",
+//                  "random_seed":0,"threads","memory_mb"} writes a PEFT adapter
+//                  (wasmerge/extract_lora.hpp); progress per tensor, then done
 // and the events it reports back, one JSON object per line:
 //   {"event":"warning","message":"..."}
 //   {"event":"progress","bytes_done":N,"bytes_total":N,"tensor":"...","tensor_index":i,"tensor_count":n}
@@ -37,7 +42,7 @@ using OutputFactory = std::function<std::unique_ptr<OutputFiles>(const std::stri
 using CancelFn = std::function<bool()>;
 
 // Runs the job, reporting through emit; returns the exit status: 0 done, 1 failed,
-// 130 cancelled. Never throws. make_outputs is called for merge jobs only.
+// 130 cancelled. Never throws. make_outputs is called for merge and extract_lora jobs only.
 int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory& make_outputs, const EmitFn& emit,
             const CancelFn& cancelled = {});
 

@@ -10,6 +10,7 @@ const { parseArgs, UsageError, USAGE } = require('./args');
 const { createProgressBar, formatBytes } = require('./progress');
 const { formatMethods, formatPlan } = require('./report');
 const { runNativeJob } = require('./native_engine');
+const { parseExtractArgs, buildExtractJob, ExtractUsageError, EXTRACT_USAGE } = require('./extract_args');
 const { runWasmJob } = require('../wasm/node_engine');
 const { buildJob: makeJob, ConfigError } = require('../../web/shared/job.js');
 const { parseConfigText } = require('../../web/shared/config_text.js');
@@ -88,15 +89,16 @@ async function query(job, expected, opts, print, json = (event) => event) {
 async function main(argv) {
   let opts;
   try {
-    opts = parseArgs(argv);
+    opts = argv[0] === 'extract-lora' ? parseExtractArgs(argv.slice(1)) : parseArgs(argv);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
-    process.stderr.write((e.message ? `error: ${e.message}\n` : '') + USAGE + '\n');
+    if (!(e instanceof UsageError) && !(e instanceof ExtractUsageError)) throw e;
+    const usage = e instanceof ExtractUsageError ? EXTRACT_USAGE : USAGE;
+    process.stderr.write((e.message ? `error: ${e.message}\n` : '') + usage + '\n');
     return e.message ? 2 : 0;
   }
   let job;
   try {
-    job = buildJob(opts);
+    job = opts.mode === 'extract-lora' ? buildExtractJob(opts, opts.threads || os.cpus().length) : buildJob(opts);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);

@@ -3,12 +3,14 @@
 // with config.json. It drives the config parser, the method registry's parameter
 // checks, the layer map of `slices:`, mergekit-moe upcycling (prompts "a".."d" come
 // tokenized), the dry run, the merge and the analysis; any
-// outcome but a result or a MergeError is a bug.  Seeds: tests/fuzz/config_corpus.
+// outcome but a result or a MergeError is a bug. An input naming a job "kind" (extract_lora
+// seeds) goes to run_job instead, which must never throw. Seeds: tests/fuzz/config_corpus.
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "fuzz_files.hpp"
+#include "wasmerge/job.hpp"
 #include "wasmerge/merge.hpp"
 #include "wasmerge/safetensors.hpp"
 
@@ -81,6 +83,12 @@ struct Models {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static Models models;
   const std::string config(reinterpret_cast<const char*>(data), size);
+  if (config.find("\"kind\"") != std::string::npos) {
+    wasmerge::run_job(
+        config, models.inputs, [](const std::string&) { return std::make_unique<fuzz::Outputs>(); },
+        [](const std::string&) {});
+    return 0;
+  }
   wasmerge::MergeOptions options;
   options.threads = 1;
   options.memory_mb = 1;
