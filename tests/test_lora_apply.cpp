@@ -119,14 +119,15 @@ void check_close(const std::string& what, const test::DecodedTensor& got, const 
 // The adapted weight `module` of the model, against the f64 reference.
 void check_lora(const std::map<std::string, test::DecodedTensor>& out, const test::LoraAdapter& ad,
                 const std::string& dtype, const std::string& module, uint64_t r, double s, bool transposed = false,
-                bool embedding = false) {
+                bool embedding = false, const std::string& model_dtype = "") {
   const std::string w = module + ".weight";
   const auto shape = shape_of(w);
   const std::string p = "base_model.model." + module;
   const auto& a = ad.at(p + (embedding ? ".lora_embedding_A" : ".lora_A.weight"));
   const auto& b = ad.at(p + (embedding ? ".lora_embedding_B" : ".lora_B.weight"));
   std::vector<double> terms;
-  const auto expected = test::lora_reference(source(dtype, w), shape[0], shape[1], a, b, r, s, transposed, &terms);
+  const auto expected = test::lora_reference(source(model_dtype.empty() ? dtype : model_dtype, w), shape[0], shape[1],
+                                             a, b, r, s, transposed, &terms);
   check_close(w, out.at(w), dtype, expected, terms);
 }
 
@@ -184,7 +185,7 @@ TEST_CASE("lora: an adapter in bf16, the .default name form, and a dtype change"
   ad.add("base_model.model." + layer(1, "mlp.down_proj") + ".lora_B.default.weight", {kDim, 4}, 7);
   ad.write(files, "ad");
   const auto out = merged(files, apply_config("base+ad", R"(,"dtype":"float32")"));
-  check_lora(out, ad, "F32", layer(0, "mlp.up_proj"), 4, 2.0);
+  check_lora(out, ad, "F32", layer(0, "mlp.up_proj"), 4, 2.0, false, false, "BF16");
   const std::string w = layer(1, "mlp.down_proj.weight");
   std::vector<double> terms;
   const auto expected =
@@ -372,7 +373,8 @@ TEST_CASE("lora: an adapted model as base_model of a task_arithmetic merge and a
   // The plain model and its adapted self in one merge are two models.
   const auto both = merged(files, R"({"merge_method":"linear","models":[
       {"model":"base","parameters":{"weight":1}},{"model":"base+ad","parameters":{"weight":1}}]})");
-  for (size_t i = 0; i < adapted.size(); ++i) expected[i] = (source("F32", w)[i] + adapted[i]) / 2;
+  const auto plain = source("F32", w);
+  for (size_t i = 0; i < adapted.size(); ++i) expected[i] = (plain[i] + adapted[i]) / 2;
   check_close("linear", both.at(w), "F32", expected, terms);
 }
 
