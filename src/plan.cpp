@@ -95,9 +95,9 @@ OutputTensor plan_tensor(MergePlan& plan, const MappedTensor& m) {
         fail(plan.owner(*in).path, m.name,
              "is changed by a LoRA adapter, and a vocabulary change of an adapted tensor is not supported yet");
     remap_vocabulary_tensor(plan, out);
-  }
-  else
+  } else {
     for (const ModelTensor* in : m.inputs) check_input(plan, *in, *m.reference);
+  }
   if (!is_mergeable(m.reference->info.dtype)) {  // integer/bool/fp8 tensors that all models share
     out.action = TensorAction::Copy;
     out.copy_from = m.reference;
@@ -242,7 +242,8 @@ void lay_out_plan(MergePlan& plan, uint64_t out_shard_size, const std::string& c
     }
     // as the pipeline counts them: computed inputs (an adapted model's tensors too) are f32
     if (out.base)
-      plan.input_bytes += out.base->computed ? out.info.num_elements() * dtype_size(DType::F32) : out.base->info.num_bytes();
+      plan.input_bytes +=
+          out.base->computed ? out.info.num_elements() * dtype_size(DType::F32) : out.base->info.num_bytes();
     for (const auto& in : out.inputs)
       plan.input_bytes +=
           out.info.num_elements() * dtype_size(in.computed || in.tensor->computed ? DType::F32 : in.tensor->info.dtype);

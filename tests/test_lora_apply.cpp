@@ -59,7 +59,8 @@ void add_model(test::MemoryInputs& files, const std::string& folder, const std::
   std::vector<test::TestTensor> tensors;
   const auto l = layout();
   for (size_t t = 0; t < l.size(); ++t)
-    tensors.push_back({l[t].name, dtype, l[t].shape, test::encode(dtype, model_values(dtype, model, t, count(l[t].shape)))});
+    tensors.push_back(
+        {l[t].name, dtype, l[t].shape, test::encode(dtype, model_values(dtype, model, t, count(l[t].shape)))});
   files.add(folder + "/model.safetensors", test::safetensors_file(tensors));
   files.add_text(folder + "/config.json", R"({"architectures":["LlamaForCausalLM"],"num_hidden_layers":2})");
 }
@@ -167,7 +168,8 @@ TEST_CASE("lora: model+adapter under passthrough writes W + s·B·A in the model
     ad.write(files, "ad");
     const auto out = merged(files, apply_config("base+ad"));
     for (int i = 0; i < static_cast<int>(kLayers); ++i)
-      for (const char* m : {"self_attn.q_proj", "mlp.up_proj", "mlp.down_proj"}) check_lora(out, ad, dtype, layer(i, m), 4, 2.0);
+      for (const char* m : {"self_attn.q_proj", "mlp.up_proj", "mlp.down_proj"})
+        check_lora(out, ad, dtype, layer(i, m), 4, 2.0);
     for (const char* name : {"model.embed_tokens.weight", "model.norm.weight", "lm_head.weight"}) {
       CHECK(out.at(name).dtype == dtype);
       CHECK(out.at(name).values == source(dtype, name));
@@ -188,11 +190,10 @@ TEST_CASE("lora: an adapter in bf16, the .default name form, and a dtype change"
   check_lora(out, ad, "F32", layer(0, "mlp.up_proj"), 4, 2.0, false, false, "BF16");
   const std::string w = layer(1, "mlp.down_proj.weight");
   std::vector<double> terms;
-  const auto expected =
-      test::lora_reference(source("BF16", w), kDim, kInter,
-                           ad.at("base_model.model." + layer(1, "mlp.down_proj") + ".lora_A.default.weight"),
-                           ad.at("base_model.model." + layer(1, "mlp.down_proj") + ".lora_B.default.weight"), 4, 2.0,
-                           false, &terms);
+  const auto expected = test::lora_reference(
+      source("BF16", w), kDim, kInter,
+      ad.at("base_model.model." + layer(1, "mlp.down_proj") + ".lora_A.default.weight"),
+      ad.at("base_model.model." + layer(1, "mlp.down_proj") + ".lora_B.default.weight"), 4, 2.0, false, &terms);
   check_close(w, out.at(w), "F32", expected, terms);
 }
 
@@ -303,7 +304,8 @@ TEST_CASE("lora: DoRA rescales W' to the magnitude per output row (Linear) or pe
         const auto shape = shape_of(w);
         std::vector<double> terms, factors;
         const auto adapted = test::lora_reference(
-            source("F32", w), shape[0], shape[1], adapter.at(p + (c.embedding ? ".lora_embedding_A" : ".lora_A.weight")),
+            source("F32", w), shape[0], shape[1],
+            adapter.at(p + (c.embedding ? ".lora_embedding_A" : ".lora_A.weight")),
             adapter.at(p + (c.embedding ? ".lora_embedding_B" : ".lora_B.weight")), 4, 2.0, c.transposed, &terms);
         const auto expected =
             test::dora_reference(adapted, shape[0], shape[1], adapter.at(p + c.magnitude), c.transposed, &factors);

@@ -45,8 +45,8 @@ class LoraWeight : public ComputedTensor {
  public:
   explicit LoraWeight(LoraFactors f) : f_(std::move(f)) {}
   std::string describe() const override {
-    std::string d = f_.weight.info.name + " + " + number(f_.scale) + "·(B·A)" + (f_.transposed ? "ᵀ" : "") +
-                    ", rank " + std::to_string(f_.a.info.shape[0]) + ", from " + f_.adapter;
+    std::string d = f_.weight.info.name + " + " + number(f_.scale) + "·(B·A)" + (f_.transposed ? "ᵀ" : "") + ", rank " +
+                    std::to_string(f_.a.info.shape[0]) + ", from " + f_.adapter;
     if (f_.magnitude) d += ", DoRA: magnitude ⊙ W'/‖W'‖ per " + std::string(f_.transposed ? "column" : "row");
     return d;
   }
@@ -162,8 +162,7 @@ class LoraWeightSource : public TensorSource {
         }
     }
     column_factors_.resize(static_cast<size_t>(cols_));
-    for (uint64_t j = 0; j < cols_; ++j)
-      column_factors_[j] = static_cast<float>(magnitude_[j] / std::sqrt(squares[j]));
+    for (uint64_t j = 0; j < cols_; ++j) column_factors_[j] = static_cast<float>(magnitude_[j] / std::sqrt(squares[j]));
   }
 
   const LoraFactors& f_;

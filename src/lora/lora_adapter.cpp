@@ -79,14 +79,13 @@ class AdapterReader {
       replace_all(name, "." + part + ".default", "." + part);
     replace_all(name, ".modules_to_save.default", "");
     replace_all(name, ".modules_to_save", "");
-    static const std::pair<const char*, Part> kParts[] = {
-        {".lora_A.weight", Part::A},
-        {".lora_B.weight", Part::B},
-        {".lora_B.bias", Part::Bias},
-        {".lora_embedding_A", Part::EmbeddingA},
-        {".lora_embedding_B", Part::EmbeddingB},
-        {".lora_magnitude_vector.weight", Part::Magnitude},
-        {".lora_magnitude_vector", Part::Magnitude}};
+    static const std::pair<const char*, Part> kParts[] = {{".lora_A.weight", Part::A},
+                                                          {".lora_B.weight", Part::B},
+                                                          {".lora_B.bias", Part::Bias},
+                                                          {".lora_embedding_A", Part::EmbeddingA},
+                                                          {".lora_embedding_B", Part::EmbeddingB},
+                                                          {".lora_magnitude_vector.weight", Part::Magnitude},
+                                                          {".lora_magnitude_vector", Part::Magnitude}};
     for (const auto& kp : kParts)
       if (ends_with(name, kp.first)) {
         const std::string module = name.substr(0, name.size() - std::string(kp.first).size());
@@ -95,8 +94,9 @@ class AdapterReader {
         return;
       }
     if (name.find("lora_") != std::string::npos || name.find("token_adapter") != std::string::npos)
-      fail(weights_file_, key, "is a kind of adapter tensor that is not supported (LoRA A/B, bias, DoRA, "
-                               "modules_to_save are)");
+      fail(weights_file_, key,
+           "is a kind of adapter tensor that is not supported (LoRA A/B, bias, DoRA, "
+           "modules_to_save are)");
     saved_.push_back({name, t});
   }
 
@@ -137,8 +137,8 @@ class AdapterReader {
     const uint64_t rank = a->info.shape[0];
     if (b->info.shape[1] != rank)
       mismatch(*b, "module '" + module + "': " + b_name + " " + shape_text(b->info.shape) + " has rank " +
-                       std::to_string(b->info.shape[1]) + ", " + a_name + " " + shape_text(a->info.shape) +
-                       " rank " + std::to_string(rank));
+                       std::to_string(b->info.shape[1]) + ", " + a_name + " " + shape_text(a->info.shape) + " rank " +
+                       std::to_string(rank));
     const int configured = config_.rank_of(module);
     if (rank != static_cast<uint64_t>(configured))
       mismatch(*a, "module '" + module + "' has rank " + std::to_string(rank) + ", but " + config_file_ +
@@ -193,8 +193,7 @@ class AdapterReader {
     const std::string& name = saved.first;
     const ModelTensor& t = saved.second;
     const ModelTensor* w = model_.find(name);
-    if (!w)
-      mismatch(t, "replaces (modules_to_save) '" + name + "', which " + model_.folder + " lacks");
+    if (!w) mismatch(t, "replaces (modules_to_save) '" + name + "', which " + model_.folder + " lacks");
     if (w->computed) mismatch(t, "replaces '" + name + "', which the adapter also adapts");
     if (!is_mergeable(w->info.dtype) || w->info.shape != t.info.shape)
       mismatch(t, "replaces '" + name + "' " + shape_text(w->info.shape) + " of " + w->source->name() +

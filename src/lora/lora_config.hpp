@@ -8,7 +8,7 @@ namespace wasmerge {
 
 struct LoraConfig {
   std::string file;  // for messages
-  int r = 8;                 // PEFT's defaults
+  int r = 8;         // PEFT's defaults
   double lora_alpha = 8;
   bool use_rslora = false;
   bool fan_in_fan_out = false;

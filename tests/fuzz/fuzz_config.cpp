@@ -1,9 +1,10 @@
 // libFuzzer target: the input is a merge config (JSON, as the hosts hand it over), run
 // against a fixed set of small models: three folders of four layers (F32, BF16, F16),
-// with config.json, and two PEFT adapter folders (lora, dora). It drives the config parser, the method registry's parameter
-// checks, the layer map of `slices:`, mergekit-moe upcycling (prompts "a".."d" come
-// tokenized), `model+adapter` references, the dry run, the merge and the analysis; any
-// outcome but a result or a MergeError is a bug.  Seeds: tests/fuzz/config_corpus.
+// with config.json, and two PEFT adapter folders (lora, dora). It drives the config
+// parser, the method registry's parameter checks, the layer map of `slices:`, mergekit-moe
+// upcycling (prompts "a".."d" come tokenized), `model+adapter` references, the dry run,
+// the merge and the analysis; any outcome but a result or a MergeError is a bug.
+// Seeds: tests/fuzz/config_corpus.
 #include <cstring>
 #include <string>
 #include <vector>
