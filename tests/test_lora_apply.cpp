@@ -527,3 +527,50 @@ TEST_CASE("lora: bad adapters are one line naming the adapter file and the modul
     }
   }
 }
+
+TEST_CASE("lora: an adapted model as an expert of a mergekit-moe upcycling") {
+  test::MemoryInputs files;
+  const uint64_t hidden = 8, inter = 12, vocab = 16;
+  std::vector<test::TestTensor> tensors;
+  std::map<std::string, std::vector<double>> values;
+  auto add = [&](const std::string& name, std::vector<uint64_t> shape) {
+    values[name] = test::random_values("BF16", count(shape), static_cast<uint32_t>(values.size() + 1));
+    tensors.push_back({name, "BF16", shape, test::encode("BF16", values[name])});
+  };
+  add("model.embed_tokens.weight", {vocab, hidden});
+  for (int i = 0; i < 2; ++i) {
+    add(layer(i, "input_layernorm.weight"), {hidden});
+    add(layer(i, "self_attn.q_proj.weight"), {hidden, hidden});
+    add(layer(i, "self_attn.k_proj.weight"), {hidden / 2, hidden});
+    add(layer(i, "self_attn.v_proj.weight"), {hidden / 2, hidden});
+    add(layer(i, "self_attn.o_proj.weight"), {hidden, hidden});
+    add(layer(i, "post_attention_layernorm.weight"), {hidden});
+    add(layer(i, "mlp.gate_proj.weight"), {inter, hidden});
+    add(layer(i, "mlp.up_proj.weight"), {inter, hidden});
+    add(layer(i, "mlp.down_proj.weight"), {hidden, inter});
+  }
+  add("model.norm.weight", {hidden});
+  add("lm_head.weight", {vocab, hidden});
+  files.add("dense/model.safetensors", test::safetensors_file(tensors));
+  files.add_text("dense/config.json",
+                 R"({"architectures":["LlamaForCausalLM"],"model_type":"llama","num_hidden_layers":2,"hidden_size":8,)"
+                 R"("intermediate_size":12,"num_attention_heads":2,"num_key_value_heads":1,"vocab_size":16,)"
+                 R"("rms_norm_eps":1e-6,"torch_dtype":"bfloat16"})");
+  files.add_text("dense/tokenizer.json", R"({"model":{"type":"WordLevel","vocab":{}}})");
+  test::LoraAdapter ad;
+  ad.add_linear(layer(1, "mlp.up_proj"), 4, hidden, inter, 81);
+  ad.write(files, "ad");
+  const std::string config = R"({"base_model":"dense","gate_mode":"random","dtype":"float32",
+      "experts":[{"source_model":"dense"},{"source_model":"dense+ad"}]})";
+  test::MemoryOutputs o;
+  run_merge(config, MergeOptions{}, files, o);
+  const auto out = test::decode_file(o.committed.at("model.safetensors"));
+  const std::string p = "base_model.model." + layer(1, "mlp.up_proj");
+  std::vector<double> terms;
+  const auto expected =
+      test::lora_reference(values.at(layer(1, "mlp.up_proj.weight")), inter, hidden, ad.at(p + ".lora_A.weight"),
+                           ad.at(p + ".lora_B.weight"), 4, 2.0, false, &terms);
+  check_close("expert 1", out.at(layer(1, "block_sparse_moe.experts.1.w3.weight")), "F32", expected, terms);
+  CHECK(out.at(layer(1, "block_sparse_moe.experts.0.w3.weight")).values == values.at(layer(1, "mlp.up_proj.weight")));
+  CHECK(out.at(layer(0, "block_sparse_moe.experts.1.w3.weight")).values == values.at(layer(0, "mlp.up_proj.weight")));
+}
