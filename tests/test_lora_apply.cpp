@@ -574,3 +574,20 @@ TEST_CASE("lora: an adapted model as an expert of a mergekit-moe upcycling") {
   CHECK(out.at(layer(1, "block_sparse_moe.experts.0.w3.weight")).values == values.at(layer(1, "mlp.up_proj.weight")));
   CHECK(out.at(layer(0, "block_sparse_moe.experts.1.w3.weight")).values == values.at(layer(0, "mlp.up_proj.weight")));
 }
+
+TEST_CASE("lora: a vocabulary change of an adapted embedding is refused before anything is written") {
+  test::MemoryInputs files;
+  add_model(files, "base", "F32");
+  add_model(files, "other", "F32", 1);
+  for (const std::string m : {"base", "other"}) {
+    json vocab = json::object();
+    for (uint64_t i = 0; i < kVocab; ++i) vocab[(m == "other" && i == kVocab - 1 ? "x" : "t") + std::to_string(i)] = i;
+    files.add_text(m + "/tokenizer.json", json{{"model", {{"type", "WordLevel"}, {"vocab", vocab}}}}.dump());
+  }
+  test::LoraAdapter ad;
+  ad.add_embedding("model.embed_tokens", 4, kVocab, kDim, 91);
+  ad.write(files, "ad");
+  const std::string e = error_of(files, R"({"merge_method":"linear","tokenizer_source":"union",
+      "models":[{"model":"base+ad","parameters":{"weight":1}},{"model":"other","parameters":{"weight":1}}]})");
+  CHECK(e.find("base+ad: tensor 'model.embed_tokens.weight': is changed by a LoRA adapter") == 0);
+}
