@@ -230,12 +230,58 @@ async function benchExtract(runs, memory) {
   console.log(`wasm/native ${(wasm.seconds / native.seconds).toFixed(2)}, same bytes: ${same}`);
 }
 
+// LoRA (SPEC §8): a rank-16 adapter on every linear layer of the 0.5B-shaped base (q, k,
+// v, o, gate, up, down of 24 layers; bf16 factors, generated here deterministically)
+// merged in by passthrough (`base+lora16`), against a plain passthrough copy of the base.
+function generateLoraAdapter(dir) {
+  const folder = path.join(dir, 'lora16');
+  if (fs.existsSync(path.join(folder, 'done'))) return;
+  fs.mkdirSync(folder, { recursive: true });
+  const rank = 16, tensors = [];
+  let seed = 9000;
+  for (let i = 0; i < 24; i++)
+    for (const [module, out, inSize] of [['self_attn.q_proj', HIDDEN, HIDDEN], ['self_attn.k_proj', KV, HIDDEN],
+      ['self_attn.v_proj', KV, HIDDEN], ['self_attn.o_proj', HIDDEN, HIDDEN], ['mlp.gate_proj', MLP, HIDDEN],
+      ['mlp.up_proj', MLP, HIDDEN], ['mlp.down_proj', HIDDEN, MLP]]) {
+      const p = `base_model.model.model.layers.${i}.${module}`;
+      tensors.push({ name: `${p}.lora_A.weight`, dtype: 'BF16', shape: [rank, inSize], data: tensorBytes(rank * inSize, seed++) });
+      tensors.push({ name: `${p}.lora_B.weight`, dtype: 'BF16', shape: [out, rank], data: tensorBytes(out * rank, seed++) });
+    }
+  writeSafetensors(path.join(folder, 'adapter_model.safetensors'), tensors);
+  fs.writeFileSync(path.join(folder, 'adapter_config.json'), JSON.stringify({
+    peft_type: 'LORA', r: rank, lora_alpha: 32, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }));
+  fs.writeFileSync(path.join(folder, 'done'), '');
+}
+
+async function benchLora(runs, memory) {
+  const dir = path.join(DIR, 'upcycle');
+  generateUpcyclingBase(dir);
+  generateLoraAdapter(dir);
+  console.log('a rank-16 LoRA on every linear layer of the 494M-parameter bf16 base, merged in, vs a passthrough copy');
+  console.log('config           wasm s  native s  wasm/native  peak RSS wasm/native MB  same bytes');
+  const times = {};
+  for (const [name, model] of [['copy', 'base'], ['lora', 'base+lora16']]) {
+    fs.writeFileSync(path.join(dir, `${name}.yaml`), `merge_method: passthrough\nmodels:\n  - model: ${model}\n`);
+    const cli = path.join(ROOT, 'scripts/wasmerge');
+    const wasm = await best(runs, () => timed(cli, [`${name}.yaml`, `out-${name}-wasm`, '--memory-mb', memory], dir));
+    const native = await best(runs, () => timed(cli, [`${name}.yaml`, `out-${name}-native`, '--memory-mb', memory, '--native'], dir));
+    const same = spawnSync('cmp', [`out-${name}-wasm/model.safetensors`, `out-${name}-native/model.safetensors`], { cwd: dir }).status === 0;
+    times[name] = { wasm, native };
+    console.log(`${name.padEnd(16)} ${wasm.seconds.toFixed(2).padStart(6)}  ${native.seconds.toFixed(2).padStart(8)}  ` +
+      `${(wasm.seconds / native.seconds).toFixed(2).padStart(11)}  ${wasm.peakMb.toFixed(0).padStart(13)}/${native.peakMb.toFixed(0)}` +
+      `${''.padStart(9)}  ${same}`);
+  }
+  console.log(`lora / copy: wasm ${(times.lora.wasm.seconds / times.copy.wasm.seconds).toFixed(2)}, ` +
+    `native ${(times.lora.native.seconds / times.copy.native.seconds).toFixed(2)}`);
+}
+
 async function main() {
   if (process.env.BENCH_BIG) return bigTensor();
   if (process.env.BENCH_EXTRACT) return benchExtract(Number(process.env.BENCH_RUNS || 1), process.env.BENCH_MEMORY_MB || '1024');
   const runs = Number(process.env.BENCH_RUNS || 2);
   const memory = process.env.BENCH_MEMORY_MB || '1024';
   if (process.env.BENCH_MOE) return benchUpcycling(runs, memory);
+  if (process.env.BENCH_LORA) return benchLora(runs, memory);
   generate();
   const inputs = ['base', 'ft1', 'ft2', 'ft3'].map((m) => path.join(DIR, m, 'model.safetensors'));
   const params = shapes().reduce((a, [, s]) => a + s.reduce((x, y) => x * y), 0);
@@ -258,6 +304,7 @@ async function main() {
   }
   await benchUpcycling(runs, memory);
   await benchExtract(runs, memory);
+  await benchLora(runs, memory);
 }
 
 main().catch((e) => {

@@ -4,6 +4,7 @@
 # BENCH_RUNS (default 2), BENCH_MEMORY_MB (default 1024), BENCH_DIR (default build/bench).
 # BENCH_BIG=1 instead merges one 3 GB tensor per model within a 256 MB budget (9 GB of disk).
 # Then upcycles a 0.5B-shaped base into 4 experts (random and hidden routers); BENCH_MOE=1: only that.
+# Then merges a rank-16 LoRA into every linear layer of that base vs a plain copy; BENCH_LORA=1: only that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh >/dev/null

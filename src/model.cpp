@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "lora/lora_adapter.hpp"
 #include "wasmerge/error.hpp"
 
 namespace wasmerge {
@@ -34,6 +35,31 @@ std::map<std::string, std::string> read_weight_map(InputFiles& files, const std:
   return weight_map;
 }
 
+bool model_exists(InputFiles& files, const std::string& path) {
+  return files.file_size(path) || files.file_size(path + "/" + kIndexName) || files.file_size(path + "/" + kSingleName);
+}
+
+// mergekit's `model+adapter`. A path that is itself a model stays one, '+' or not; else
+// the first '+' with a model before it and an adapter folder after it splits, then the
+// first with a model before it (the adapter's own errors name its missing files).
+struct ModelReference {
+  std::string model, adapter;
+};
+
+ModelReference parse_reference(InputFiles& files, const std::string& path) {
+  if (path.find('+') == std::string::npos || model_exists(files, path)) return {path, ""};
+  std::vector<size_t> pluses;
+  for (size_t i = path.find('+'); i != std::string::npos; i = path.find('+', i + 1))
+    if (i > 0 && i + 1 < path.size()) pluses.push_back(i);
+  for (size_t i : pluses)
+    if (model_exists(files, path.substr(0, i)) && files.file_size(path.substr(i + 1) + "/" + kAdapterConfigName))
+      return {path.substr(0, i), path.substr(i + 1)};
+  for (size_t i : pluses)
+    if (model_exists(files, path.substr(0, i))) return {path.substr(0, i), path.substr(i + 1)};
+  if (pluses.size() == 1) return {path.substr(0, pluses[0]), path.substr(pluses[0] + 1)};
+  return {path, ""};
+}
+
 }  // namespace
 
 const ModelTensor* Model::find(const std::string& name) const {
@@ -41,9 +67,13 @@ const ModelTensor* Model::find(const std::string& name) const {
   return it == index_.end() ? nullptr : &tensors[it->second];
 }
 
-Model open_model(InputFiles& files, const std::string& path) {
+Model open_model(InputFiles& files, const std::string& reference) {
+  const ModelReference ref = parse_reference(files, reference);
+  const std::string& path = ref.model;
   Model model;
-  model.path = path;
+  model.path = reference;
+  model.folder = path;
+  model.adapter = ref.adapter;
 
   auto add_file = [&](const std::string& file_path, const std::map<std::string, std::string>* weight_map,
                       const std::string& shard_name) {
@@ -82,6 +112,7 @@ Model open_model(InputFiles& files, const std::string& path) {
     fail(path, "", std::string("not found: expected a .safetensors file, or a folder with ") + kSingleName + " or " +
                        kIndexName);
   }
+  if (!ref.adapter.empty()) apply_lora_adapter(files, model);
   return model;
 }
 

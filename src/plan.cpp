@@ -89,10 +89,15 @@ OutputTensor plan_tensor(MergePlan& plan, const MappedTensor& m) {
   for (size_t k = 0; k < m.inputs.size(); ++k) out.inputs.push_back(TensorInput{m.inputs[k], k, {}, nullptr});
   // A vocabulary change gathers each input's rows in the output's order (it checks them).
   const bool remapped = plan.vocabulary && is_vocabulary_tensor(m.name);
-  if (remapped)
+  if (remapped) {
+    for (const ModelTensor* in : m.inputs)  // before any byte is read (the remapped source reads file rows)
+      if (in->computed || (m.base && m.base->computed))
+        fail(plan.owner(*in).path, m.name,
+             "is changed by a LoRA adapter, and a vocabulary change of an adapted tensor is not supported yet");
     remap_vocabulary_tensor(plan, out);
-  else
+  } else {
     for (const ModelTensor* in : m.inputs) check_input(plan, *in, *m.reference);
+  }
   if (!is_mergeable(m.reference->info.dtype)) {  // integer/bool/fp8 tensors that all models share
     out.action = TensorAction::Copy;
     out.copy_from = m.reference;
@@ -235,9 +240,13 @@ void lay_out_plan(MergePlan& plan, uint64_t out_shard_size, const std::string& c
       plan.input_bytes += out.copy_from->info.num_bytes();
       continue;
     }
-    plan.input_bytes += out.base ? out.base->info.num_bytes() : 0;
-    for (const auto& in : out.inputs)  // as the pipeline counts them: computed inputs are f32
-      plan.input_bytes += out.info.num_elements() * dtype_size(in.computed ? DType::F32 : in.tensor->info.dtype);
+    // as the pipeline counts them: computed inputs (an adapted model's tensors too) are f32
+    if (out.base)
+      plan.input_bytes +=
+          out.base->computed ? out.info.num_elements() * dtype_size(DType::F32) : out.base->info.num_bytes();
+    for (const auto& in : out.inputs)
+      plan.input_bytes +=
+          out.info.num_elements() * dtype_size(in.computed || in.tensor->computed ? DType::F32 : in.tensor->info.dtype);
   }
   plan.config_edits.torch_dtype = uniform_output_dtype(plan);
   plan.metadata["format"] = "pt";

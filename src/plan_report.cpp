@@ -54,6 +54,7 @@ std::string plan_event_json(const MergePlan& plan) {
     json sources = json::array();
     auto add = [&](const ModelTensor* t) {
       sources.push_back({{"model", plan.owner(*t).path}, {"tensor", t->info.name}});
+      if (t->computed) sources.back()["computed"] = t->computed->describe();  // an adapted model's
     };
     if (out.action == TensorAction::Copy) {
       add(out.copy_from);

@@ -3,12 +3,16 @@
 #include <algorithm>
 
 #include "explain.hpp"
+#include "wasmerge/error.hpp"
 
 namespace wasmerge {
 
 void TensorExecutor::write(const OutputTensor& out, ByteSink& sink, const BlockPipeline::Progress& on_block,
                            Explanation* explain) {
-  if (out.action == TensorAction::Copy) return copy(*out.copy_from, sink, on_block);
+  if (out.action == TensorAction::Copy) {
+    if (out.copy_from->computed) fail("", out.info.name, "internal error: a computed tensor planned as a byte copy");
+    return copy(*out.copy_from, sink, on_block);
+  }
   const auto merge = out.method->bind(out);
   BlockPipeline pipeline(pool_, buffers_, budget_, out, merge->needs(), on_block, explain);
   merge->prepare(pipeline);

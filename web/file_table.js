@@ -6,6 +6,8 @@
 // paths also answer without that top folder ('base', 'math.safetensors'), because the
 // YAML they paste was written next to those models. An alias that two files would share
 // is dropped rather than guessed.
+import { adapterFolders, inAdapter, offeredModels, resolveAdapted } from './adapters.js';
+
 const SINGLE = 'model.safetensors';
 const INDEX = 'model.safetensors.index.json';
 
@@ -44,6 +46,7 @@ function buildFileTable(entries) {
   const stripTop = (p) => (p.includes('/') && holders.has(p.split('/')[0]) ? p.slice(p.indexOf('/') + 1) : p);
   const aliasOf = uniqueAliases([...byPath.keys()], stripTop);
 
+  const adapterPaths = adapterFolders([...byPath.keys()]);
   const models = [];
   for (const folder of [...modelFolders].sort()) {
     const parts = [...byPath].filter(([p]) => dirOf(p) === folder && p.endsWith('.safetensors'));
@@ -55,12 +58,19 @@ function buildFileTable(entries) {
     });
   }
   for (const [p, f] of [...byPath].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    if (p.endsWith('.safetensors') && !modelFolders.has(dirOf(p)))
+    if (p.endsWith('.safetensors') && !modelFolders.has(dirOf(p)) && !inAdapter(adapterPaths, p))
       models.push({ path: p, kind: 'file', bytes: f.size, parts: [p] });
   }
   const modelAlias = uniqueAliases(models.map((m) => m.path), stripTop);
   for (const m of models) m.name = modelAlias.get(m.path) || m.path || '.';
   const fileByAlias = new Map([...aliasOf].map(([full, alias]) => [alias, full]));
+  const adapterAlias = uniqueAliases(adapterPaths, stripTop);
+  const adapters = adapterPaths.map((folder) => ({
+    path: folder,
+    name: adapterAlias.get(folder) || folder,
+    bytes: [...byPath].filter(([p]) => dirOf(p) === folder).reduce((sum, [, f]) => sum + f.size, 0),
+  }));
+  const plainModel = (p) => models.find((m) => m.path === p || m.name === p);
 
   return {
     // The File at a config path, or undefined.
@@ -72,14 +82,17 @@ function buildFileTable(entries) {
     // The model a config's `model:` names, or undefined.
     model(path) {
       const p = normalizePath(path);
-      return p === null ? undefined : models.find((m) => m.path === p || m.name === p);
+      if (p === null) return undefined;
+      return plainModel(p) || resolveAdapted(p, (q) => plainModel(normalizePath(q)), adapters, normalizePath);
     },
     // Whether two config paths name the same model: the same picked one, or the same path.
     sameModel(a, b) {
       const ma = this.model(String(a));
       return ma ? ma === this.model(String(b)) : normalizePath(String(a)) === normalizePath(String(b));
     },
-    models,
+    // The models the page offers: one picked model with adapters comes adapted too (adapters.js).
+    models: offeredModels(models, adapters),
+    adapters,
     // [path, file] for every path a config may use (what the worker needs).
     entries() {
       return [...byPath, ...[...fileByAlias].map(([alias, full]) => [alias, byPath.get(full)])];

@@ -9,7 +9,7 @@ const CACHE = 'wasmerge-v1';
 const APP = [
   './', 'index.html', 'style.css', 'icon.svg', 'yaml.js', 'vendor/js-yaml.min.js', 'vendor/tokenizers.min.mjs',
   // the page
-  'app.js', 'features.js', 'file_picker.js', 'file_table.js', 'methods.js', 'layer_map.js', 'engine_queries.js',
+  'app.js', 'features.js', 'file_picker.js', 'file_table.js', 'adapters.js', 'methods.js', 'layer_map.js', 'engine_queries.js',
   'config_yaml.js', 'models_table.js', 'field_value.js', 'param_fields.js', 'method_about.js', 'method_check.js',
   'config_form.js', 'plan_preview.js', 'merge_controller.js', 'merge_client.js', 'progress_view.js', 'result_view.js',
   'shared/protocol.js', 'shared/format.js', 'shared/job.js', 'shared/config_text.js', 'shared/heap_size.js',

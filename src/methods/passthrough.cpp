@@ -39,7 +39,7 @@ class Passthrough : public MergeMethod {
 
   std::optional<size_t> byte_copy(const OutputTensor& out) const override {
     const TensorInput& in = out.inputs[0];
-    if (scale(out) == 1.0f && !in.computed && in.tensor->info.dtype == out.info.dtype) return 0;
+    if (scale(out) == 1.0f && !in.computed && !in.tensor->computed && in.tensor->info.dtype == out.info.dtype) return 0;
     return std::nullopt;
   }
   std::unique_ptr<TensorMerge> bind(const OutputTensor& out) const override {

@@ -88,29 +88,29 @@ class NoisyTensor : public ComputedTensor {
   NoisyTensor(const ModelTensor& t, const std::string& name, uint64_t seed, double scale)
       : t_(t), stream_(named_stream(seed, name)), scale_(scale) {}
   std::string describe() const override { return t_.info.name + " + N(0, 1)·" + std::to_string(scale_); }
-  std::unique_ptr<TensorSource> open(uint64_t) const override {
+  std::unique_ptr<TensorSource> open(uint64_t scratch_bytes) const override {
     class Source : public TensorSource {
      public:
-      explicit Source(const NoisyTensor& n) : n_(n) {}
+      // The tensor through its own source: an adapted model's is computed (SPEC §8).
+      Source(const NoisyTensor& n, uint64_t scratch_bytes) : n_(n), inner_(make_source(n.t_, nullptr, scratch_bytes)) {}
       DType dtype() const override { return DType::F32; }
       const std::string& file() const override { return n_.t_.source->name(); }
       const std::string& tensor() const override { return n_.t_.info.name; }
       void read(uint64_t first, size_t count, uint8_t* dst) const override {
-        const ModelTensor& t = n_.t_;
-        const size_t size = dtype_size(t.info.dtype);
-        bytes_.resize(count * size);
-        t.source->read(t.absolute_offset() + first * size, bytes_.size(), bytes_.data());
+        bytes_.resize(count * dtype_size(inner_->dtype()));
+        inner_->read(first, count, bytes_.data());
         float* out = reinterpret_cast<float*>(dst);
-        to_f32(t.info.dtype, bytes_.data(), out, count);
+        to_f32(inner_->dtype(), bytes_.data(), out, count);
         for (size_t i = 0; i < count; ++i)
           out[i] += static_cast<float>(counter_normal(n_.stream_, first + i) * n_.scale_);
       }
 
      private:
       const NoisyTensor& n_;
+      std::unique_ptr<TensorSource> inner_;
       mutable std::vector<uint8_t> bytes_;  // the pipeline reads from one thread
     };
-    return std::make_unique<Source>(*this);
+    return std::make_unique<Source>(*this, scratch_bytes);
   }
 
  private:

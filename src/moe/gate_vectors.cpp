@@ -4,6 +4,7 @@
 #include <cmath>
 #include <map>
 
+#include "pipeline/tensor_source.hpp"
 #include "wasmerge/convert.hpp"
 #include "wasmerge/error.hpp"
 
@@ -45,6 +46,7 @@ class GateVectors : public Precompute {
     t.slots = static_cast<int>(slots_.size());
     t.hidden = shape_.hidden;
     t.values.assign(static_cast<size_t>(t.layers) * t.slots * t.hidden, 0.0f);
+    budget_ = budget;
     if (mode_ == GateMode::CheapEmbed)
       cheap_embed(on_step);
     else
@@ -58,11 +60,12 @@ class GateVectors : public Precompute {
     const ModelTensor* embed = base_.find("model.embed_tokens.weight");
     if (!embed) fail(base_.path, "model.embed_tokens.weight", "is missing: cheap_embed routers sum its rows");
     const size_t hidden = static_cast<size_t>(shape_.hidden);
-    const size_t size = dtype_size(embed->info.dtype);
     const uint64_t rows = embed->info.shape.empty() ? 0 : embed->info.shape[0];
     if (embed->info.shape.size() != 2 || embed->info.shape[1] != hidden)
       fail(embed->source->name(), embed->info.name, "is not [vocab, hidden_size]");
-    std::vector<uint8_t> bytes(hidden * size);
+    // Through its source: an adapted model's embedding is computed (SPEC §8).
+    const auto source = make_source(*embed, nullptr, budget_ / 16);
+    std::vector<uint8_t> bytes(hidden * dtype_size(source->dtype()));
     std::vector<float> row(hidden);
     Vector sum(hidden, 0.0);
     for (const auto& prompt : prompts)
@@ -70,9 +73,8 @@ class GateVectors : public Precompute {
         if (token < 0 || static_cast<uint64_t>(token) >= rows)
           fail(embed->source->name(), embed->info.name,
                "token id " + std::to_string(token) + " of a prompt is outside its " + std::to_string(rows) + " rows");
-        embed->source->read(embed->absolute_offset() + static_cast<uint64_t>(token) * hidden * size, bytes.size(),
-                            bytes.data());
-        to_f32(embed->info.dtype, bytes.data(), row.data(), hidden);
+        source->read(static_cast<uint64_t>(token) * hidden, hidden, bytes.data());
+        to_f32(source->dtype(), bytes.data(), row.data(), hidden);
         add_row(sum, row.data());
       }
     normalize(sum);
@@ -136,6 +138,7 @@ class GateVectors : public Precompute {
   DecoderShape shape_;
   std::vector<SlotPrompts> slots_;
   std::shared_ptr<GateTable> table_;
+  uint64_t budget_ = 0;
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "pipeline/tensor_source.hpp"
 #include "wasmerge/convert.hpp"
+#include "wasmerge/error.hpp"
 
 namespace wasmerge {
 namespace {
@@ -119,6 +120,12 @@ class RemappedSource : public TensorSource {
 }  // namespace
 
 std::unique_ptr<TensorSource> make_source(const ModelTensor& t, const RowMap* rows, uint64_t scratch_bytes) {
+  if (t.computed) {
+    if (rows)
+      fail(t.source->name(), t.info.name,
+           "is changed by a LoRA adapter, and a vocabulary change of an adapted tensor is not supported yet");
+    return t.computed->open(scratch_bytes);
+  }
   if (!rows) return std::make_unique<FileTensorSource>(t);
   return std::make_unique<RemappedSource>(t, *rows, scratch_bytes);
 }

@@ -1,10 +1,11 @@
 // libFuzzer target: the input is a merge config (JSON, as the hosts hand it over), run
 // against a fixed set of small models: three folders of four layers (F32, BF16, F16),
-// with config.json. It drives the config parser, the method registry's parameter
-// checks, the layer map of `slices:`, mergekit-moe upcycling (prompts "a".."d" come
-// tokenized), the dry run, the merge and the analysis; any
-// outcome but a result or a MergeError is a bug. An input naming a job "kind" (extract_lora
-// seeds) goes to run_job instead, which must never throw. Seeds: tests/fuzz/config_corpus.
+// with config.json, and two PEFT adapter folders (lora, dora). It drives the config
+// parser, the method registry's parameter checks, the layer map of `slices:`, mergekit-moe
+// upcycling (prompts "a".."d" come tokenized), `model+adapter` references, the dry run,
+// the merge and the analysis; any outcome but a result or a MergeError is a bug. An input
+// naming a job "kind" (extract_lora seeds) goes to run_job instead, which must never throw.
+// Seeds: tests/fuzz/config_corpus.
 #include <cstring>
 #include <string>
 #include <vector>
@@ -56,8 +57,51 @@ const char* const kTokenizers[] = {
     R"({"model":{"type":"BPE","vocab":{"f":0,"e":1,"d":2,"c":3,"b":4}},
         "added_tokens":[{"id":5,"content":"<|s|>","special":true}]})"};
 
+// A PEFT adapter (all F32): lora_A/lora_B of rank 2 for q_proj and up_proj of layers 0
+// and 1; with DoRA also magnitudes, an embedding adapter and lm_head in modules_to_save.
+std::vector<uint8_t> adapter_file(bool dora) {
+  std::vector<wasmerge::TensorInfo> infos;
+  auto add = [&](const std::string& name, std::vector<uint64_t> shape) {
+    wasmerge::TensorInfo t;
+    t.name = "base_model.model." + name;
+    t.dtype = wasmerge::DType::F32;
+    t.shape = std::move(shape);
+    infos.push_back(t);
+  };
+  for (int i = 0; i < 2; ++i) {
+    const std::string layer = "model.layers." + std::to_string(i) + ".";
+    add(layer + "self_attn.q_proj.lora_A.weight", {2, 4});
+    add(layer + "self_attn.q_proj.lora_B.weight", {4, 2});
+    add(layer + "mlp.up_proj.lora_A.weight", {2, 4});
+    add(layer + "mlp.up_proj.lora_B.weight", {8, 2});
+    if (dora) {
+      add(layer + "self_attn.q_proj.lora_magnitude_vector", {4});
+      add(layer + "mlp.up_proj.lora_magnitude_vector", {8});
+    }
+  }
+  if (dora) {
+    add("model.embed_tokens.lora_embedding_A", {2, 6});
+    add("model.embed_tokens.lora_embedding_B", {4, 2});
+    add("model.embed_tokens.lora_magnitude_vector", {4});
+    add("lm_head.weight", {6, 4});
+  }
+  const std::string header = wasmerge::serialize_safetensors_header(infos, {});
+  std::vector<uint8_t> file(header.begin(), header.end());
+  for (const auto& t : infos)
+    for (uint64_t i = 0; i < t.num_elements(); ++i) {
+      const float v = 0.25f + static_cast<float>(i % 5) * 0.125f;  // positive: DoRA's magnitudes and norms
+      const auto* bytes = reinterpret_cast<const uint8_t*>(&v);
+      file.insert(file.end(), bytes, bytes + 4);
+    }
+  return file;
+}
+
+const char* const kAdapterConfigs[] = {
+    R"({"peft_type":"LORA","r":2,"lora_alpha":4,"use_rslora":true,"rank_pattern":{"q_proj":2},"alpha_pattern":{"up_proj":1}})",
+    R"({"peft_type":"LORA","r":2,"lora_alpha":2,"use_dora":true,"modules_to_save":["lm_head"]})"};
+
 struct Models {
-  std::vector<std::vector<uint8_t>> files;
+  std::vector<std::vector<uint8_t>> files, adapters;
   std::string config =
       R"({"model_type":"llama","num_hidden_layers":4,"layer_types":["a","b","c","d"],"torch_dtype":"float32",)"
       R"("hidden_size":4,"intermediate_size":8,"num_attention_heads":2,"num_key_value_heads":1,"vocab_size":6})";
@@ -74,6 +118,15 @@ struct Models {
       const char* tokenizer = kTokenizers[fill - 2];  // static text: it outlives every merge
       inputs.add(std::string(name) + "/tokenizer.json", reinterpret_cast<const uint8_t*>(tokenizer),
                  std::strlen(tokenizer));
+    }
+    // Adapter folders for `model+lora` / `model+dora` (SPEC §8).
+    adapters.reserve(2);
+    for (int k = 0; k < 2; ++k) {
+      const std::string folder = k ? "dora" : "lora";
+      adapters.push_back(adapter_file(k == 1));
+      inputs.add(folder + "/adapter_model.safetensors", adapters.back().data(), adapters.back().size());
+      inputs.add(folder + "/adapter_config.json", reinterpret_cast<const uint8_t*>(kAdapterConfigs[k]),
+                 std::strlen(kAdapterConfigs[k]));
     }
   }
 };

@@ -103,3 +103,27 @@ test('file table: folder-relative paths, a parent folder\'s models by their own 
   assert.strictEqual(t.model('./base').path, 'models/base');
   assert.strictEqual(t.model('sh/').kind, 'sharded folder');
 });
+
+test('file table: an adapter folder is no model; one picked model comes adapted too; `model+adapter` resolves', () => {
+  const f = (size) => ({ size });
+  const t = buildFileTable([
+    { path: 'picks/base/model.safetensors', file: f(10) },
+    { path: 'picks/my lora/adapter_config.json', file: f(1) },
+    { path: 'picks/my lora/adapter_model.safetensors', file: f(2) },
+  ]);
+  assert.deepStrictEqual(t.adapters.map((a) => [a.path, a.name, a.bytes]), [['picks/my lora', 'my lora', 3]]);
+  assert.deepStrictEqual(t.models.map((m) => [m.name, m.kind, m.bytes]),
+    [['base+my lora', 'folder + LoRA', 13], ['base', 'folder', 10]]);
+  assert.strictEqual(t.model('base+my lora'), t.models[0]);
+  assert.strictEqual(t.model('./picks/base+picks/my lora'), t.models[0]);
+  assert.strictEqual(t.model('base'), t.models[1]);
+  assert.ok(!t.sameModel('base', 'base+my lora'));
+  assert.strictEqual(t.model('base+nothing'), undefined);
+  assert.ok(t.lookup('my lora/adapter_config.json'), 'the engine reads the adapter by the config path');
+  // Two models: adapters are offered only through the YAML's `model+adapter`.
+  const two = buildFileTable([
+    { path: 'a/model.safetensors', file: f(1) }, { path: 'b/model.safetensors', file: f(1) },
+    { path: 'l/adapter_config.json', file: f(1) }, { path: 'l/adapter_model.safetensors', file: f(1) }]);
+  assert.deepStrictEqual(two.models.map((m) => m.name), ['a', 'b']);
+  assert.strictEqual(two.model('b+l').adapter.path, 'l');
+});
