@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "lora_builder.hpp"
 #include "reference_decoder.hpp"
 #include "support.hpp"
 #include "wasmerge/error.hpp"
@@ -572,4 +573,40 @@ TEST_CASE("moe: experts that are all the base compute the base's logits (Mixtral
     for (double x : dense) largest = std::max(largest, std::abs(x));
     for (size_t i = 0; i < moe.size(); ++i) CHECK(std::abs(moe[i] - dense[i]) <= 1e-9 * largest);
   }
+}
+
+TEST_CASE("moe: hidden routers of an adapted base (base+adapter) come from the adapted weights") {
+  test::MemoryInputs files = three_models();
+  test::LoraAdapter lora;  // r 4, alpha 8: s = 2
+  lora.add_linear("model.layers.0.self_attn.q_proj", 4, kHidden, kHidden, 31);
+  lora.add_linear("model.layers.0.mlp.up_proj", 4, kHidden, kIntermediate, 32);
+  lora.write(files, "lora");
+  json c = two_experts("hidden");
+  c["base_model"] = "base+lora";
+  c["dtype"] = "float32";
+  c["experts"][0]["positive_prompts"] = {"def f"};
+  c["experts"][1]["positive_prompts"] = {"2+2"};
+  MergeOptions options;
+  const std::vector<std::vector<int32_t>> prompts = {{1, 5, 9}, {1, 7, 7, 2}};
+  options.prompt_tokens = {{"def f", prompts[0]}, {"2+2", prompts[1]}};
+  const Upcycled u = upcycle(files, c, options);
+
+  test::RefTensors adapted = base_tensors(0, "llama");
+  for (const std::string module : {"model.layers.0.self_attn.q_proj", "model.layers.0.mlp.up_proj"}) {
+    test::RefTensor& w = adapted.at(module + ".weight");
+    w.values =
+        test::lora_reference(w.values, w.shape[0], w.shape[1], lora.at("base_model.model." + module + ".lora_A.weight"),
+                             lora.at("base_model.model." + module + ".lora_B.weight"), 4, 2.0, false);
+  }
+  const auto states = test::reference_hidden_states(config_json("llama"), adapted, prompts);
+  const auto plain = test::reference_hidden_states(config_json("llama"), base_tensors(0, "llama"), prompts);
+  const std::vector<size_t> starts = {0, 3}, ends = {3, 7};
+  // Layer 1's input is where the adapter shows: layer 0's attention and MLP are adapted.
+  std::vector<double> want = hidden_router_row(states[1], starts, ends, {0}, {}, false);
+  const std::vector<double> second = hidden_router_row(states[1], starts, ends, {1}, {}, false);
+  want.insert(want.end(), second.begin(), second.end());
+  const auto& got = u.tensors.at("model.layers.1.block_sparse_moe.gate.weight").values;
+  check_close(got, want, 1e-4);
+  std::vector<double> unadapted = hidden_router_row(plain[1], starts, ends, {0}, {}, false);
+  CHECK(std::abs(got[0] - unadapted[0]) > 1e-3);  // the adapter changes what the router sees
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "decoder/dot_kernels.hpp"
+#include "pipeline/tensor_source.hpp"
 #include "wasmerge/convert.hpp"
 #include "wasmerge/error.hpp"
 
@@ -19,12 +20,24 @@ constexpr size_t kTaskTokens = 64;
 // overlap reading with.
 constexpr uint64_t kMaxBlockBytes = 16ull << 20;
 
-void read_converted(const ModelTensor& t, uint64_t first_element, size_t n, std::vector<uint8_t>& raw, float* out) {
-  const size_t size = dtype_size(t.info.dtype);
-  raw.resize(n * size);
-  t.source->read(t.absolute_offset() + first_element * size, n * size, raw.data());
-  to_f32(t.info.dtype, raw.data(), out, n);
-}
+// A tensor's elements in f32, through the source a merge would read it by: an adapted
+// model's weights (`base+adapter`) are computed, not its file's bytes.
+class WeightReader {
+ public:
+  WeightReader(const ModelTensor& t, uint64_t scratch_bytes) : source_(make_source(t, nullptr, scratch_bytes)) {}
+  size_t element_bytes() const { return dtype_size(source_->dtype()); }
+  void read(uint64_t first_element, size_t n, float* out) {
+    raw_.resize(n * element_bytes());
+    source_->read(first_element, n, raw_.data());
+    to_f32(source_->dtype(), raw_.data(), out, n);
+  }
+
+ private:
+  std::unique_ptr<TensorSource> source_;
+  std::vector<uint8_t> raw_;
+};
+
+constexpr uint64_t kReaderScratch = 8ull << 20;  // an adapted tensor's own memory (its factors are read per block)
 
 // Rows [0, rows) of the block w (row o of the matrix is block row o - row0) times tokens
 // [t0, t1), rows [r0, r1) of the block: the tile kernel where 4 tokens × 2 rows fit, single
@@ -65,19 +78,18 @@ void multiply_part(const float* w, size_t in, size_t r0, size_t r1, size_t row0,
 
 std::vector<float> read_vector(const ModelTensor& t) {
   std::vector<float> out(t.info.num_elements());
-  std::vector<uint8_t> raw;
-  read_converted(t, 0, out.size(), raw, out.data());
+  WeightReader(t, kReaderScratch).read(0, out.size(), out.data());
   return out;
 }
 
 void read_rows(const ModelTensor& t, const std::vector<int32_t>& ids, float* out) {
   const uint64_t rows = t.info.shape[0], width = t.info.shape[1];
-  std::vector<uint8_t> raw;
+  WeightReader reader(t, kReaderScratch);
   for (size_t k = 0; k < ids.size(); ++k) {
     if (ids[k] < 0 || static_cast<uint64_t>(ids[k]) >= rows)
       fail(t.source->name(), t.info.name,
            "token id " + std::to_string(ids[k]) + " is outside the vocabulary of " + std::to_string(rows) + " rows");
-    read_converted(t, static_cast<uint64_t>(ids[k]) * width, width, raw, out + k * width);
+    reader.read(static_cast<uint64_t>(ids[k]) * width, width, out + k * width);
   }
 }
 
@@ -85,8 +97,9 @@ void multiply_streamed(const ModelTensor& w, const float* x, size_t tokens, cons
                        ThreadPool& pool, uint64_t budget_bytes) {
   const size_t out = w.info.shape[0], in = w.info.shape[1];
   if (tokens == 0 || out == 0) return;
+  WeightReader reader(w, kReaderScratch);
   // Two f32 blocks (the one being multiplied, the one being read) and the raw bytes of one.
-  const uint64_t row_cost = in * (2 * sizeof(float) + dtype_size(w.info.dtype));
+  const uint64_t row_cost = in * (2 * sizeof(float) + reader.element_bytes());
   const uint64_t block_budget = std::min<uint64_t>(budget_bytes, 2 * kMaxBlockBytes);
   const size_t block_rows =
       static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>(out, block_budget / row_cost)));
@@ -94,11 +107,10 @@ void multiply_streamed(const ModelTensor& w, const float* x, size_t tokens, cons
   const size_t token_parts = (tokens + kTaskTokens - 1) / kTaskTokens;
 
   std::vector<float> f32[2];
-  std::vector<uint8_t> raw;
   auto load = [&](size_t b) {
     const size_t row0 = b * block_rows, rows = std::min(block_rows, out - row0);
     f32[b % 2].resize(rows * in);
-    read_converted(w, static_cast<uint64_t>(row0) * in, rows * in, raw, f32[b % 2].data());
+    reader.read(static_cast<uint64_t>(row0) * in, rows * in, f32[b % 2].data());
   };
   load(0);
   for (size_t b = 0; b < blocks; ++b) {
