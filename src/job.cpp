@@ -21,6 +21,30 @@ struct Job {
   ExtractOptions extract;
 };
 
+// A job's fields, each of one kind or absent (its default): another value is an error
+// naming the field, never a conversion (a huge or fractional number, a string for a count).
+std::string text_field(const json& j, const char* key, const std::string& fallback) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  if (!j[key].is_string()) fail("job", "", std::string(key) + " must be a string");
+  return j[key].get<std::string>();
+}
+
+bool flag_field(const json& j, const char* key, bool fallback) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  if (!j[key].is_boolean()) fail("job", "", std::string(key) + " must be true or false");
+  return j[key].get<bool>();
+}
+
+uint64_t count_field(const json& j, const char* key, uint64_t fallback, uint64_t most = UINT64_MAX) {
+  if (!j.contains(key) || j[key].is_null()) return fallback;
+  if (!j[key].is_number_unsigned() || j[key].get<uint64_t>() > most)
+    fail("job", "", std::string(key) + " must be an integer from 0 to " + std::to_string(most));
+  return j[key].get<uint64_t>();
+}
+
+constexpr uint64_t kMostThreads = 1024;
+constexpr uint64_t kMostMemoryMb = uint64_t{1} << 30;  // MB: its bytes still fit 64 bits
+
 // {"kind":"extract_lora","base":..,"model":..,"rank":R,"out_dir":..,"sv_epsilon":0,
 //  "distribute_scale":true,"embed_lora":false,"include":null,"exclude":null,"dtype":null,
 //  "svd":"auto","random_seed":0,"threads":0,"memory_mb":1024}
@@ -33,14 +57,9 @@ void parse_extract_job(const json& j, Job& job) {
   };
   auto optional_text = [&](const char* key) -> std::optional<std::string> {
     if (!j.contains(key) || j[key].is_null()) return std::nullopt;
-    if (!j[key].is_string()) fail("job", "", std::string(key) + " must be a string");
-    return j[key].get<std::string>();
+    return text_field(j, key, "");
   };
-  auto flag = [&](const char* key, bool fallback) {
-    if (!j.contains(key) || j[key].is_null()) return fallback;
-    if (!j[key].is_boolean()) fail("job", "", std::string(key) + " must be true or false");
-    return j[key].get<bool>();
-  };
+  auto flag = [&](const char* key, bool fallback) { return flag_field(j, key, fallback); };
   e.base = text("base");
   e.model = text("model");
   if (!j.contains("rank") || !j["rank"].is_number_integer() || j["rank"].get<int64_t>() <= 0 ||
@@ -66,21 +85,18 @@ void parse_extract_job(const json& j, Job& job) {
   else if (svd == "exact") e.svd = SvdMethod::Exact;
   else if (svd == "randomized") e.svd = SvdMethod::Randomized;
   else fail("job", "", "svd: '" + svd + "' (auto, exact or randomized)");
-  if (j.contains("random_seed") && !j["random_seed"].is_null()) {
-    if (!j["random_seed"].is_number_unsigned()) fail("job", "", "random_seed must be a non-negative integer");
-    e.random_seed = j["random_seed"].get<uint64_t>();
-  }
-  e.threads = j.value("threads", 0u);
-  e.memory_mb = j.value("memory_mb", e.memory_mb);
+  e.random_seed = count_field(j, "random_seed", e.random_seed);
+  e.threads = static_cast<unsigned>(count_field(j, "threads", 0, kMostThreads));
+  e.memory_mb = count_field(j, "memory_mb", e.memory_mb, kMostMemoryMb);
   if (e.memory_mb == 0) fail("job", "", "memory_mb must be positive");
-  job.out_dir = j.value("out_dir", std::string("."));
+  job.out_dir = text_field(j, "out_dir", ".");
 }
 
 Job parse_job(const std::string& text) {
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail("job", "", "malformed job (not a JSON object)");
   Job job;
-  job.kind = j.value("kind", std::string(j.value("analyze", false) ? "analyze" : "merge"));
+  job.kind = text_field(j, "kind", flag_field(j, "analyze", false) ? "analyze" : "merge");
   if (job.kind != "merge" && job.kind != "plan" && job.kind != "analyze" && job.kind != "describe" &&
       job.kind != "extract_lora")
     fail("job", "", "unknown kind '" + job.kind + "' (merge, plan, analyze, describe or extract_lora)");
@@ -91,18 +107,19 @@ Job parse_job(const std::string& text) {
   }
   if (!j.contains("config")) fail("job", "", "malformed job (no config)");
   job.config_json = j["config"].dump();
-  job.out_dir = j.value("out_dir", std::string("."));
-  job.options.config_text = j.value("config_text", job.config_json);
-  job.options.threads = j.value("threads", 0u);
-  job.options.memory_mb = j.value("memory_mb", job.options.memory_mb);  // MergeOptions' defaults
-  job.options.out_shard_size = j.value("out_shard_size", job.options.out_shard_size);
-  if (j.contains("random_seed") && !j["random_seed"].is_null()) job.options.random_seed = j["random_seed"].get<uint64_t>();
+  job.out_dir = text_field(j, "out_dir", ".");
+  job.options.config_text = text_field(j, "config_text", job.config_json);
+  job.options.threads = static_cast<unsigned>(count_field(j, "threads", 0, kMostThreads));
+  job.options.memory_mb = count_field(j, "memory_mb", job.options.memory_mb, kMostMemoryMb);  // MergeOptions' defaults
+  job.options.out_shard_size = count_field(j, "out_shard_size", job.options.out_shard_size);
+  if (j.contains("random_seed") && !j["random_seed"].is_null())
+    job.options.random_seed = count_field(j, "random_seed", 0);
   if (j.contains("explain") && j["explain"].is_object()) {
     const auto& e = j["explain"];
     ExplainRequest request;
-    request.tensor = e.value("tensor", std::string());
-    request.offset = e.value("offset", uint64_t{0});
-    request.count = e.value("count", size_t{256});
+    request.tensor = text_field(e, "tensor", "");
+    request.offset = count_field(e, "offset", 0);
+    request.count = static_cast<size_t>(count_field(e, "count", 256, uint32_t{1} << 30));
     job.options.explain = request;
   }
   if (j.contains("prompt_tokens") && !j["prompt_tokens"].is_null()) {

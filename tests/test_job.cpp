@@ -132,3 +132,27 @@ TEST_CASE("plan: reports the files and the layer map without making an output; e
   CHECK(unknown.status == 1);
   CHECK(unknown.events.back()["message"] == "job: unknown kind 'merge2' (merge, plan, analyze, describe or extract_lora)");
 }
+
+TEST_CASE("job fields of the wrong kind are error events naming the field, never conversions") {
+  test::MemoryInputs files;
+  const std::string config = R"("config":{"merge_method":"linear","models":[{"model":"a","parameters":{"weight":1}}]})";
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"kind":"plan",)" + config + R"(,"memory_mb":1.8e58})", "memory_mb must be an integer from 0 to"},
+      {R"({"kind":"plan",)" + config + R"(,"threads":"2"})", "threads must be an integer from 0 to 1024"},
+      {R"({"kind":"plan",)" + config + R"(,"threads":-1})", "threads must be an integer"},
+      {R"({"kind":"plan",)" + config + R"(,"random_seed":0.5})", "random_seed must be an integer"},
+      {R"({"kind":7,)" + config + "}", "kind must be a string"},
+      {R"({"kind":"plan",)" + config + R"(,"out_dir":[]})", "out_dir must be a string"},
+      {R"({"kind":"extract_lora","base":"b","model":"m","rank":2,"memory_mb":1e30})", "memory_mb must be an integer"},
+      {R"({"kind":"extract_lora","base":"b","model":"m","rank":2,"embed_lora":1})", "embed_lora must be true or false"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.first);
+    const Outcome o = run(c.first, files);
+    CHECK(o.status == 1);
+    REQUIRE(!o.events.empty());
+    CHECK(o.events.back()["event"] == "error");
+    CHECK(o.events.back()["message"].get<std::string>().find(c.second) != std::string::npos);
+    CHECK(!o.outputs_made);
+  }
+}
