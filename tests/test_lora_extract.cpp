@@ -11,6 +11,7 @@
 
 #include "support.hpp"
 #include "wasmerge/job.hpp"
+#include "wasmerge/merge.hpp"
 
 using namespace wasmerge;
 using json = nlohmann::json;
@@ -394,4 +395,39 @@ TEST_CASE("extract_lora: errors name the tensor and the files, and nothing is wr
   const Outcome nonfinite = extract(bad_in, {{"rank", 2}});
   CHECK(nonfinite.status == 1);
   CHECK(nonfinite.error().find("non-finite") != std::string::npos);
+}
+
+TEST_CASE("extract_lora then base+adapter through the merge gives back the fine-tune (within the discarded energy)") {
+  Pair p;
+  p.add("model.layers.0.self_attn.q_proj.weight", {16, 16}, low_rank(16, 16, {3.0, 2.0, 1.0, 0.5, 0.25}, 71), 72);
+  p.add("model.layers.0.mlp.up_proj.weight", {24, 16}, low_rank(24, 16, {2.0, 1.5, 0.75}, 73), 74);
+  std::vector<double> norm_delta(16, 0.125);
+  p.add("model.layers.0.input_layernorm.weight", {16}, norm_delta, 75);
+  for (const size_t rank : {5u, 2u}) {
+    CAPTURE(rank);
+    test::MemoryInputs in;
+    p.files(in);
+    const Outcome o = extract(in, {{"rank", rank}, {"random_seed", 3}});
+    REQUIRE(o.status == 0);
+    in.add("lora/adapter_model.safetensors", o.outputs->committed.at("adapter_model.safetensors"));
+    in.add("lora/adapter_config.json", o.outputs->committed.at("adapter_config.json"));
+    const json merge = {{"merge_method", "passthrough"}, {"models", {{{"model", "base.safetensors+lora"}}}}};
+    test::MemoryOutputs out;
+    run_merge(merge.dump(), {}, in, out);
+    const auto merged = test::decode_file(out.committed.at("model.safetensors"));
+    // The discarded singular values' energy of each matrix at this rank (none at rank 5).
+    const std::map<std::string, double> discarded = {
+        {"model.layers.0.self_attn.q_proj.weight", rank == 5 ? 0.0 : 1.0 + 0.25 + 0.0625},
+        {"model.layers.0.mlp.up_proj.weight", rank == 5 ? 0.0 : 0.5625}};
+    for (const auto& d : discarded) {
+      CAPTURE(d.first);
+      const double err = error2(merged.at(d.first).values, p.tuned.at(d.first));
+      if (d.second == 0)
+        CHECK(std::sqrt(err / frobenius2(p.delta.at(d.first))) <= 1e-5);
+      else
+        CHECK(std::abs(err - d.second) <= 0.01 * d.second);
+    }
+    CHECK(merged.at("model.layers.0.input_layernorm.weight").values ==
+          p.tuned.at("model.layers.0.input_layernorm.weight"));
+  }
 }
