@@ -215,18 +215,36 @@ async function benchUpcycling(runs, memory) {
 // mergekit-extract-lora (SPEC §8): rank 32 from the 103M set's ft1 against base (every layer
 // matrix through the randomized SVD or, for the [128, 896] k/v projections, the exact one;
 // the embeddings to modules_to_save), wasm and native, with peak RSS and whether the bytes agree.
+// A fine-tune of the 0.5B-shaped base (every tensor moved by bf16 noise, as the 103M set's).
+function generateUpcyclingFineTune(dir) {
+  if (fs.existsSync(path.join(dir, 'ft', 'done'))) return;
+  console.log(`generating a fine-tune of the 0.5B-shaped base in ${dir}/ft ...`);
+  fs.mkdirSync(path.join(dir, 'ft'), { recursive: true });
+  writeModel(path.join(dir, 'ft/model.safetensors'), shapes(24, 151936).map(([name, shape], i) => {
+    const n = shape.reduce((a, b) => a * b);
+    return [name, shape, tensorBytes(n, 7000 + i, tensorBytes(n, 5000 + i))];  // the base's seeds, as generated
+  }));
+  fs.writeFileSync(path.join(dir, 'ft', 'done'), '');
+}
+
+// mergekit-extract-lora (SPEC §8): rank 32 of the 0.5B-shaped fine-tune against its base
+// (168 layer matrices, each through the randomized SVD or, for the [128, 896] k/v
+// projections, the exact one; the embeddings and norms to modules_to_save), wasm and
+// native, with peak RSS and whether the bytes agree.
 async function benchExtract(runs, memory) {
-  generate();
+  const dir = path.join(DIR, 'upcycle');
+  generateUpcyclingBase(dir);
+  generateUpcyclingFineTune(dir);
   const cli = path.join(ROOT, 'scripts/wasmerge');
   const rank = process.env.BENCH_RANK || '32';
-  const args = (out) => ['extract-lora', '--base', 'base', '--model', 'ft1', '--rank', rank, out, '--memory-mb', memory];
-  console.log(`extracting a rank-${rank} LoRA from the 103M-parameter bf16 fine-tune ft1 (base: base)`);
+  const args = (out) => ['extract-lora', '--base', 'base', '--model', 'ft', '--rank', rank, out, '--memory-mb', memory];
+  console.log(`extracting a rank-${rank} LoRA from a 494M-parameter bf16 fine-tune (base: the 0.5B-shaped base)`);
   console.log('engine  seconds  peak RSS MB');
-  const wasm = await best(runs, () => timed(cli, args('lora-wasm')));
+  const wasm = await best(runs, () => timed(cli, args('lora-wasm'), dir));
   console.log(`wasm    ${wasm.seconds.toFixed(2).padStart(7)}  ${wasm.peakMb.toFixed(0).padStart(11)}`);
-  const native = await best(runs, () => timed(cli, [...args('lora-native'), '--native']));
+  const native = await best(runs, () => timed(cli, [...args('lora-native'), '--native'], dir));
   console.log(`native  ${native.seconds.toFixed(2).padStart(7)}  ${native.peakMb.toFixed(0).padStart(11)}`);
-  const same = spawnSync('cmp', ['lora-wasm/adapter_model.safetensors', 'lora-native/adapter_model.safetensors'], { cwd: DIR }).status === 0;
+  const same = spawnSync('cmp', ['lora-wasm/adapter_model.safetensors', 'lora-native/adapter_model.safetensors'], { cwd: dir }).status === 0;
   console.log(`wasm/native ${(wasm.seconds / native.seconds).toFixed(2)}, same bytes: ${same}`);
 }
 
