@@ -122,17 +122,22 @@ const form = createConfigForm({
     params: $('param-fields'), methodCheck: $('method-check'), seed: $('seed'),
     dtype: $('dtype'), table: $('models-table'), slicesNote: $('slices-note'), textarea: $('config'),
     syncState: $('sync-state'), error: $('config-error'),
-    modeMerge: $('mode-merge'), modeUpcycle: $('mode-upcycle'),
+    modeMerge: $('mode-merge'), modeUpcycle: $('mode-upcycle'), modeExtract: $('mode-extract'),
     mergeOnly: [$('method-pick'), $('method-list-box')], upcycleFields: $('upcycle-fields'),
     upcycle: {
       base: $('upcycle-base'), gateMode: $('upcycle-gate-mode'), gateCost: $('upcycle-gate-cost'), perToken: $('upcycle-per-token'),
       shared: $('upcycle-shared'), sourcePicked: $('upcycle-source-picked'), sourceCopies: $('upcycle-source-copies'),
       copies: $('upcycle-copies'), experts: $('upcycle-experts'),
     },
+    extractFields: $('extract-fields'), configOnly: [...document.querySelectorAll('[data-config-only]')],
+    extract: {
+      base: $('extract-base'), model: $('extract-model'), rank: $('extract-rank'), svEpsilon: $('extract-sv-epsilon'),
+      distributeScale: $('extract-distribute-scale'), embedLora: $('extract-embed-lora'),
+    },
   },
   getTable: () => table,
-  onChange: ({ config }) => {
-    $('merge').textContent = isUpcycleConfig(config) ? 'Upcycle' : 'Merge';
+  onChange: ({ config, mode }) => {
+    $('merge').textContent = mode === 'extract' ? 'Extract' : isUpcycleConfig(config) ? 'Upcycle' : 'Merge';
     preview.changed();
   },
 });
@@ -142,7 +147,8 @@ const preview = createPlanPreview({
   el: { root: $('plan'), summary: $('plan-summary'), layerMap: $('layer-map') },
   queries,
   inputs() {
-    const { text, config, error } = form.current();
+    const { text, config, error, mode } = form.current();
+    if (mode === 'extract') return null;  // no plan job for an extraction: nothing to preview
     if (missing.length || error || !text.trim() || !table.size || !(config.merge_method || isUpcycleConfig(config))) return null;
     const memoryMb = /^\d+$/.test($('memory-mb').value.trim()) ? Number($('memory-mb').value) : DEFAULT_MEMORY_MB;
     return { files: table.entries(), config, text, memoryMb: Math.max(1, memoryMb) };

@@ -14,6 +14,8 @@
 // or a mixture of experts upcycled from models (experts: and no merge_method, a
 // mergekit-moe config; SPEC §7). In the second mode the method's fields give way to the
 // upcycling fields (upcycle_form.js) and the table shows each model's part, not edited.
+// A third mode, extracting a LoRA adapter (extract_form.js), has no config at all: its
+// fields are the whole job, and the YAML is left as it was, for coming back to a merge.
 import { ordered, dumpConfig } from './config_yaml.js';
 import { parseConfigText, ConfigError } from './shared/config_text.js';
 import * as Methods from './methods.js';
@@ -25,6 +27,7 @@ import { checkConfig } from './method_check.js';
 import { isUpcycleConfig } from './shared/prompt_tokens.js';
 import { autoUpcycleConfig, checkUpcycle } from './upcycle_config.js';
 import { createUpcycleForm } from './upcycle_form.js';
+import { createExtractForm } from './extract_form.js';
 
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -51,7 +54,7 @@ function autoConfig(methodName, method, models) {
 
 // el: {method, methodAbout, methodList, methodCount, params, methodCheck, seed, dtype, table, slicesNote, textarea,
 // syncState, error, modeMerge, modeUpcycle (the two radios), mergeOnly ([elements shown only for a merge]),
-// upcycleFields, upcycle (upcycle_form.js's el)}
+// upcycleFields, upcycle (upcycle_form.js's el), modeExtract, extractFields, extract (extract_form.js's el)}
 // getTable(): the file table (file_table.js); onChange({text, config, error}) after any change.
 function createConfigForm({ el, getTable, onChange }) {
   let config = {};
@@ -61,12 +64,13 @@ function createConfigForm({ el, getTable, onChange }) {
   let disabled = false;  // while a merge runs
   let methods = null;    // the engine's catalogue, once it has answered
   let problems = [];     // what the engine would refuse in the config (method_check.js, upcycle_config.js)
-  let mode = 'merge';    // 'merge' | 'upcycle': what the config is, or was before it was emptied
+  let mode = 'merge';    // 'merge' | 'upcycle': what the config is, or was before it was emptied; 'extract': no config
   const paramFields = createParamFields(el.params, (name, v) => edit((c) => setParam(c, name, v)));
   const upcycleForm = createUpcycleForm(el.upcycle, (mutate) => edit(mutate));
+  const extractForm = createExtractForm(el.extract);
 
   function notify() {
-    onChange({ text: el.textarea.value, config, error });
+    onChange({ text: el.textarea.value, config, error, mode });
   }
 
   function parse(text) {
@@ -76,11 +80,13 @@ function createConfigForm({ el, getTable, onChange }) {
     return parsed;
   }
 
-  function fromText() {
+  // typed: the user wrote in the YAML, which leaves the extract mode (a config the page
+  // writes for new picks does not).
+  function fromText({ typed = false } = {}) {
     try {
       config = parse(el.textarea.value);
       error = null;
-      if (isUpcycleConfig(config)) mode = 'upcycle';
+      if (mode === 'extract' && !typed) { /* stays */ } else if (isUpcycleConfig(config)) mode = 'upcycle';
       else if (Object.keys(config).length) mode = 'merge';
     } catch (e) {
       error = e.message;
@@ -172,21 +178,31 @@ function createConfigForm({ el, getTable, onChange }) {
 
   function render() {
     const upcycling = mode === 'upcycle';
-    el.modeMerge.checked = !upcycling;
+    const extracting = mode === 'extract';
+    el.modeMerge.checked = mode === 'merge';
     el.modeUpcycle.checked = upcycling;
-    for (const radio of [el.modeMerge, el.modeUpcycle]) radio.disabled = disabled;
+    el.modeExtract.checked = extracting;
+    for (const radio of [el.modeMerge, el.modeUpcycle, el.modeExtract]) radio.disabled = disabled;
     el.upcycleFields.hidden = !upcycling;
-    for (const node of el.mergeOnly) node.hidden = upcycling;
+    el.extractFields.hidden = !extracting;
+    for (const node of el.mergeOnly) node.hidden = upcycling || extracting;
+    for (const node of el.configOnly) node.hidden = extracting;
     fillMethods();
     const m = method();
-    if (upcycling) renderUpcycle();
+    if (extracting) {
+      extractForm.render({ models: getTable().models, disabled });
+      problems = [];
+      showProblems();
+      el.params.hidden = true;
+    } else if (upcycling) renderUpcycle();
     else renderMethod(m);
     setIfIdle(el.seed, config.random_seed === undefined ? '' : String(config.random_seed));
     const dtype = config[dtypeKey()];
     el.dtype.value = [...el.dtype.options].some((o) => o.value === dtype) ? dtype : '';
     renderModelsTable(el.table, {
-      rows: tableRows(config, getTable()), columns: upcycling ? [] : columns(), config, slices: usesSlices(), upcycle: upcycling,
-      disabled: Boolean(error) || disabled, onRole: setRole, onParam: setModelParam,
+      rows: tableRows(config, getTable()), columns: upcycling || extracting ? [] : columns(), config, slices: usesSlices(), upcycle: upcycling,
+      // Extracting: the roles are the extract fields' base and fine-tune, not the config's.
+      disabled: Boolean(error) || disabled || extracting, onRole: setRole, onParam: setModelParam,
       invalid: problems.filter((p) => p.model).map((p) => [p.model, p.param]),
     });
     el.slicesNote.hidden = !usesSlices();
@@ -262,6 +278,18 @@ function createConfigForm({ el, getTable, onChange }) {
   // The mode switch: a config of the other kind for the same picks, with the same dtype and seed.
   function setMode(next) {
     if (next === mode) return;
+    if (next === 'extract') {  // no config: the YAML stays for coming back
+      mode = next;
+      render();
+      notify();
+      return;
+    }
+    if (mode === 'extract' && !error && isUpcycleConfig(config) === (next === 'upcycle') && Object.keys(config).length) {
+      mode = next;  // back to what the YAML already is
+      render();
+      notify();
+      return;
+    }
     const keep = error ? {} : { dtype: config[dtypeKey()], random_seed: config.random_seed };
     mode = next;
     generate(keep);
@@ -270,11 +298,12 @@ function createConfigForm({ el, getTable, onChange }) {
   // ---- form fields ----
   el.textarea.addEventListener('input', () => {
     generated = null;
-    fromText();
+    fromText({ typed: true });
   });
   el.method.addEventListener('change', () => setMethod(el.method.value));
   el.modeMerge.addEventListener('change', () => { if (el.modeMerge.checked) setMode('merge'); });
   el.modeUpcycle.addEventListener('change', () => { if (el.modeUpcycle.checked) setMode('upcycle'); });
+  el.modeExtract.addEventListener('change', () => { if (el.modeExtract.checked) setMode('extract'); });
   el.seed.addEventListener('input', () => {
     const v = fieldValue(el.seed, (x) => Number.isSafeInteger(x) && x >= 0);
     if (v === null) edit((c) => { delete c.random_seed; });
@@ -312,7 +341,9 @@ function createConfigForm({ el, getTable, onChange }) {
       render();
     },
     // problems: what the page found the engine would refuse (method_check.js), in words.
-    current: () => ({ text: el.textarea.value, config, error, problems: problems.map((p) => p.message) }),
+    current: () => ({ text: el.textarea.value, config, error, mode, problems: problems.map((p) => p.message) }),
+    // The extract mode's job (extract_form.js), or throws an Error saying what is wrong.
+    extractJob: (settings) => extractForm.job(settings),
   };
 }
 

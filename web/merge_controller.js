@@ -1,7 +1,9 @@
 // One merge from the page, start to end: the checks that need no engine, the plan (a
 // config or file error stops here; the browser's storage is checked against the plan's
 // exact sizes), the merge worker (merge_client.js) with its progress and warnings, and the
-// outcome in words, with the result shown (result_view.js).
+// outcome in words, with the result shown (result_view.js). The extract mode's job (a LoRA
+// adapter, extract_form.js) runs the same way, with no config, plan or storage check: its
+// adapter is small next to the models it reads.
 import * as P from './shared/protocol.js';
 import { formatBytes, formatDuration } from './shared/format.js';
 import { buildJob, DEFAULT_OUT_SHARD_SIZE } from './shared/job.js';
@@ -40,11 +42,12 @@ function createMergeController({ missing, form, preview, progress, result, files
 
   // -> 'done' | 'failed' | 'cancelled'
   async function run() {
-    const { text, config, error } = form.current();
+    const { text, config, error, mode } = form.current();
+    const extracting = mode === 'extract';
     const picked = files();
     if (missing.length) return fail(`Merging needs ${missing.join(', ')}, which this browser lacks here.`);
-    if (error) return fail(`The config has an error: ${error}`);
-    if (!text.trim()) return fail('Write a config, or pick model files: the form fills one in.');
+    if (error && !extracting) return fail(`The config has an error: ${error}`);
+    if (!text.trim() && !extracting) return fail('Write a config, or pick model files: the form fills one in.');
     if (!picked.length) return fail('Pick the model files to merge first (or reload the page for the demo).');
     let memoryMb, threads;
     try {
@@ -53,22 +56,25 @@ function createMergeController({ missing, form, preview, progress, result, files
       return fail(e.message);
     }
     let plan = null;
-    try {
+    if (!extracting) try {
       ({ plan } = await preview.plan({ files: picked, config, text, memoryMb }));
     } catch (e) {
       if (e.fromEngine) return fail(`Merge failed: ${e.message}`);
       console.warn('no plan: the merge goes ahead without the storage check', e);
     }
-    const quotaProblem = plan && await checkQuota(plan).catch(() => null);
+    const quotaProblem = !extracting && plan && await checkQuota(plan).catch(() => null);
     if (quotaProblem) return fail(quotaProblem);
 
     let json;
     try {
-      // An upcycling config's prompts, tokenized here with the base's tokenizer (the engine has none).
-      const promptTokens = await readPromptTokens(config, picked);
-      // mergekit's (and the CLI's) 5 GB shards, so the page writes what scripts/wasmerge does.
-      ({ json } = buildJob({ config, configText: text, outDir: 'out', threads, memoryMb, outShardSize: DEFAULT_OUT_SHARD_SIZE,
-        promptTokens }));
+      if (extracting) ({ json } = form.extractJob({ outDir: 'out', threads, memoryMb }));
+      else {
+        // An upcycling config's prompts, tokenized here with the base's tokenizer (the engine has none).
+        const promptTokens = await readPromptTokens(config, picked);
+        // mergekit's (and the CLI's) 5 GB shards, so the page writes what scripts/wasmerge does.
+        ({ json } = buildJob({ config, configText: text, outDir: 'out', threads, memoryMb, outShardSize: DEFAULT_OUT_SHARD_SIZE,
+          promptTokens }));
+      }
     } catch (e) {
       return fail(e.message);
     }
@@ -78,7 +84,7 @@ function createMergeController({ missing, form, preview, progress, result, files
     say('Starting the engine…');
     progress.starting('Starting the engine…');
     running = startMerge({ files: picked, job: json, memoryMb, threads, output: `merge-${Date.now()}.zip` }, {
-      started: () => say('Merging…'),
+      started: () => say(extracting ? 'Extracting…' : 'Merging…'),
       progress: (event) => progress.update(event),
       forward: (event) => progress.forward(event, { embedOnly: gateMode(config) === 'cheap_embed' }),
       warning,
@@ -107,11 +113,12 @@ function createMergeController({ missing, form, preview, progress, result, files
     }
     progress.finished(`Done in ${formatDuration(seconds)}.`, { ok: true });
     try {
-      await result.show({ output: r.output, entries: r.entries, plan });
+      await result.show({ output: r.output, entries: r.entries, plan, zipName: extracting ? 'lora-adapter.zip' : undefined });
     } catch (e) {
       return fail(`The merge finished, but its file could not be opened: ${e.message}`);
     }
-    say(`${isUpcycleConfig(config) ? 'Upcycled: wrote' : 'Merged'} ${r.outcome.tensor_count} tensors (${formatBytes(r.outcome.tensor_bytes)}) in ${seconds.toFixed(1)} s. ` +
+    const done = extracting ? 'Extracted the adapter: wrote' : isUpcycleConfig(config) ? 'Upcycled: wrote' : 'Merged';
+    say(`${done} ${r.outcome.tensor_count} tensors (${formatBytes(r.outcome.tensor_bytes)}) in ${seconds.toFixed(1)} s. ` +
       'The result is stored in this browser until you leave the page.', 'ok');
     return 'done';
   }

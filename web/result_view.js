@@ -53,7 +53,8 @@ function createResultView({ el, canSaveToFolder, onMessage }) {
   el.saveFolder.addEventListener('click', () => saveToFolder());
 
   return {
-    // result: {output, entries, plan (the plan event the merge ran after, or null)}
+    // result: {output, entries, plan (the plan event the merge ran after, or null), zipName
+    // (the folder's download name; merged-model.zip when left out)}
     async show(result) {
       this.clear();
       current = result;
@@ -66,7 +67,7 @@ function createResultView({ el, canSaveToFolder, onMessage }) {
         name = e.name;
       } else {
         blob = zip.slice(0, zip.size, 'application/zip');
-        name = ZIP_NAME;
+        name = result.zipName || ZIP_NAME;
       }
       url = URL.createObjectURL(blob);
       el.download.href = url;

@@ -13,7 +13,7 @@ const APP = [
   'config_yaml.js', 'models_table.js', 'field_value.js', 'param_fields.js', 'method_about.js', 'method_check.js',
   'config_form.js', 'plan_preview.js', 'merge_controller.js', 'merge_client.js', 'progress_view.js', 'result_view.js',
   'shared/protocol.js', 'shared/format.js', 'shared/job.js', 'shared/config_text.js', 'shared/heap_size.js',
-  'shared/prompt_tokens.js', 'prompt_files.js', 'upcycle_config.js', 'upcycle_form.js',
+  'shared/prompt_tokens.js', 'prompt_files.js', 'upcycle_config.js', 'upcycle_form.js', 'extract_form.js',
   // the workers
   'merge.worker.js', 'merge_session.js', 'query.worker.js', 'query_session.js', 'engine_loader.js', 'crc32.js',
   'zip_container.js', 'worker_host.js', 'blocking_reader.js', 'reader.worker.js',

@@ -1,7 +1,7 @@
 'use strict';
 // Command line of `scripts/wasmerge extract-lora`: a PEFT LoRA adapter of a fine-tune's
 // difference from its base (the engine's extract_lora job, include/wasmerge/job.hpp).
-const { DEFAULT_MEMORY_MB } = require('../../web/shared/job.js');
+const { DEFAULT_MEMORY_MB, buildExtractJob: buildJobOf } = require('../../web/shared/job.js');
 
 const EXTRACT_USAGE = `usage: wasmerge extract-lora --base BASE --model FINE_TUNE --rank R OUT_DIR
                 [--sv-epsilon E] [--no-distribute-scale] [--embed-lora]
@@ -69,14 +69,12 @@ function parseExtractArgs(argv) {
   return opts;
 }
 
-// The engine's job, as runWasmJob / runNativeJob take it: {job, json}.
+// The engine's job, as runWasmJob / runNativeJob take it: {job, json}. Built by
+// web/shared/job.js, as the page's "Extract a LoRA" mode builds it.
 function buildExtractJob(opts, threads) {
-  const job = {
-    kind: 'extract_lora', base: opts.base, model: opts.model, rank: opts.rank, out_dir: opts.outDir,
-    sv_epsilon: opts.svEpsilon, distribute_scale: opts.distributeScale, embed_lora: opts.embedLora,
-    include: opts.include, exclude: opts.exclude, dtype: opts.dtype, threads, memory_mb: opts.memoryMb,
-  };
-  return { job, json: JSON.stringify(job) };
+  return buildJobOf({ base: opts.base, model: opts.model, rank: opts.rank, outDir: opts.outDir, svEpsilon: opts.svEpsilon,
+    distributeScale: opts.distributeScale, embedLora: opts.embedLora, include: opts.include, exclude: opts.exclude,
+    dtype: opts.dtype, threads, memoryMb: opts.memoryMb });
 }
 
 module.exports = { parseExtractArgs, buildExtractJob, ExtractUsageError, EXTRACT_USAGE };

@@ -36,3 +36,16 @@ export function buildJob({ kind = 'merge', config, configText, outDir, threads, 
   }
   return { job, json };
 }
+
+// An extract_lora job (job.hpp): a PEFT adapter of model - base, no config. The CLI
+// (src/cli/extract_args.js) and the page (extract_form.js) build it here, so the same
+// picks give the same job text, and so the same adapter bytes.
+// -> {job, json}
+export function buildExtractJob({ base, model, rank, outDir, svEpsilon = 0, distributeScale = true, embedLora = false,
+  include = null, exclude = null, dtype = null, threads, memoryMb }) {
+  const job = {
+    kind: 'extract_lora', base, model, rank, out_dir: outDir, sv_epsilon: svEpsilon, distribute_scale: distributeScale,
+    embed_lora: embedLora, include, exclude, dtype, threads, memory_mb: memoryMb,
+  };
+  return { job, json: JSON.stringify(job) };
+}
