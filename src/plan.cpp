@@ -9,16 +9,12 @@
 #include "layer_map.hpp"
 #include "wasmerge/architecture.hpp"
 #include "wasmerge/error.hpp"
+#include "wasmerge/safetensors.hpp"
 #include "wasmerge/vocabulary.hpp"
 
 namespace wasmerge {
 namespace {
 
-std::string shape_text(const std::vector<uint64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 // The first value the chain source > slice > global gives for a parameter. Per-model
 // filters match the input tensor's name, the others the output's (as mergekit).

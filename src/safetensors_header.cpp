@@ -166,4 +166,10 @@ std::string serialize_safetensors_header(std::vector<TensorInfo>& tensors,
   return out + text;
 }
 
+std::string shape_text(const std::vector<uint64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 }  // namespace wasmerge

@@ -24,6 +24,9 @@ struct TensorInfo {
   uint64_t num_bytes() const { return end - begin; }
 };
 
+// "[2, 3]": a shape as messages write it.
+std::string shape_text(const std::vector<uint64_t>& shape);
+
 struct SafetensorsHeader {
   uint64_t data_start = 0;               // 8 + N
   std::vector<TensorInfo> tensors;       // in buffer order (by begin offset)

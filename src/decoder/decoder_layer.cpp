@@ -3,16 +3,12 @@
 #include "decoder/layer_ops.hpp"
 #include "decoder/streamed_weights.hpp"
 #include "wasmerge/error.hpp"
+#include "wasmerge/safetensors.hpp"
 
 namespace wasmerge {
 namespace decoder {
 namespace {
 
-std::string dims_text(const std::vector<uint64_t>& dims) {
-  std::string s = "[";
-  for (size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
-  return s + "]";
-}
 
 std::string layer_name(int layer, const char* rest) { return "model.layers." + std::to_string(layer) + "." + rest; }
 
@@ -64,7 +60,7 @@ const ModelTensor& decoder_tensor(const Model& model, const std::string& name, c
          std::string("has dtype ") + dtype_name(t->info.dtype) + ", not a float the decoder reads");
   if (t->info.shape != dims)
     fail(t->source->name(), name,
-         "has shape " + dims_text(t->info.shape) + " where config.json's sizes make it " + dims_text(dims));
+         "has shape " + shape_text(t->info.shape) + " where config.json's sizes make it " + shape_text(dims));
   return *t;
 }
 

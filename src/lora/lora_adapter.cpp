@@ -11,17 +11,13 @@
 #include "lora/adapted_tensors.hpp"
 #include "lora/lora_config.hpp"
 #include "wasmerge/error.hpp"
+#include "wasmerge/safetensors.hpp"
 
 namespace wasmerge {
 namespace {
 
 constexpr const char* kPrefix = "base_model.model.";
 
-std::string shape_text(const std::vector<uint64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
