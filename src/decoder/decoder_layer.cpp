@@ -107,22 +107,19 @@ void run_layer(const LayerRun& run, int l, std::vector<float>& x) {
       for (size_t i = 0; i < seq.length; ++i) position[seq.first + i] = i;
     per_token(run.pool, T, [&](size_t t) {
       std::vector<float> scratch(d);
-      for (int head = 0; head < s.heads; ++head) {
-        float* qh = &q[t * q_out + size_t(head) * d];
-        if (s.qk_norm) {
-          rms_norm(qh, q_norm.data(), d, s.rms_eps, scratch.data());
-          std::copy(scratch.begin(), scratch.end(), qh);
+      // Token t's heads of q or k: each normalized (Qwen3), then rotated.
+      auto rotate_heads = [&](float* row, int heads, const std::vector<float>& norm) {
+        for (int head = 0; head < heads; ++head) {
+          float* x = row + size_t(head) * d;
+          if (s.qk_norm) {
+            rms_norm(x, norm.data(), d, s.rms_eps, scratch.data());
+            std::copy(scratch.begin(), scratch.end(), x);
+          }
+          run.rope.apply(x, position[t]);
         }
-        run.rope.apply(qh, position[t]);
-      }
-      for (int head = 0; head < s.kv_heads; ++head) {
-        float* kh = &k[t * kv_out + size_t(head) * d];
-        if (s.qk_norm) {
-          rms_norm(kh, k_norm.data(), d, s.rms_eps, scratch.data());
-          std::copy(scratch.begin(), scratch.end(), kh);
-        }
-        run.rope.apply(kh, position[t]);
-      }
+      };
+      rotate_heads(&q[t * q_out], s.heads, q_norm);
+      rotate_heads(&k[t * kv_out], s.kv_heads, k_norm);
     });
   }
   std::vector<float> attended(T * q_out);
