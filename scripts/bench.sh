@@ -5,6 +5,7 @@
 # BENCH_BIG=1 instead merges one 3 GB tensor per model within a 256 MB budget (9 GB of disk).
 # Then upcycles a 0.5B-shaped base into 4 experts (random and hidden routers); BENCH_MOE=1: only that.
 # Then merges a rank-16 LoRA into every linear layer of that base vs a plain copy; BENCH_LORA=1: only that.
+# Then evaluates a 0.5B-shaped qwen2 model on 1,024 tokens (tokens/s, wasm/native); BENCH_EVAL=1: only that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh >/dev/null

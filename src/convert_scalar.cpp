@@ -79,9 +79,9 @@ size_t first_nonfinite(DType t, const uint8_t* src, size_t n) {
     constexpr size_t kSpan = 256;  // a branch-free test per span vectorizes; the search runs once
     for (size_t first = 0; first < n; first += kSpan) {
       const size_t end = std::min(n, first + kSpan);
-      bool any = false;
-      for (size_t i = first; i < end; ++i) any |= (load(i) & exponent_mask) == exponent_mask;
-      if (!any) continue;
+      unsigned bad = 0;  // a count, not a bool: compilers vectorize an integer sum, not `any |=`
+      for (size_t i = first; i < end; ++i) bad += (load(i) & exponent_mask) == exponent_mask;
+      if (!bad) continue;
       for (size_t i = first; i < end; ++i)
         if ((load(i) & exponent_mask) == exponent_mask) return i;
     }

@@ -24,11 +24,11 @@ void TensorExecutor::write(const OutputTensor& out, ByteSink& sink, const BlockP
 void TensorExecutor::copy(const ModelTensor& t, ByteSink& sink, const BlockPipeline::Progress& on_block) {
   const uint64_t total = t.info.num_bytes();
   const size_t block = static_cast<size_t>(std::min<uint64_t>(budget_ / 2, total));
-  buffers_.output.resize(block);
+  uint8_t* buffer = buffers_.output.at_least(block);
   for (uint64_t done = 0; done < total; done += block) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(block, total - done));
-    t.source->read(t.absolute_offset() + done, n, buffers_.output.data());
-    sink.write(buffers_.output.data(), n);
+    t.source->read(t.absolute_offset() + done, n, buffer);
+    sink.write(buffer, n);
     on_block(n);
   }
 }

@@ -197,4 +197,17 @@ double tolerance(const std::string& dtype, double reference, double input_scale)
   return ulp + 8 * std::ldexp(input_scale, -24);
 }
 
+TaskVectorSet normal_task_vectors(size_t n, size_t models, uint32_t seed, const std::function<double(size_t)>& noise) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  TaskVectorSet set;
+  set.base.resize(n);
+  set.models.assign(models, std::vector<double>(n));
+  for (size_t i = 0; i < n; ++i) {
+    set.base[i] = normal(rng);
+    for (auto& m : set.models) m[i] = set.base[i] + noise(i) * normal(rng);
+  }
+  return set;
+}
+
 }  // namespace test

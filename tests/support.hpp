@@ -3,6 +3,7 @@
 // a safetensors writer by string concatenation, dtype decoders from the IEEE formulas.
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -82,6 +83,13 @@ double bf16_bits_value(uint16_t h);  // upper half of a binary32
 
 // Random values exactly representable in dtype, spread over a few binades and both signs.
 std::vector<double> random_values(const std::string& dtype, size_t n, uint32_t seed, double scale = 1.0);
+
+// A base of standard normals and `models` fine-tunes of it: base + noise(i)·N(0, 1).
+struct TaskVectorSet {
+  std::vector<double> base;
+  std::vector<std::vector<double>> models;
+};
+TaskVectorSet normal_task_vectors(size_t n, size_t models, uint32_t seed, const std::function<double(size_t)>& noise);
 
 // Parsed safetensors output, decoded with a test-side JSON scan of the header.
 struct DecodedTensor {

@@ -463,3 +463,40 @@ TEST_CASE("ties and dare_ties: same bytes for 1 and 3 threads and for budgets th
     }
   }
 }
+
+TEST_CASE("ties: when the sampled bracket overflows its memory, the radix fallback gives the reference's merge") {
+  // Distinct f32 task vectors: at 1 MB the bracket of a one-chunk sample holds more
+  // entries than the collection may keep, and the cut comes from the two radix tallies;
+  // at 1024 MB the bracket's pass finds it. Both must be the reference's merge.
+  const size_t n = 200000;
+  const test::TaskVectorSet set = test::normal_task_vectors(n, 2, 12, [](size_t i) { return i < 50000 ? 1e-4 : 1e-1; });
+  test::MemoryInputs files;
+  files.add("base.safetensors", test::safetensors_file({{"w", "F32", {n}, test::encode("F32", set.base)}}));
+  for (size_t k = 0; k < 2; ++k)
+    files.add("m" + std::to_string(k) + ".safetensors",
+              test::safetensors_file({{"w", "F32", {n}, test::encode("F32", set.models[k])}}));
+  const std::string config = R"({"merge_method":"ties","base_model":"base.safetensors","models":[
+      {"model":"m0.safetensors","parameters":{"weight":1.0,"density":0.3}},
+      {"model":"m1.safetensors","parameters":{"weight":0.5,"density":0.2}}]})";
+  test::RefTensorMerge ref;
+  ref.method = "ties";
+  ref.name = "w";
+  ref.base = set.base;
+  ref.models = set.models;
+  ref.weights = {1.0, 0.5};
+  ref.densities = {0.3, 0.2};
+  ref.normalize = true;
+  const auto expected = test::reference_merge(ref);
+  for (uint64_t mb : {1u, 1024u}) {
+    test::MemoryOutputs out;
+    MergeOptions o;
+    o.threads = 2;
+    o.memory_mb = mb;
+    run_merge(config, o, files, out);
+    const auto got = test::decode_file(out.committed.at("model.safetensors")).at("w").values;
+    for (size_t i = 0; i < n; ++i) {
+      INFO(mb << " MB [" << i << "] got " << got[i] << " expected " << expected[i]);
+      REQUIRE(std::fabs(got[i] - expected[i]) <= test::tolerance("F32", expected[i], 64 * 8));
+    }
+  }
+}

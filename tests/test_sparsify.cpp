@@ -1,5 +1,6 @@
 // The DARE mask against the SPEC's independently computed vectors, its kept fraction,
-// the radix select against a sort, and the election kernel against its scalar twin.
+// the radix select and the bracket select against a sort, and the election kernel
+// against its scalar twin.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <random>
 
 #include "dare_mask_json.hpp"
+#include "passes/bracket_select.hpp"
 #include "wasmerge/kernels.hpp"
 #include "wasmerge/sparsify.hpp"
 
@@ -116,6 +118,60 @@ TEST_CASE("radix select keeps exactly the entries a sort keeps: distinct, heavy 
       if (trial % 4 != 3) REQUIRE(nonzero(got) == std::min<uint64_t>(k, nonzero(x)));
     }
   }
+}
+
+// The bracket's cut and per-chunk ties against a sort and a count, for brackets from a
+// good sample, from a sample of other values (a miss: it must say so), and too small.
+TEST_CASE("bracket select: the cut a sort gives, the ties of each chunk, and misses reported") {
+  std::mt19937 rng(8);
+  std::normal_distribution<float> normal;
+  int misses = 0;
+  for (int trial = 0; trial < 24; ++trial) {
+    const size_t n = 5000 + rng() % 20000, chunk = 1000 + rng() % 3000;
+    std::vector<float> x(n);
+    for (auto& v : x) v = trial % 3 == 0 ? normal(rng) : static_cast<float>(static_cast<int>(rng() % 41) - 20) / 8;
+    for (double d : {0.05, 0.3, 0.7}) {
+      const uint64_t keep = magnitude_keep_count(d, n);
+      // The keep-th largest |x| and how many entries equal it, by sorting.
+      std::vector<uint32_t> sorted(n);
+      for (size_t i = 0; i < n; ++i) sorted[i] = magnitude_bits(x[i]);
+      std::sort(sorted.begin(), sorted.end(), std::greater<uint32_t>());
+      const uint32_t threshold = sorted[keep - 1];
+      const auto equal = static_cast<uint64_t>(std::count(sorted.begin(), sorted.end(), threshold));
+      const auto larger = static_cast<uint64_t>(std::count_if(sorted.begin(), sorted.end(), [&](uint32_t b) { return b > threshold; }));
+      for (int sampling = 0; sampling < 4; ++sampling) {
+        std::vector<uint32_t> sample;
+        if (sampling == 0 || sampling == 3)  // every 7th entry: representative (3: with room for one entry)
+          for (size_t i = 0; i < n; i += 7) sample.push_back(magnitude_bits(x[i]));
+        else if (sampling == 1)  // values far below everything: the cut lies above the bracket
+          for (size_t i = 0; i < 500; ++i) sample.push_back(magnitude_bits(1e-30f * static_cast<float>(i)));
+        else  // far above: below it
+          for (size_t i = 0; i < 500; ++i) sample.push_back(magnitude_bits(1e30f * static_cast<float>(i + 1)));
+        const Bracket bracket = bracket_from_sample(sample, keep, n);
+        BracketCollect collect(bracket, keep, sampling == 3 ? 1 : n);
+        for (size_t first = 0; first < n; first += chunk)
+          collect.add(scan_bracket(bracket, x.data() + first, std::min(chunk, n - first)));
+        const bool contains = bracket.lo <= threshold && threshold <= bracket.hi;
+        INFO("trial " << trial << " d " << d << " sampling " << sampling);
+        REQUIRE(collect.hit() == (contains && sampling != 3));
+        if (sampling == 0) REQUIRE(contains);  // five standard deviations
+        misses += !contains;
+        if (!collect.hit()) continue;
+        const MagnitudeCut cut = collect.cut();
+        CHECK(cut.threshold == threshold);
+        CHECK(cut.equal_total == equal);
+        CHECK(cut.equal_keep == keep - larger);
+        const auto ties = collect.ties_per_chunk(threshold);
+        REQUIRE(ties.size() == (n + chunk - 1) / chunk);
+        for (size_t c = 0; c < ties.size(); ++c) {
+          uint64_t own = 0;
+          for (size_t i = c * chunk; i < std::min(n, (c + 1) * chunk); ++i) own += magnitude_bits(x[i]) == threshold;
+          REQUIRE(ties[c] == own);
+        }
+      }
+    }
+  }
+  CHECK(misses > 24);  // the unrepresentative samples do miss
 }
 
 TEST_CASE("elect_and_merge equals its scalar twin, normalize on and off") {

@@ -65,6 +65,10 @@ void MagnitudeCuts::flags(const Chunk& chunk, size_t s, const float* values, uin
 void MagnitudeCuts::count(const Chunk& chunk, uint64_t* counts) const {
   for (size_t s = 0; s < cuts_.size(); ++s) {
     if (!cuts_[s].partial_tie()) continue;
+    if (!chunk_ties_.empty()) {
+      counts[s] = chunk_ties_[s][chunk.index];
+      continue;
+    }
     const float* v = values(chunk, selections_[s].source);
     uint64_t ties = 0;
     for (size_t i = 0; i < chunk.count; ++i) ties += magnitude_bits(v[i]) == cuts_[s].threshold;
@@ -78,8 +82,61 @@ void MagnitudeCuts::count(const Chunk& chunk, uint64_t* counts) const {
 void MagnitudeCuts::select(BlockPipeline& pipeline) {
   if (!needs_select()) return;
   if (elements_ <= pipeline.chunk_capacity()) return select_one_chunk(pipeline);
+  if (bracket_pass(pipeline)) return;
   tally_pass(pipeline, 0);
   tally_pass(pipeline, 1);
+}
+
+// The sample: every fourth entry of chunks spread over the tensor. Its bracket holds
+// about 4.6·n/√m entries of n (five standard deviations of a quantile of m samples each
+// side), which must fit the memory the collection may take: a large tensor in a small
+// budget samples more, up to 1024 chunks.
+bool MagnitudeCuts::bracket_pass(BlockPipeline& pipeline) {
+  constexpr size_t kSampleStride = 4, kMostChunks = 1024;
+  const size_t selections = cuts_.size();
+  std::vector<size_t> active;
+  for (size_t s = 0; s < selections; ++s)
+    if (select_[s].needs_passes()) active.push_back(s);
+  // The collected values and counts stay within an eighth of the budget.
+  const uint64_t max_values = pipeline.budget() / 8 / (2 * sizeof(uint32_t)) / active.size();
+  const double root_m = 12.0 * static_cast<double>(elements_) / static_cast<double>(std::max<uint64_t>(1, max_values));
+  const double wanted = root_m * root_m * kSampleStride / static_cast<double>(pipeline.chunk_capacity());
+  const size_t sample_chunks = static_cast<size_t>(std::clamp(wanted, 8.0, static_cast<double>(kMostChunks)));
+  std::vector<std::vector<std::vector<uint32_t>>> samples(sample_chunks, std::vector<std::vector<uint32_t>>(selections));
+  const size_t sampled = pipeline.sample(sample_chunks, [&](Chunk& chunk, size_t slot) {
+    for (size_t s : active) {
+      const float* v = values(chunk, selections_[s].source);
+      std::vector<uint32_t>& bits = samples[slot][s];
+      for (size_t i = 0; i < chunk.count; i += kSampleStride) bits.push_back(magnitude_bits(v[i]));
+    }
+  });
+  std::vector<BracketCollect> collects;
+  for (size_t s = 0; s < selections; ++s) {
+    std::vector<uint32_t> sample;
+    for (size_t slot = 0; slot < sampled; ++slot) sample.insert(sample.end(), samples[slot][s].begin(), samples[slot][s].end());
+    collects.emplace_back(bracket_from_sample(std::move(sample), select_[s].keep(), elements_), select_[s].keep(),
+                          max_values);
+  }
+  samples.clear();
+  pipeline.reduce<std::vector<BracketPart>>(
+      [&](Chunk& chunk) {
+        std::vector<BracketPart> parts(selections);
+        for (size_t s : active)
+          parts[s] = scan_bracket(collects[s].bracket(), values(chunk, selections_[s].source), chunk.count);
+        return parts;
+      },
+      [&](std::vector<BracketPart>& parts) {
+        for (size_t s : active) collects[s].add(parts[s]);
+      });
+  for (size_t s : active)
+    if (!collects[s].hit()) return false;
+  chunk_ties_.assign(selections, {});
+  for (size_t s : active) {
+    cuts_[s] = collects[s].cut();
+    cuts_[s].ties_to_higher = selections_[s].ties_to_higher;
+    if (cuts_[s].partial_tie()) chunk_ties_[s] = collects[s].ties_per_chunk(cuts_[s].threshold);
+  }
+  return true;
 }
 
 void MagnitudeCuts::select_one_chunk(BlockPipeline& pipeline) {
@@ -104,7 +161,11 @@ void MagnitudeCuts::select_one_chunk(BlockPipeline& pipeline) {
         }
         return cuts;
       },
-      [&](std::vector<MagnitudeCut>& cuts) { cuts_ = cuts; });
+      [&](std::vector<MagnitudeCut>& cuts) {
+        cuts_ = cuts;
+        chunk_ties_.assign(cuts_.size(), {});
+        for (size_t s = 0; s < cuts_.size(); ++s) chunk_ties_[s] = {cuts_[s].equal_total};  // all in chunk 0
+      });
 }
 
 // Level 0 counts the high 16 bits of every |x|, level 1 the low 16 bits of the entries

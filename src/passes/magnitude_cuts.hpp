@@ -3,14 +3,17 @@
 // `keep` entries of largest |x| of one series of values, ties ordered by index (to the
 // lower index, as TIES, or to the higher, as breadcrumbs' ascending ranks). A series is a
 // model's δ by default, or values a method derives per chunk (sce: the variance across
-// models; arcee_fusion: the importance). Each cut is found by an exact radix select
-// (sparsify.hpp): two tally passes over the |x| bit patterns, or directly for a tensor of
-// one chunk. Masking a chunk needs how many entries equal to a cut precede it, which this
-// class provides as the pipeline's ordered count.
+// models; arcee_fusion: the importance). Each cut is found in one pass that collects the
+// entries inside a bracket from a sample (bracket_select.hpp), else by an exact radix
+// select (sparsify.hpp): two tally passes over the |x| bit patterns; directly for a tensor
+// of one chunk. Masking a chunk needs how many entries equal to a cut precede it, which
+// this class provides as the pipeline's ordered count: known per chunk from the bracket's
+// pass, else counted by the masking pass.
 #include <cstdint>
 #include <functional>
 #include <vector>
 
+#include "passes/bracket_select.hpp"
 #include "pipeline/block_pipeline.hpp"
 #include "wasmerge/sparsify.hpp"
 
@@ -48,9 +51,11 @@ class MagnitudeCuts : public OrderedCount {
 
   size_t counters() const override { return cuts_.size(); }
   void count(const Chunk& chunk, uint64_t* counts) const override;
+  bool reads_values() const override { return chunk_ties_.empty(); }
 
  private:
   void select_one_chunk(BlockPipeline& pipeline);
+  bool bracket_pass(BlockPipeline& pipeline);  // false: a bracket missed, nothing changed
   void tally_pass(BlockPipeline& pipeline, int level);
   uint64_t ties_before(const Chunk& chunk, size_t s) const { return chunk.before ? chunk.before[s] : 0; }
 
@@ -59,6 +64,7 @@ class MagnitudeCuts : public OrderedCount {
   Series series_;
   std::vector<RadixSelect> select_;
   std::vector<MagnitudeCut> cuts_;
+  std::vector<std::vector<uint64_t>> chunk_ties_;  // per selection, per chunk: entries equal to its cut
 };
 
 }  // namespace wasmerge

@@ -1,7 +1,11 @@
 // DARE's drop (SPEC §2): model k keeps element i iff (splitmix64(s_k + i) >> 40) is below
 // floor(d·2^24 + 0.5), a pure function of (seed, tensor, model, index). When the masks
 // are applied twice to a tensor kept in memory (the L1 pass, then the write), the first
-// pass records each draw and the second replays it rather than drawing again.
+// pass records each draw, a bit each, and the second replays it rather than drawing again.
+#include <cstring>
+#include <memory>
+#include <vector>
+
 #include "passes/sparsifier.hpp"
 #include "wasmerge/sparsify.hpp"
 
@@ -13,24 +17,58 @@ class RandomDrop : public Sparsifier {
   explicit RandomDrop(const SparsifyInput& in) : elements_(in.elements), streams_(in.dare_streams) {
     for (double d : in.densities) thresholds_.push_back(dare_threshold(d));
   }
-  uint64_t bytes_per_element() const override { return thresholds_.size(); }
+  uint64_t bytes_per_element() const override { return (thresholds_.size() + 7) / 8; }
   void prepare(BlockPipeline& pipeline, bool masked_twice) override {
-    if (masked_twice && pipeline.cached()) kept_.assign(thresholds_.size(), std::vector<uint8_t>(elements_));
+    // Uninitialized: the first pass writes every bit before the second reads it.
+    if (masked_twice && pipeline.cached()) kept_.reset(new uint8_t[bytes_per_model() * thresholds_.size()]);
   }
   void mask(const Chunk& chunk, size_t k, float* delta) const override {
-    uint8_t* kept = kept_.empty() ? nullptr : kept_[k].data() + chunk.first;
-    if (kept && recorded_)
-      apply_kept(kept, delta, chunk.count);
-    else
-      dare_mask(streams_[k], thresholds_[k], delta, chunk.count, chunk.first, kept);
+    if (!kept_) return dare_mask(streams_[k], thresholds_[k], delta, chunk.count, chunk.first);
+    thread_local std::vector<uint8_t> flags;
+    flags.resize(chunk.count);
+    uint8_t* bits = kept_.get() + k * bytes_per_model() + chunk.first / 8;  // chunks start at multiples of 8
+    if (recorded_) {
+      unpack_bits(bits, chunk.count, flags.data());
+      apply_kept(flags.data(), delta, chunk.count);
+    } else {
+      dare_mask(streams_[k], thresholds_[k], delta, chunk.count, chunk.first, flags.data());
+      pack_bits(flags.data(), chunk.count, bits);
+    }
   }
-  void pass_done() override { recorded_ = !kept_.empty(); }
+  void pass_done() override { recorded_ = kept_ != nullptr; }
 
  private:
+  uint64_t bytes_per_model() const { return (elements_ + 7) / 8; }
+  // Eight flags (bytes of 0 or 1, the first lowest) to a byte and back, a word at a time.
+  static void pack_bits(const uint8_t* flags, size_t n, uint8_t* bits) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t word;
+      std::memcpy(&word, flags + i, 8);
+      bits[i / 8] = static_cast<uint8_t>((word * 0x0102040810204080ull) >> 56);
+    }
+    if (i < n) {
+      uint8_t byte = 0;
+      for (size_t j = 0; i + j < n; ++j) byte = static_cast<uint8_t>(byte | flags[i + j] << j);
+      bits[i / 8] = byte;
+    }
+  }
+  static void unpack_bits(const uint8_t* bits, size_t n, uint8_t* flags) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      uint64_t word = (bits[i / 8] * 0x0101010101010101ull) & 0x8040201008040201ull;  // byte j: bit j alone
+      word = ((word + 0x7F7F7F7F7F7F7F7Full) >> 7) & 0x0101010101010101ull;          // nonzero -> 1
+      std::memcpy(flags + i, &word, 8);
+    }
+    for (; i < n; ++i) flags[i] = (bits[i / 8] >> (i % 8)) & 1;
+  }
+
   uint64_t elements_;
   std::vector<uint64_t> streams_;
   std::vector<uint32_t> thresholds_;
-  mutable std::vector<std::vector<uint8_t>> kept_;  // [model][element]: 1 kept; chunks write their own ranges
+  // A bit per model and element (1: kept), recorded by the first of two masking passes;
+  // chunks write their own bytes.
+  std::unique_ptr<uint8_t[]> kept_;
   bool recorded_ = false;
 };
 

@@ -26,6 +26,7 @@ BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_
     : pool_(pool),
       buffers_(buffers),
       out_(out),
+      budget_bytes_(budget_bytes),
       on_block_(std::move(on_block)),
       observer_(observer),
       has_base_(out.base != nullptr),
@@ -58,9 +59,12 @@ BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_
             total_ * in_bytes + 2 * block_rows * out_bytes + needs.bytes_per_element * total_ <= budget;
 
   const size_t rows = cached_ ? static_cast<size_t>(total_) : 2 * block_rows;
-  buffers_.inputs.resize(sources_.size());
-  for (size_t j = 0; j < sources_.size(); ++j) buffers_.inputs[j].resize(rows * dtype_size(sources_[j]->dtype()));
-  buffers_.output.resize(2 * block_rows * out_bytes);
+  uint8_t* arena = buffers_.inputs.at_least(rows * in_bytes);
+  for (const auto& s : sources_) {
+    input_data_.push_back(arena);
+    arena += rows * dtype_size(s->dtype());
+  }
+  buffers_.output.at_least(2 * block_rows * out_bytes);
 }
 
 BlockPipeline::Block BlockPipeline::block_at(size_t index) const {
@@ -75,9 +79,10 @@ uint64_t BlockPipeline::read_block(size_t index) {
   for (size_t j = 0; j < sources_.size(); ++j) {
     const TensorSource& s = *sources_[j];
     const size_t size = dtype_size(s.dtype());
-    uint8_t* data = buffers_.inputs[j].data() + b.slot * size;
-    if (!loaded_) s.read(b.first, b.count, data);
-    if (out_.check_finite && !finite_checked_) check_finite(s, data, b.first, b.count);
+    uint8_t* data = input_data_[j] + b.slot * size;
+    const bool there = loaded_ || (index == 0 && first_block_read_);
+    if (!there) s.read(b.first, b.count, data);
+    if (out_.check_finite && !finite_checked_ && !there) check_finite(s, data, b.first, b.count);
     bytes += b.count * size;
   }
   return bytes;
@@ -96,6 +101,42 @@ void BlockPipeline::for_each_block(bool report_bytes, const Visit& visit) {
   }
   if (cached_) loaded_ = true;
   finite_checked_ = true;
+  first_block_read_ = false;
+}
+
+size_t BlockPipeline::sample(size_t most, const std::function<void(Chunk&, size_t)>& step) {
+  if (total_ == 0 || most == 0) return 0;
+  const uint64_t chunks = (total_ + chunk_ - 1) / chunk_;
+  if (total_ <= block_) {  // one block: read it for the next pass, sample chunks of it
+    if (!first_block_read_) read_block(0);
+    first_block_read_ = true;  // after read_block: it reads unless the block is there
+    const Block b = block_at(0);
+    const size_t used = static_cast<size_t>(std::min<uint64_t>(most, chunks));
+    pool_.parallel_for(used, [&](size_t slot) {
+      Chunk chunk = load(b, static_cast<size_t>(slot * chunks / used));
+      step(chunk, slot);
+    });
+    return used;
+  }
+  // Each sampled chunk is read where the pass will read it again (cached), or into the
+  // second block's half of the buffers, which the pass overwrites before using. At most
+  // a sixteenth of the tensor is read twice so.
+  const uint64_t room = cached_ ? chunks : block_ / chunk_;
+  const size_t used = static_cast<size_t>(std::max<uint64_t>(1, std::min({uint64_t{most}, room, chunks / 16})));
+  std::vector<Block> sampled;
+  for (size_t slot = 0; slot < used; ++slot) {
+    const uint64_t first = slot * chunks / used * chunk_;
+    Block b{first, static_cast<size_t>(std::min<uint64_t>(chunk_, total_ - first)),
+            cached_ ? static_cast<size_t>(first) : block_ + slot * chunk_, 0};
+    for (size_t j = 0; j < sources_.size(); ++j)
+      sources_[j]->read(b.first, b.count, input_data_[j] + b.slot * dtype_size(sources_[j]->dtype()));
+    sampled.push_back(b);
+  }
+  pool_.parallel_for(used, [&](size_t slot) {
+    Chunk chunk = load(sampled[slot], 0);
+    step(chunk, slot);
+  });
+  return used;
 }
 
 void BlockPipeline::check_finite(const TensorSource& s, const uint8_t* data, uint64_t first, size_t count) const {
@@ -126,12 +167,12 @@ Chunk BlockPipeline::load(const Block& b, size_t c) const {
   if (has_base_) {
     chunk.base = scratch.data();
     const DType t = sources_[j]->dtype();
-    to_f32(t, buffers_.inputs[j++].data() + element * dtype_size(t), chunk.base, chunk.count);
+    to_f32(t, input_data_[j++] + element * dtype_size(t), chunk.base, chunk.count);
   }
   for (size_t k = 0; k < models_; ++k, ++j) {
     models[k] = scratch.data() + (k + 1) * chunk_;
     const DType t = sources_[j]->dtype();
-    to_f32(t, buffers_.inputs[j].data() + element * dtype_size(t), models[k], chunk.count);
+    to_f32(t, input_data_[j] + element * dtype_size(t), models[k], chunk.count);
     if (task_vectors_) subtract(models[k], chunk.base, chunk.count);  // δ_k = m_k − b
   }
   chunk.models = models.data();
@@ -156,7 +197,15 @@ void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered,
   }
   const size_t n = ordered->counters();
   counts_.assign(chunks * n, 0);
-  {
+  if (!ordered->reads_values()) {
+    for (size_t c = 0; c < chunks; ++c) {
+      Chunk bare;
+      bare.first = b.first + c * chunk_;
+      bare.count = std::min(chunk_, b.count - c * chunk_);
+      bare.index = static_cast<size_t>(bare.first / chunk_);
+      ordered->count(bare, counts_.data() + c * n);
+    }
+  } else {
     ThreadPool::Batch batch(pool_, chunks, [&](size_t c) {
       Chunk chunk = load(b, c);
       ordered->count(chunk, counts_.data() + c * n);
@@ -170,7 +219,10 @@ void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered,
       counts_[c * n + k] = running_[k];
       running_[k] += here;
     }
-  pool_.parallel_for(chunks, run);
+  if (ordered->reads_values()) return pool_.parallel_for(chunks, run);
+  ThreadPool::Batch batch(pool_, chunks, run);  // the I/O overlaps the task, as without a count
+  meanwhile();
+  batch.wait();
 }
 
 void BlockPipeline::pass(bool report_bytes, const OrderedCount* ordered, const std::function<void(size_t)>& start,

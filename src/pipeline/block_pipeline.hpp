@@ -60,12 +60,35 @@ class OrderedCount {
   virtual ~OrderedCount() = default;
   virtual size_t counters() const = 0;
   virtual void count(const Chunk& chunk, uint64_t* counts) const = 0;  // this chunk's own
+  // False when count() knows every chunk's counts already (an earlier pass kept them) and
+  // reads only Chunk::index: the pipeline then skips converting the chunk to count it.
+  virtual bool reads_values() const { return true; }
 };
 
-// Storage reused from tensor to tensor (the pipeline of each tensor lays it out).
+// Bytes that only grow, never initialized: zero-filling a fresh cached tensor's inputs
+// before reading over them cost a merge of cached tensors a seventh of its time.
+class GrowingBuffer {
+ public:
+  uint8_t* at_least(size_t bytes) {
+    if (bytes > size_) {
+      data_.reset();  // the old bytes go first: the peak is the larger buffer alone
+      data_.reset(new uint8_t[bytes]);
+      size_ = bytes;
+    }
+    return data_.get();
+  }
+  uint8_t* data() { return data_.get(); }
+
+ private:
+  std::unique_ptr<uint8_t[]> data_;
+  size_t size_ = 0;
+};
+
+// Storage reused from tensor to tensor (the pipeline of each tensor lays it out). One
+// buffer for every input keeps the high-water mark at the largest layout one tensor needs.
 struct PipelineBuffers {
-  std::vector<std::vector<uint8_t>> inputs;  // per source
-  std::vector<uint8_t> output;
+  GrowingBuffer inputs;  // every source's bytes, one after another
+  GrowingBuffer output;
 };
 
 class BlockPipeline {
@@ -78,6 +101,7 @@ class BlockPipeline {
                 const PipelineNeeds& needs, Progress on_block, ChunkObserver* observer = nullptr);
 
   uint64_t elements() const { return total_; }
+  uint64_t budget() const { return budget_bytes_; }
   size_t chunk_capacity() const { return chunk_; }  // elements of a full chunk
   size_t model_count() const { return models_; }
   bool cached() const { return cached_; }  // every input stays in memory between passes
@@ -102,6 +126,11 @@ class BlockPipeline {
   // output dtype and streamed to sink in order. report_bytes: progress counts the inputs.
   void write(ByteSink& sink, const std::function<void(Chunk&, float* out)>& step,
              const OrderedCount* ordered = nullptr);
+  // Runs step on up to `most` chunks spread over the tensor, on the pool, before any pass
+  // (a sample for a selection's bracket); slot: which of them, in tensor order. A tensor
+  // of one block is read now and the next pass reuses it; otherwise the sampled chunks are
+  // read on their own (a small share of the tensor). Returns how many chunks ran.
+  size_t sample(size_t most, const std::function<void(Chunk&, size_t slot)>& step);
   // A pass that writes nothing but reports its input bytes (the analysis's last pass).
   void visit(const std::function<void(Chunk&, size_t in_block)>& step, const std::function<void(size_t chunks)>& start,
              const std::function<void()>& after_block, const OrderedCount* ordered = nullptr);
@@ -132,9 +161,11 @@ class BlockPipeline {
   ThreadPool& pool_;
   PipelineBuffers& buffers_;
   const OutputTensor& out_;
+  uint64_t budget_bytes_;
   Progress on_block_;
   ChunkObserver* observer_;
   std::vector<std::unique_ptr<TensorSource>> sources_;  // the base (if any), then the inputs
+  std::vector<uint8_t*> input_data_;                     // each source's bytes in the buffers
   bool has_base_, task_vectors_;
   size_t models_;
   uint64_t total_;
@@ -144,6 +175,7 @@ class BlockPipeline {
   bool cached_ = false;
   bool loaded_ = false;                     // ... and the inputs are there
   bool finite_checked_ = false;             // a pass looked at every input element
+  bool first_block_read_ = false;           // sample_first_block read it for the next pass
   std::vector<uint64_t> counts_, running_;  // an ordered count: per chunk of the block, and carried
 };
 

@@ -1,0 +1,138 @@
+#include "passes/bracket_select.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
+
+namespace wasmerge {
+
+Bracket bracket_from_sample(std::vector<uint32_t> sample, uint64_t keep, uint64_t n) {
+  Bracket b;
+  const size_t m = sample.size();
+  if (m == 0 || n == 0) return b;
+  // The keep-th largest of n sits near rank q·m of the sample (0: the largest); its sample
+  // rank's standard deviation is sqrt(m·q·(1−q)).
+  const double q = static_cast<double>(keep) / static_cast<double>(n);
+  const double rank = q * static_cast<double>(m);
+  const double margin = 5.0 * std::sqrt(static_cast<double>(m) * q * (1.0 - q)) + 16.0;
+  auto nth_largest = [&](double r) {
+    const auto i = static_cast<size_t>(r);
+    std::nth_element(sample.begin(), sample.begin() + static_cast<long>(i), sample.end(), std::greater<uint32_t>());
+    return sample[i];
+  };
+  if (rank - margin >= 0) b.hi = nth_largest(rank - margin);
+  if (rank + margin < static_cast<double>(m)) b.lo = nth_largest(rank + margin);
+  return b;
+}
+
+// Branch-free: the bracket holds a few percent of the entries, at random places, and a
+// branch per entry would mispredict on each of them. In wasm four lanes are compared at
+// once and only a group with an entry inside is stored lane by lane.
+BracketPart scan_bracket(const Bracket& bracket, const float* values, size_t n) {
+  thread_local std::vector<uint32_t> buffer;
+  buffer.resize(n + 4);
+  uint32_t* inside = buffer.data();
+  const uint32_t lo = bracket.lo, width = bracket.hi - bracket.lo;
+  uint64_t above = 0;
+  size_t count = 0, i = 0;
+  auto one = [&](uint32_t bits) {
+    above += bits > bracket.hi;
+    inside[count] = bits;
+    count += bits - lo <= width;  // lo <= bits <= hi, as one unsigned comparison
+  };
+#ifdef __wasm_simd128__
+  const v128_t magnitude = wasm_i32x4_splat(0x7FFFFFFF), hi_v = wasm_i32x4_splat(static_cast<int32_t>(bracket.hi)),
+               lo_v = wasm_i32x4_splat(static_cast<int32_t>(lo)),
+               width_v = wasm_i32x4_splat(static_cast<int32_t>(width));
+  v128_t above_v = wasm_i32x4_splat(0);  // per lane; a chunk has far fewer than 2^32 entries
+  for (; i + 4 <= n; i += 4) {
+    const v128_t bits = wasm_v128_and(wasm_v128_load(values + i), magnitude);
+    above_v = wasm_i32x4_sub(above_v, wasm_u32x4_gt(bits, hi_v));  // a true lane is -1
+    if (!wasm_v128_any_true(wasm_u32x4_le(wasm_i32x4_sub(bits, lo_v), width_v))) continue;
+    uint32_t lanes[4];
+    wasm_v128_store(lanes, bits);
+    for (uint32_t b : lanes) {
+      inside[count] = b;
+      count += b - lo <= width;
+    }
+  }
+  above = static_cast<uint64_t>(wasm_u32x4_extract_lane(above_v, 0)) + wasm_u32x4_extract_lane(above_v, 1) +
+          wasm_u32x4_extract_lane(above_v, 2) + wasm_u32x4_extract_lane(above_v, 3);
+#endif
+  for (; i < n; ++i) one(magnitude_bits(values[i]));
+  BracketPart part;
+  part.above = above;
+  // Distinct values with counts, in a small open-addressing table, while there are at
+  // most kDistinct of them (half its slots); past that, one by one.
+  constexpr size_t kSlots = 128, kDistinct = kSlots / 2;
+  constexpr uint32_t kEmpty = 0xFFFFFFFFu;  // no |x| pattern: the sign bit is clear
+  uint32_t keys[kSlots], counts[kSlots];
+  std::fill(keys, keys + kSlots, kEmpty);
+  size_t distinct = 0;
+  for (size_t j = 0; j < count; ++j) {
+    const uint32_t v = inside[j];
+    size_t slot = (v * 0x9E3779B1u) >> 25;  // 7 bits: kSlots
+    while (keys[slot] != kEmpty && keys[slot] != v) slot = (slot + 1) % kSlots;
+    if (keys[slot] == kEmpty) {
+      if (distinct == kDistinct) {
+        part.values.assign(inside, inside + count);
+        return part;
+      }
+      keys[slot] = v;
+      counts[slot] = 0;
+      ++distinct;
+    }
+    ++counts[slot];
+  }
+  for (size_t slot = 0; slot < kSlots; ++slot)
+    if (keys[slot] != kEmpty) {
+      part.values.push_back(keys[slot]);
+      part.counts.push_back(counts[slot]);
+    }
+  return part;
+}
+
+void BracketCollect::add(const BracketPart& part) {
+  above_ += part.above;
+  for (size_t i = 0; i < part.values.size(); ++i) inside_ += part.count(i);
+  if (!overflow_ && values_.size() + part.values.size() > max_values_) {
+    overflow_ = true;
+    values_ = std::vector<uint32_t>();
+    counts_ = std::vector<uint32_t>();
+    chunk_end_ = std::vector<uint64_t>();
+  }
+  if (overflow_) return;
+  values_.insert(values_.end(), part.values.begin(), part.values.end());
+  for (size_t i = 0; i < part.values.size(); ++i) counts_.push_back(part.count(i));
+  chunk_end_.push_back(values_.size());
+}
+
+bool BracketCollect::hit() const { return !overflow_ && keep_ > above_ && keep_ - above_ <= inside_; }
+
+// The same radix select as the tally passes, over the collected patterns only.
+MagnitudeCut BracketCollect::cut() const {
+  RadixSelect select(inside_, keep_ - above_, true);  // the cut is the (keep − above)-th largest inside
+  RadixSelect::Histogram high(RadixSelect::kBins), low(RadixSelect::kBins);
+  for (size_t i = 0; i < values_.size(); ++i) high[values_[i] >> 16] += counts_[i];
+  select.finish_high_pass(high);
+  for (size_t i = 0; i < values_.size(); ++i)
+    if ((values_[i] >> 16) == select.prefix()) low[values_[i] & 0xFFFF] += counts_[i];
+  return select.finish_low_pass(low);
+}
+
+std::vector<uint64_t> BracketCollect::ties_per_chunk(uint32_t threshold) const {
+  std::vector<uint64_t> ties(chunk_end_.size());
+  uint64_t begin = 0;
+  for (size_t c = 0; c < chunk_end_.size(); ++c) {
+    for (uint64_t i = begin; i < chunk_end_[c]; ++i)
+      if (values_[i] == threshold) ties[c] += counts_[i];
+    begin = chunk_end_[c];
+  }
+  return ties;
+}
+
+}  // namespace wasmerge
