@@ -160,4 +160,4 @@ function roundToF32(weights) {
   return out;
 }
 
-module.exports = { initWeights, train, roundToF32 };
+module.exports = { initWeights, train, roundToF32, createAdam };

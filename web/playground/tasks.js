@@ -67,10 +67,9 @@ function task(name) {
   return t;
 }
 
-// n points of a task from seed -> {xy: Float64Array(2n), labels: Uint8Array(n)}
-function points(name, n, seed) {
-  const { sample } = task(name);
-  const r = createRandom(seed);
+// The next n points of sample(r) from the generator r -> {xy: Float64Array(2n), labels: Uint8Array(n)}
+// (the layer lab's task draws its points so too).
+function drawPoints(sample, r, n) {
   const xy = new Float64Array(2 * n);
   const labels = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
@@ -82,6 +81,9 @@ function points(name, n, seed) {
   return { xy, labels };
 }
 
+// n points of a task from seed -> {xy: Float64Array(2n), labels: Uint8Array(n)}
+const points = (name, n, seed) => drawPoints(task(name).sample, createRandom(seed), n);
+
 // The fixed held-out sets: 'test' for every accuracy the page shows, 'validation' for
 // choosing λ where a chart says so. Training streams use other seeds (train_demo.js).
 const EVAL_POINTS = 500;
@@ -90,4 +92,4 @@ function evalSet(name, split = 'test') {
   return points(name, EVAL_POINTS, SPLIT_SEEDS[split] + 17 * task(name).index);
 }
 
-export { TASKS, evalSet };
+export { TASKS, evalSet, drawPoints };

@@ -35,8 +35,8 @@ const MAX_THREADS = 4;
 const PROGRESS_MS = 100;
 
 // The engine's outputs, kept in memory: the container interface of zip_container.js
-// that worker_host.js writes through.
-function createMemoryContainer() {
+// that worker_host.js writes through (the layer lab's worker keeps its outputs so too).
+export function createMemoryContainer() {
   const files = [];
   return {
     begin(name) {
@@ -58,12 +58,28 @@ function createMemoryContainer() {
   };
 }
 
+// Requests answered one at a time, in order (the engine blocks this thread while it runs):
+// run(args) -> {result, transfer}, or throws; post({id, ...result} | {id, error}, transfer).
+// -> handle(args) (the layer lab's worker answers so too)
+export function answerInOrder(post, run) {
+  let queue = Promise.resolve();
+  return (args) => {
+    queue = queue.then(async () => {
+      try {
+        const { result, transfer } = await run(args);
+        post({ id: args.id, ...result }, transfer);
+      } catch (e) {
+        post({ id: args.id, error: e && e.message ? e.message : String(e) });
+      }
+    });
+  };
+}
+
 // post(result, transfer) answers the page.
 function createSession(post) {
   const readFile = fileReaderSyncReader();  // the user's picked Files, for 'analyze'
   let engine = null;
   let demo = null;  // {files: Map(name -> {data: Uint8Array, size}), spec, evaluator}
-  let queue = Promise.resolve();
 
   // A File (the user's) or a demo file held here: {data: Uint8Array, size}.
   const readInto = (file, offset, dst) => {
@@ -181,21 +197,12 @@ function createSession(post) {
     },
   };
 
-  // One request at a time, in order: the engine blocks this thread while it runs.
-  function handle(args) {
-    queue = queue.then(async () => {
-      const { id, op } = args;
-      try {
-        if (!ops[op]) throw new Error(`unknown playground request '${op}'`);
-        if (op !== 'load' && op !== 'analyze' && !demo) throw new Error('the demo models are not loaded yet');
-        const result = await ops[op](args);
-        const transfer = result.model ? [result.model.buffer] : [];
-        post({ id, ...result }, transfer);
-      } catch (e) {
-        post({ id, error: e && e.message ? e.message : String(e) });
-      }
-    });
-  }
+  const handle = answerInOrder(post, async ({ op, ...args }) => {
+    if (!ops[op]) throw new Error(`unknown playground request '${op}'`);
+    if (op !== 'load' && op !== 'analyze' && !demo) throw new Error('the demo models are not loaded yet');
+    const result = await ops[op](args);
+    return { result, transfer: result.model ? [result.model.buffer] : [] };
+  });
 
   return { handle };
 }
