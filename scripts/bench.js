@@ -108,9 +108,15 @@ function timed(cmd, args, cwd = DIR) {
     child.on('close', (status) => {
       clearInterval(timer);
       if (status !== 0) reject(new Error(`${cmd} ${args.join(' ')} failed:\n${stderr}`));
-      else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMb: peakKb / 1024 });
+      else resolve({ seconds: Number(process.hrtime.bigint() - started) / 1e9, peakMb: peakKb / 1024, bytesRead: bytesRead(stderr) });
     });
   });
+}
+
+// The CLI's "read 825.9 MB" (every input byte the merge read, headers included), in bytes.
+function bytesRead(stderr) {
+  const m = / read ([\d.]+) (GB|MB|kB|B)\b/.exec(stderr);
+  return m ? Number(m[1]) * { GB: 1e9, MB: 1e6, kB: 1e3, B: 1 }[m[2]] : NaN;
 }
 
 function childPids(pid) {
@@ -125,7 +131,7 @@ async function best(runs, fn) {
   let result = null;
   for (let i = 0; i < runs; i++) {
     const r = await fn();
-    if (!result || r.seconds < result.seconds) result = { seconds: r.seconds, peakMb: Math.max(r.peakMb, result ? result.peakMb : 0) };
+    if (!result || r.seconds < result.seconds) result = { ...r, peakMb: Math.max(r.peakMb, result ? result.peakMb : 0) };
   }
   return result;
 }
@@ -157,7 +163,9 @@ async function bigTensor() {
   const wasm = await timed(cli, ['ties.yaml', 'out-wasm', '--memory-mb', '256'], dir);
   const native = await timed(cli, ['ties.yaml', 'out-native', '--memory-mb', '256', '--native'], dir);
   const same = spawnSync('cmp', ['out-wasm/model.safetensors', 'out-native/model.safetensors'], { cwd: dir }).status === 0;
+  const input = ['base', 'a', 'b'].reduce((a, m) => a + fs.statSync(path.join(dir, m, 'model.safetensors')).size, 0);
   console.log(`one ${(2 * n / 1e9).toFixed(1)} GB tensor, ties, --memory-mb 256: wasm ${wasm.seconds.toFixed(1)} s, ` +
+    `read ${(wasm.bytesRead / input).toFixed(2)}× the inputs, ` +
     `peak RSS ${wasm.peakMb.toFixed(0)} MB; native ${native.seconds.toFixed(1)} s, peak RSS ${native.peakMb.toFixed(0)} MB; ` +
     `same bytes: ${same}`);
 }
@@ -293,6 +301,52 @@ async function benchLora(runs, memory) {
     `native ${(times.lora.native.seconds / times.copy.native.seconds).toFixed(2)}`);
 }
 
+// Evaluation (SPEC §9): a model of Qwen2.5-0.5B's shapes (qwen2: q/k/v biases, 24 layers,
+// tied embeddings, vocab 151936, bf16; the upcycling base's weights) scored on a text of
+// 1,024 tokens (two windows of 512), wasm and native, tokens/s and whether they agree.
+function generateEvalModel(dir) {
+  const folder = path.join(dir, 'qwen2');
+  if (fs.existsSync(path.join(folder, 'done'))) return folder;
+  generateUpcyclingBase(dir);
+  console.log(`generating the 0.5B-shaped qwen2 model in ${folder} ...`);
+  fs.mkdirSync(folder, { recursive: true });
+  const list = shapes(24, 151936).map(([name, shape], i) => [name, shape, tensorBytes(shape.reduce((a, b) => a * b), 5000 + i)]);
+  const biases = [];
+  for (let l = 0; l < 24; l++)
+    for (const [proj, n] of [['q_proj', HIDDEN], ['k_proj', KV], ['v_proj', KV]])
+      biases.push([`model.layers.${l}.self_attn.${proj}.bias`, [n], tensorBytes(n, 8000 + l * 3 + n)]);
+  writeModel(path.join(folder, 'model.safetensors'), list.concat(biases));
+  const config = JSON.parse(fs.readFileSync(path.join(dir, 'base/config.json'), 'utf8'));
+  fs.writeFileSync(path.join(folder, 'config.json'), JSON.stringify({ ...config, architectures: ['Qwen2ForCausalLM'],
+    model_type: 'qwen2', use_sliding_window: false }, null, 2));
+  for (const f of ['tokenizer.json', 'tokenizer_config.json']) fs.copyFileSync(path.join(dir, 'base', f), path.join(folder, f));
+  fs.writeFileSync(path.join(folder, 'done'), '');
+  return folder;
+}
+
+async function benchEval(runs, memory) {
+  const dir = path.join(DIR, 'upcycle');
+  generateEvalModel(dir);
+  const tokens = 1024;
+  const words = Array.from({ length: tokens }, (_, i) => WORDS[(i * 7 + (i >> 3)) % WORDS.length]);
+  fs.writeFileSync(path.join(dir, 'eval.txt'), words.join(' '));
+  const cli = path.join(ROOT, 'scripts/wasmerge');
+  const args = ['eval', '--text', 'eval.txt', '--json', '--memory-mb', memory, 'qwen2'];
+  console.log(`evaluating a 494M-parameter bf16 qwen2 model on ${tokens} tokens (2 windows of 512)`);
+  console.log('engine  seconds  tokens/s  peak RSS MB');
+  const results = {};
+  for (const engine of ['wasm', 'native']) {
+    const out = path.join(dir, `eval-${engine}.json`);
+    const r = await best(runs, () => timed('sh', ['-c', `"${cli}" ${args.join(' ')}${engine === 'native' ? ' --native' : ''} > ${out}`], dir));
+    results[engine] = { ...r, text: fs.readFileSync(out, 'utf8') };
+    console.log(`${engine.padEnd(6)}  ${r.seconds.toFixed(2).padStart(7)}  ${(tokens / r.seconds).toFixed(1).padStart(8)}  ` +
+      `${r.peakMb.toFixed(0).padStart(11)}`);
+  }
+  const same = results.wasm.text === results.native.text;
+  console.log(`wasm/native speed ${(results.native.seconds / results.wasm.seconds).toFixed(2)}, same numbers: ${same} ` +
+    `(${JSON.stringify(JSON.parse(results.wasm.text)[0])})`);
+}
+
 async function main() {
   if (process.env.BENCH_BIG) return bigTensor();
   if (process.env.BENCH_EXTRACT) return benchExtract(Number(process.env.BENCH_RUNS || 1), process.env.BENCH_MEMORY_MB || '1024');
@@ -300,6 +354,7 @@ async function main() {
   const memory = process.env.BENCH_MEMORY_MB || '1024';
   if (process.env.BENCH_MOE) return benchUpcycling(runs, memory);
   if (process.env.BENCH_LORA) return benchLora(runs, memory);
+  if (process.env.BENCH_EVAL) return benchEval(Number(process.env.BENCH_RUNS || 1), memory);
   generate();
   const inputs = ['base', 'ft1', 'ft2', 'ft3'].map((m) => path.join(DIR, m, 'model.safetensors'));
   const params = shapes().reduce((a, [, s]) => a + s.reduce((x, y) => x * y), 0);
@@ -307,7 +362,9 @@ async function main() {
     `${runs} runs each (best), --memory-mb ${memory}, ${require('os').cpus().length} cores`);
   const floor = await best(runs, () => timed('node', [path.join(ROOT, 'scripts/io_floor.js'), 'floor.bin', ...inputs]));
   console.log(`I/O floor: ${floor.seconds.toFixed(2)} s (read ${(4 * params * 2 / 1e6).toFixed(0)} MB, write ${(params * 2 / 1e6).toFixed(0)} MB)`);
-  console.log('method           wasm s  native s  wasm/native  wasm/floor  wasm Mparam/s  peak RSS wasm/native MB');
+  const inputBytes = inputs.reduce((a, f) => a + fs.statSync(f).size, 0);
+  console.log('method           wasm s  native s  wasm/native  wasm/floor  wasm Mparam/s  peak RSS wasm/native MB  read/input');
+  const seconds = {};
   for (const [method, models] of Object.entries(CONFIGS)) {
     fs.writeFileSync(path.join(DIR, `${method}.yaml`), `merge_method: ${method}\nbase_model: base\nmodels:\n${models}`);
     const cli = path.join(ROOT, 'scripts/wasmerge');
@@ -318,11 +375,15 @@ async function main() {
     console.log(`${method.padEnd(16)} ${wasm.seconds.toFixed(2).padStart(6)}  ${native.seconds.toFixed(2).padStart(8)}  ` +
       `${(wasm.seconds / native.seconds).toFixed(2).padStart(11)}  ${(wasm.seconds / floor.seconds).toFixed(2).padStart(10)}  ` +
       `${(params / wasm.seconds / 1e6).toFixed(0).padStart(13)}  ${wasm.peakMb.toFixed(0).padStart(9)}/${native.peakMb.toFixed(0)}` +
-      `   (${same.length} bytes)`);
+      `${(wasm.bytesRead / inputBytes).toFixed(2).padStart(25)}   (${same.length} bytes)`);
+    seconds[method] = wasm.seconds;
   }
+  const ratio = (m) => (seconds[m] / seconds.task_arithmetic).toFixed(2);
+  console.log(`wasm time / task_arithmetic's: ties ${ratio('ties')}, dare_ties ${ratio('dare_ties')}`);
   await benchUpcycling(runs, memory);
   await benchExtract(runs, memory);
   await benchLora(runs, memory);
+  await benchEval(runs, memory);
 }
 
 main().catch((e) => {

@@ -5,12 +5,16 @@
 // headless Chromium, the engine's default memory budget (1024 MB).
 //   node scripts/bench_browser.js [--dir DIR] [--method ties|task_arithmetic|dare_ties] [--compare]
 // --compare also downloads the result and checks it against scripts/wasmerge's bytes.
+//   node scripts/bench_browser.js --eval
+// instead times an evaluation in the page (SPEC §9): scripts/bench.js's 0.5B-shaped qwen2
+// model on its 1,024-token text (BENCH_EVAL=1, which generates both once and times the CLI,
+// wasm and native, first), with the page's numbers checked against the CLI's.
 // Not part of scripts/test.sh: it writes ~4 GB (kept in DIR for the next run) and takes minutes.
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { openApp, pickFiles, setConfig, mergeAndWait, statusText, download } = require('../tests/browser/browser');
+const { openApp, pickFiles, pickFolder, setConfig, mergeAndWait, statusText, download } = require('../tests/browser/browser');
 
 const ROOT = path.resolve(__dirname, '..');
 const HIDDEN = 896;
@@ -41,7 +45,8 @@ const FILES = ['base.safetensors', 'ft1.safetensors', 'ft2.safetensors', 'ft3.sa
 function args() {
   const a = process.argv.slice(2);
   const get = (flag, dflt) => (a.includes(flag) ? a[a.indexOf(flag) + 1] : dflt);
-  return { dir: path.resolve(get('--dir', '/tmp/wasmerge-bench-500m')), method: get('--method', 'ties'), compare: a.includes('--compare') };
+  return { dir: path.resolve(get('--dir', '/tmp/wasmerge-bench-500m')), method: get('--method', 'ties'), compare: a.includes('--compare'),
+    eval: a.includes('--eval') };
 }
 
 function headerBytes() {
@@ -167,7 +172,51 @@ async function main() {
   return result;
 }
 
-main().catch((e) => {
+// The page's evaluation of scripts/bench.js's eval model and text, after the CLI's (bench.js
+// prints wasm and native seconds and tokens/s; here the page's, from Evaluate to the table,
+// and the engine's part as the page's progress times it).
+async function benchEval() {
+  const dir = path.join(process.env.BENCH_DIR || path.join(ROOT, 'build/bench'), 'upcycle');
+  const cli = spawnSync('node', [path.join(ROOT, 'scripts/bench.js')], { env: { ...process.env, BENCH_EVAL: '1' }, stdio: 'inherit' });
+  if (cli.status !== 0) throw new Error('scripts/bench.js (BENCH_EVAL=1) failed');
+  const text = fs.readFileSync(path.join(dir, 'eval.txt'), 'utf8');
+  const [want] = JSON.parse(fs.readFileSync(path.join(dir, 'eval-wasm.json'), 'utf8'));
+  const app = await openApp();
+  const peak = new Map();
+  const sampler = setInterval(() => sampleRendererRss(peak), 200);
+  const ticker = setInterval(async () => {
+    const line = await app.page.textContent('[data-testid=eval-progress]').catch(() => '');
+    console.log(`  … ${line.trim()}`);
+  }, 10000);
+  try {
+    const { page } = app;
+    await page.waitForFunction(() => document.body.dataset.mergeState === 'idle');
+    await pickFolder(page, path.join(dir, 'qwen2'));
+    await page.fill('[data-testid=eval-text]', text);
+    const started = Date.now();
+    await page.click('[data-testid=eval-run]');
+    await page.waitForFunction(() => ['done', 'failed', 'cancelled'].includes(document.body.dataset.evalState), null, { timeout: 30 * 60 * 1000 });
+    const wall = (Date.now() - started) / 1000;
+    const status = (await page.textContent('[data-testid=eval-status]')).trim();
+    if (await page.evaluate(() => document.body.dataset.evalState) !== 'done') throw new Error(`evaluation: ${status}`);
+    const { rows } = await page.evaluate(() => self.wasmergeLastEval());
+    const [got] = rows;
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    console.log(`page: ${wall.toFixed(1)} s from Evaluate to the table (tokenizing and the engine's start included), ` +
+      `${got.seconds.toFixed(1)} s in the engine: ${(got.tokens / got.seconds).toFixed(1)} tokens/s, ${cores} threads, ` +
+      `peak renderer RSS ${(Math.max(0, ...peak.values()) / 2 ** 20).toFixed(0)} MiB`);
+    const same = ['tokens', 'nll', 'perplexity', 'bits_per_byte'].every((k) => got[k] === want[k]);
+    console.log(`page numbers ${same ? 'equal' : 'DIFFER from'} the CLI's (nll ${got.nll}, CLI ${want.nll})`);
+    if (!same) process.exitCode = 1;
+  } finally {
+    clearInterval(sampler);
+    clearInterval(ticker);
+    if (process.exitCode) console.log(app.consoleLines.slice(-20).join('\n'));
+    await app.close();
+  }
+}
+
+(args().eval ? benchEval() : main()).catch((e) => {
   console.error(`bench_browser: ${e.message}`);
   process.exit(1);
 });

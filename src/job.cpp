@@ -4,7 +4,9 @@
 #include <new>
 #include <nlohmann/json.hpp>
 
+#include "counting_inputs.hpp"
 #include "wasmerge/error.hpp"
+#include "wasmerge/eval.hpp"
 #include "wasmerge/extract_lora.hpp"
 #include "wasmerge/method.hpp"
 
@@ -14,11 +16,15 @@ namespace {
 using json = nlohmann::ordered_json;
 
 struct Job {
-  std::string kind;  // merge | plan | analyze | describe | extract_lora
+  std::string kind;  // merge | plan | analyze | describe | extract_lora | eval
   std::string config_json;
   std::string out_dir;
   MergeOptions options;
   ExtractOptions extract;
+  // eval (wasmerge/eval.hpp): the models with their tokenized text, the window length (0:
+  // the model's default), threads and memory
+  std::vector<EvalModel> eval_models;
+  uint64_t eval_context = 0;
 };
 
 // A job's fields, each of one kind or absent (its default): another value is an error
@@ -92,15 +98,87 @@ void parse_extract_job(const json& j, Job& job) {
   job.out_dir = text_field(j, "out_dir", ".");
 }
 
+// {"kind":"eval","models":[{"path":"<folder>","tokens":[ids...],"text_bytes":B}],
+//  "context":C|null,"threads":N,"memory_mb":M}   (the events: wasmerge/eval.hpp)
+void parse_eval_job(const json& j, Job& job) {
+  if (!j.contains("models") || !j["models"].is_array() || j["models"].empty())
+    fail("job", "", "eval needs \"models\", a list of {path, tokens, text_bytes}");
+  for (const json& m : j["models"]) {
+    if (!m.is_object()) fail("job", "", "eval: each of \"models\" must be {path, tokens, text_bytes}");
+    EvalModel e;
+    e.path = text_field(m, "path", "");
+    if (e.path.empty()) fail("job", "", "eval: a model has no \"path\"");
+    if (!m.contains("tokens") || !m["tokens"].is_array())
+      fail("job", "", "eval: model " + e.path + " has no \"tokens\" list");
+    for (const json& id : m["tokens"]) {
+      if (!id.is_number_integer() || id.get<int64_t>() < 0 || id.get<int64_t>() > INT32_MAX)
+        fail("job", "", "eval: a token id of " + e.path + " is not a non-negative integer");
+      e.tokens.push_back(static_cast<int32_t>(id.get<int64_t>()));
+    }
+    e.text_bytes = count_field(m, "text_bytes", 0);
+    if (e.text_bytes == 0) fail("job", "", "eval: model " + e.path + " needs \"text_bytes\", the text's positive size");
+    job.eval_models.push_back(std::move(e));
+  }
+  job.eval_context = count_field(j, "context", 0, uint32_t{1} << 30);
+  if (j.contains("context") && !j["context"].is_null() && job.eval_context < 2)
+    fail("job", "", "context must be at least 2 tokens");
+  job.options.threads = static_cast<unsigned>(count_field(j, "threads", 0, kMostThreads));
+  job.options.memory_mb = count_field(j, "memory_mb", job.options.memory_mb, kMostMemoryMb);
+  if (job.options.memory_mb == 0) fail("job", "", "memory_mb must be positive");
+}
+
+// Evaluates each model in order, reporting per wasmerge/eval.hpp.
+void run_eval_job(const Job& job, InputFiles& inputs, const EmitFn& emit, const CancelFn& cancelled) {
+  ThreadPool pool(job.options.threads);
+  for (size_t i = 0; i < job.eval_models.size(); ++i) {
+    const EvalModel& m = job.eval_models[i];
+    EvalProgress progress;
+    progress.on_start = [&](int layers, size_t windows, size_t groups) {
+      emit(json{{"event", "eval_start"},
+                {"model", i},
+                {"path", m.path},
+                {"layers", layers},
+                {"windows", windows},
+                {"groups", groups}}
+               .dump());
+    };
+    progress.on_layer = [&](int layer, int layers, size_t group, size_t groups) {
+      emit(json{{"event", "eval_layer"},
+                {"model", i},
+                {"layer", layer},
+                {"layers", layers},
+                {"group", group},
+                {"groups", groups}}
+               .dump());
+      if (cancelled && cancelled()) throw Cancelled();
+    };
+    const EvalResult r = evaluate_model(inputs, m, job.eval_context, pool, job.options.memory_mb << 20, progress);
+    emit(json{{"event", "eval_result"},
+              {"model", i},
+              {"path", r.path},
+              {"tokens", r.tokens},
+              {"predicted", r.predicted},
+              {"nll", r.nll},
+              {"perplexity", r.perplexity},
+              {"bits_per_byte", r.bits_per_byte}}
+             .dump());
+  }
+  emit(json{{"event", "done"}, {"files", json::array()}, {"tensor_count", 0}, {"tensor_bytes", 0}}.dump());
+}
+
 Job parse_job(const std::string& text) {
   const json j = json::parse(text, nullptr, false);
   if (j.is_discarded() || !j.is_object()) fail("job", "", "malformed job (not a JSON object)");
   Job job;
   job.kind = text_field(j, "kind", flag_field(j, "analyze", false) ? "analyze" : "merge");
   if (job.kind != "merge" && job.kind != "plan" && job.kind != "analyze" && job.kind != "describe" &&
-      job.kind != "extract_lora")
-    fail("job", "", "unknown kind '" + job.kind + "' (merge, plan, analyze, describe or extract_lora)");
+      job.kind != "extract_lora" && job.kind != "eval")
+    fail("job", "", "unknown kind '" + job.kind + "' (merge, plan, analyze, describe, extract_lora or eval)");
   if (job.kind == "describe") return job;
+  if (job.kind == "eval") {
+    parse_eval_job(j, job);
+    return job;
+  }
   if (job.kind == "extract_lora") {
     parse_extract_job(j, job);
     return job;
@@ -155,6 +233,10 @@ int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory
       emit(methods_event_json());
       return 0;
     }
+    if (job.kind == "eval") {
+      run_eval_job(job, inputs, emit, cancelled);
+      return 0;
+    }
     if (job.kind == "plan") {
       emit(plan_merge(job.config_json, job.options, inputs, on_warning));
       return 0;
@@ -182,8 +264,13 @@ int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory
       return 0;
     }
     auto outputs = make_outputs(job.out_dir);
-    const MergeResult r = run_merge(job.config_json, job.options, inputs, *outputs, on_progress, on_warning, emit);
-    emit(json{{"event", "done"}, {"files", r.files}, {"tensor_count", r.tensor_count}, {"tensor_bytes", r.tensor_bytes}}
+    CountingInputs counted(inputs);
+    const MergeResult r = run_merge(job.config_json, job.options, counted, *outputs, on_progress, on_warning, emit);
+    emit(json{{"event", "done"},
+              {"files", r.files},
+              {"tensor_count", r.tensor_count},
+              {"tensor_bytes", r.tensor_bytes},
+              {"bytes_read", counted.bytes_read()}}
              .dump());
     return 0;
   } catch (const Cancelled& e) {

@@ -11,96 +11,26 @@
 #include <random>
 
 #include "decoder/dot_kernels.hpp"
+#include "decoder_models.hpp"
 #include "reference_decoder.hpp"
 #include "support.hpp"
 #include "wasmerge/decoder.hpp"
 #include "wasmerge/model.hpp"
 
 using namespace wasmerge;
+using test::files_of;
+using test::kLlama;
+using test::kLlamaBiasLinear;
+using test::kMistral;
+using test::kQwen2;
+using test::kQwen3;
+using test::random_decoder;
+using test::random_sequences;
+using test::require_close;
+using test::TestModel;
+using test::vocab_of;
 
 namespace {
-
-// Values from mt19937's raw output (the distributions differ between standard libraries,
-// and the bit-identity test needs the same model in every build), on the dtype's grid.
-std::vector<double> grid_values(const std::string& dtype, size_t n, std::mt19937& rng, double center, double scale) {
-  std::vector<double> out(n);
-  for (auto& v : out) {
-    double x = center + scale * ((static_cast<int>(rng() % 2001) - 1000) / 1000.0);
-    int e;
-    const double frac = std::frexp(x, &e);
-    const int bits = dtype == "BF16" ? 8 : 24;
-    v = std::ldexp(std::round(std::ldexp(frac, bits)), e - bits);
-  }
-  return out;
-}
-
-struct TestModel {
-  std::string config;
-  std::string dtype;
-  test::RefTensors tensors;
-  std::vector<std::string> order;  // tensor names in file order
-};
-
-void add(TestModel& m, std::mt19937& rng, const std::string& name, std::vector<uint64_t> shape, double center,
-         double scale) {
-  size_t n = 1;
-  for (auto d : shape) n *= d;
-  m.tensors[name] = test::RefTensor{shape, grid_values(m.dtype, n, rng, center, scale)};
-  m.order.push_back(name);
-}
-
-// A dense decoder with random weights of the shapes config.json gives: projections scaled
-// by 1/√in so activations stay of order 1, norms around 1, biases small.
-TestModel random_decoder(const std::string& config, const std::string& dtype, uint32_t seed) {
-  const auto j = nlohmann::json::parse(config);
-  TestModel m{config, dtype, {}, {}};
-  std::mt19937 rng(seed);
-  const uint64_t hidden = j["hidden_size"], inter = j["intermediate_size"], vocab = j["vocab_size"];
-  const uint64_t heads = j["num_attention_heads"], kv = j.value("num_key_value_heads", heads);
-  const uint64_t d = j.contains("head_dim") ? j["head_dim"].get<uint64_t>() : hidden / heads;
-  const std::string type = j["model_type"];
-  const bool bias = type == "qwen2" || j.value("attention_bias", false);
-  auto w = [&](const std::string& name, uint64_t out, uint64_t in) {
-    add(m, rng, name, {out, in}, 0, 1.7 / std::sqrt(double(in)));
-  };
-  add(m, rng, "model.embed_tokens.weight", {vocab, hidden}, 0, 1.0);
-  for (int l = 0; l < j["num_hidden_layers"].get<int>(); ++l) {
-    const std::string p = "model.layers." + std::to_string(l) + ".";
-    add(m, rng, p + "input_layernorm.weight", {hidden}, 1, 0.3);
-    w(p + "self_attn.q_proj.weight", heads * d, hidden);
-    w(p + "self_attn.k_proj.weight", kv * d, hidden);
-    w(p + "self_attn.v_proj.weight", kv * d, hidden);
-    if (bias) {
-      add(m, rng, p + "self_attn.q_proj.bias", {heads * d}, 0, 0.5);
-      add(m, rng, p + "self_attn.k_proj.bias", {kv * d}, 0, 0.5);
-      add(m, rng, p + "self_attn.v_proj.bias", {kv * d}, 0, 0.5);
-    }
-    if (type == "qwen3") {
-      add(m, rng, p + "self_attn.q_norm.weight", {d}, 1, 0.3);
-      add(m, rng, p + "self_attn.k_norm.weight", {d}, 1, 0.3);
-    }
-    w(p + "self_attn.o_proj.weight", hidden, heads * d);
-    add(m, rng, p + "post_attention_layernorm.weight", {hidden}, 1, 0.3);
-    w(p + "mlp.gate_proj.weight", inter, hidden);
-    w(p + "mlp.up_proj.weight", inter, hidden);
-    w(p + "mlp.down_proj.weight", hidden, inter);
-  }
-  add(m, rng, "model.norm.weight", {hidden}, 1, 0.3);
-  if (!j.value("tie_word_embeddings", false)) w("lm_head.weight", vocab, hidden);
-  return m;
-}
-
-test::MemoryInputs files_of(const TestModel& m, const std::string& skip = "") {
-  std::vector<test::TestTensor> list;
-  for (const auto& name : m.order)
-    if (name != skip) {
-      const auto& t = m.tensors.at(name);
-      list.push_back(test::TestTensor{name, m.dtype, t.shape, test::encode(m.dtype, t.values)});
-    }
-  test::MemoryInputs files;
-  files.add("model.safetensors", test::safetensors_file(list));
-  return files;
-}
 
 // The engine's logits for m, with `threads` threads and `budget` bytes.
 std::vector<float> engine_logits(const TestModel& m, const std::vector<std::vector<int32_t>>& sequences,
@@ -112,50 +42,6 @@ std::vector<float> engine_logits(const TestModel& m, const std::vector<std::vect
   return decoder.logits(sequences);
 }
 
-std::vector<std::vector<int32_t>> random_sequences(const std::vector<size_t>& lengths, int vocab, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<std::vector<int32_t>> out;
-  for (size_t n : lengths) {
-    out.emplace_back(n);
-    for (auto& id : out.back()) id = static_cast<int32_t>(rng() % vocab);
-  }
-  return out;
-}
-
-// Max |a - b| within rel·max(1, max|b|).
-template <typename A>
-void require_close(const A& got, const std::vector<double>& expected, double rel, const std::string& what) {
-  REQUIRE(got.size() == expected.size());
-  double scale = 1, worst = 0;
-  size_t at = 0;
-  for (size_t i = 0; i < got.size(); ++i) {
-    scale = std::max(scale, std::fabs(expected[i]));
-    const double diff = std::fabs(double(got[i]) - expected[i]);
-    if (!(diff <= worst)) worst = diff, at = i;
-  }
-  INFO(what << ": worst |diff| " << worst << " at " << at << " (got " << got[at] << ", expected " << expected[at]
-            << "), scale " << scale);
-  REQUIRE(worst <= rel * scale);
-}
-
-const char* kLlama = R"({"model_type":"llama","num_hidden_layers":2,"hidden_size":64,"intermediate_size":96,
-  "num_attention_heads":4,"num_key_value_heads":2,"vocab_size":50,"rms_norm_eps":1e-5,"rope_theta":500000.0,
-  "rope_scaling":{"rope_type":"llama3","factor":8.0,"low_freq_factor":1.0,"high_freq_factor":4.0,
-  "original_max_position_embeddings":64},"max_position_embeddings":1024,"tie_word_embeddings":false})";
-const char* kLlamaBiasLinear = R"({"model_type":"llama","num_hidden_layers":2,"hidden_size":32,"intermediate_size":48,
-  "num_attention_heads":2,"vocab_size":40,"rms_norm_eps":1e-6,"rope_theta":10000,"attention_bias":true,
-  "rope_scaling":{"type":"linear","factor":2.0},"max_position_embeddings":64})";
-const char* kMistral = R"({"model_type":"mistral","num_hidden_layers":2,"hidden_size":48,"intermediate_size":80,
-  "num_attention_heads":4,"num_key_value_heads":4,"vocab_size":37,"rms_norm_eps":1e-5,"rope_theta":1000000.0,
-  "sliding_window":5,"max_position_embeddings":256})";
-const char* kQwen2 = R"({"model_type":"qwen2","num_hidden_layers":3,"hidden_size":64,"intermediate_size":112,
-  "num_attention_heads":4,"num_key_value_heads":1,"vocab_size":45,"rms_norm_eps":1e-6,"rope_theta":1000000.0,
-  "rope_scaling":null,"tie_word_embeddings":true,"use_sliding_window":false,"sliding_window":4,
-  "max_position_embeddings":512})";
-const char* kQwen3 = R"({"model_type":"qwen3","num_hidden_layers":2,"hidden_size":64,"intermediate_size":96,
-  "num_attention_heads":4,"num_key_value_heads":2,"head_dim":24,"vocab_size":41,"rms_norm_eps":1e-6,
-  "rope_theta":1000000,"attention_bias":false,"tie_word_embeddings":true,"max_position_embeddings":512})";
-
 struct Case {
   const char* name;
   const char* config;
@@ -165,8 +51,6 @@ const Case kCases[] = {{"llama GQA llama3 rope", kLlama},
                        {"mistral sliding window", kMistral},
                        {"qwen2 biases, tied", kQwen2},
                        {"qwen3 head_dim != hidden/heads, q/k norms, tied", kQwen3}};
-
-int vocab_of(const char* config) { return nlohmann::json::parse(config)["vocab_size"]; }
 
 }  // namespace
 
@@ -288,7 +172,8 @@ TEST_CASE("decoder errors name the file, the tensor and what is wrong") {
   };
   const std::string gpt2 = R"({"model_type":"gpt2","num_hidden_layers":2})";
   REQUIRE(message_of([&] { read_decoder_shape(gpt2, "m/config.json"); }) ==
-          "m/config.json: model_type 'gpt2' is not one the decoder runs (llama, mistral, qwen2, qwen3)");
+          "m/config.json: model_type 'gpt2' is not one the decoder runs (llama, mistral, qwen2, qwen3, mixtral, "
+          "qwen2_moe, qwen3_moe)");
   const std::string no_hidden = R"({"model_type":"llama","num_hidden_layers":2})";
   REQUIRE(message_of([&] { read_decoder_shape(no_hidden, "config.json"); }).find("'hidden_size'") != std::string::npos);
   auto yarn = nlohmann::json::parse(kLlama);

@@ -130,7 +130,7 @@ TEST_CASE("plan: reports the files and the layer map without making an output; e
 
   const Outcome unknown = run(R"({"kind":"merge2"})", files);
   CHECK(unknown.status == 1);
-  CHECK(unknown.events.back()["message"] == "job: unknown kind 'merge2' (merge, plan, analyze, describe or extract_lora)");
+  CHECK(unknown.events.back()["message"] == "job: unknown kind 'merge2' (merge, plan, analyze, describe, extract_lora or eval)");
 }
 
 TEST_CASE("job fields of the wrong kind are error events naming the field, never conversions") {
@@ -155,4 +155,38 @@ TEST_CASE("job fields of the wrong kind are error events naming the field, never
     CHECK(o.events.back()["message"].get<std::string>().find(c.second) != std::string::npos);
     CHECK(!o.outputs_made);
   }
+}
+
+// Issue 13's read bound, from the done event's bytes_read: TIES reads a tensor that fits
+// the budget once and one that does not at most twice (the bracket's pass, then the
+// write); task arithmetic reads it once either way.
+TEST_CASE("merge: the done event counts the bytes read; TIES reads each input once when it fits, twice when not") {
+  const size_t n = 400000;
+  const test::TaskVectorSet set = test::normal_task_vectors(n, 2, 21, [](size_t) { return 0.01; });
+  test::MemoryInputs files;
+  uint64_t input_bytes = 0;
+  auto add = [&](const std::string& name, const std::vector<double>& values) {
+    const test::Bytes file = test::safetensors_file({{"w", "BF16", {n}, test::encode("BF16", values)}});
+    input_bytes += file.size();
+    files.add(name, file);
+  };
+  add("base.safetensors", set.base);
+  add("a.safetensors", set.models[0]);
+  add("b.safetensors", set.models[1]);
+  for (const std::string method : {"ties", "task_arithmetic"})
+    for (int mb : {1024, 4}) {
+      const std::string job = R"({"config":{"merge_method":")" + method +
+                              R"(","base_model":"base.safetensors","models":[
+          {"model":"a.safetensors","parameters":{"weight":0.5,"density":0.3}},
+          {"model":"b.safetensors","parameters":{"weight":0.5,"density":0.5}}]},"out_dir":"out","threads":2,"memory_mb":)" +
+                              std::to_string(mb) + "}";
+      const Outcome o = run(job, files);
+      REQUIRE(o.status == 0);
+      const json& done = o.events.back();
+      REQUIRE(done["event"] == "done");
+      const double reads = done["bytes_read"].get<double>() / static_cast<double>(input_bytes);
+      INFO(method << " at " << mb << " MB read " << reads << "x the inputs");
+      CHECK(reads >= 1.0);  // every byte once, the headers again when planning
+      CHECK(reads <= (method == "ties" && mb == 4 ? 2.05 : 1.05));
+    }
 }

@@ -12,6 +12,8 @@ import { createMergeController } from './merge_controller.js';
 import { createProgressView } from './progress_view.js';
 import { createResultView, removeStaleOutputs } from './result_view.js';
 import { mount as mountPlayground } from './playground/playground.js';
+import { mount as mountLab } from './lab/lab.js';
+import { createEvalPanel } from './eval_panel.js';
 
 const $ = (id) => document.getElementById(id);
 const features = detect();
@@ -79,10 +81,11 @@ function setFiles(entries) {
   table = buildFileTable(picked);
   $('clear-files').hidden = picked.length === 0;
   preview.changed();
+  evals.filesChanged();
 }
 
 function onPick(entries) {
-  if (merges.running) return;
+  if (merges.running || evals.running) return;
   if (demoShown) {
     demoShown = false;
     $('demo-banner').hidden = true;
@@ -164,6 +167,7 @@ const result = createResultView({
     layerMap: $('result-layer-map') },
   canSaveToFolder: features.saveToFolder,
   onMessage: say,
+  onChange: (shown) => evals.setMerge(shown),
 });
 
 function positiveIntField(id, label) {
@@ -172,15 +176,19 @@ function positiveIntField(id, label) {
   return Number(text);
 }
 
+// The engine settings (memory budget, threads) merges and evaluations run with.
+const engineSettings = () => ({ memoryMb: positiveIntField('memory-mb', 'The memory budget'), threads: positiveIntField('threads', 'Threads') });
+
 const merges = createMergeController({
   missing, form, preview, progress, result,
   files: () => table.entries(),
-  settings: () => ({ memoryMb: positiveIntField('memory-mb', 'The memory budget'), threads: positiveIntField('threads', 'Threads') }),
+  settings: engineSettings,
   say,
   busy(value) {
     for (const id of ['merge', 'files', 'folders', 'clear-files']) $(id).disabled = value;
     $('cancel').disabled = !value;
     form.setDisabled(value);
+    evals.setDisabled(value);
     if (value) {
       setState('running');
       $('warnings').hidden = true;
@@ -195,6 +203,26 @@ const merges = createMergeController({
   },
 });
 self.wasmergeLastRun = () => merges.lastRun;  // for scripts/bench_browser.js
+
+// ---- evaluating: the picked folders and the merge, on the user's text ----
+// One engine job at a time: while an evaluation reads the picks (and the merge in OPFS),
+// nothing may replace them.
+const evals = createEvalPanel({
+  el: {
+    root: $('eval-card'), text: $('eval-text'), textFile: $('eval-text-file'), textSize: $('eval-text-size'),
+    models: $('eval-models'), context: $('eval-context'), run: $('eval-run'), cancel: $('eval-cancel'),
+    progress: $('eval-progress'), status: $('eval-status'), results: $('eval-results-box'), table: $('eval-results'),
+    chart: $('eval-chart'), compare: $('compare-inputs'),
+  },
+  missing,
+  table: () => table,
+  settings: engineSettings,
+  busy(value) {
+    for (const id of ['merge', 'files', 'folders', 'clear-files']) $(id).disabled = value;
+    form.setDisabled(value);
+  },
+});
+self.wasmergeLastEval = () => evals.lastRun;  // for scripts/bench_browser.js
 
 // document.body.dataset.mergeState: loading | idle | checking | running | done | failed |
 // cancelled, a stable hook for the page's automated tests.
@@ -235,6 +263,9 @@ else mountPlayground($('playground'), {
   methods: () => queries.methods(),
   selection: () => (table.size ? { files: table.entries(), config: form.current().config } : null),
 }).catch((e) => console.warn('the playground stopped', e));
+// The layer-space lab (web/lab/): slice merges and upcycling of its own demo model.
+if (missing.length) $('layer-lab').textContent = `The layer-space lab runs the merge engine, which needs ${missing.join(', ')}.`;
+else mountLab($('layer-lab')).catch((e) => console.warn('the layer lab stopped', e));
 
 // The method list, and what each method takes, come from the engine (a describe job on a
 // small engine in the query worker), once per visit.

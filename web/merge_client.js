@@ -7,6 +7,7 @@ import * as P from './shared/protocol.js';
 const CANCEL_GRACE_MS = 1500;
 
 async function removeOutput(name) {
+  if (!name) return;  // a job that writes nothing
   const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle(P.OPFS_DIR, { create: true });
   // A terminated worker's sync access handle lets go of the file shortly after.
   for (let attempt = 0; attempt < 20; attempt++) {
@@ -20,8 +21,9 @@ async function removeOutput(name) {
   }
 }
 
-// args: {files, job, memoryMb, threads, output} (protocol.js);
-// on: {started(), progress(event), forward(event), warning(message)}.
+// args: {files, job, memoryMb, threads, output (null for an eval job)} (protocol.js);
+// on: {started(), progress(event), forward(event), warning(message), eval(event)} (an eval
+// job's events: eval_start, eval_layer, eval_result).
 // -> {promise (resolves to the 'finished' args, or {failed: message}), cancel()}
 function startMerge(args, on) {
   const worker = new Worker(new URL('./merge.worker.js', import.meta.url));
@@ -42,6 +44,7 @@ function startMerge(args, on) {
     else if (verb === P.PROGRESS) on.progress(a);
     else if (verb === P.FORWARD) on.forward(a);
     else if (verb === P.WARNING) on.warning(a.message);
+    else if (verb === P.EVAL) on.eval(a);
     else if (verb === P.FINISHED) finish(a);
     else if (verb === P.FAILED) finish({ failed: a.message });
   };

@@ -113,7 +113,8 @@ function createMergeController({ missing, form, preview, progress, result, files
     }
     progress.finished(`Done in ${formatDuration(seconds)}.`, { ok: true });
     try {
-      await result.show({ output: r.output, entries: r.entries, plan, zipName: extracting ? 'lora-adapter.zip' : undefined });
+      await result.show({ output: r.output, entries: r.entries, plan, zipName: extracting ? 'lora-adapter.zip' : undefined,
+        config: extracting ? null : config });
     } catch (e) {
       return fail(`The merge finished, but its file could not be opened: ${e.message}`);
     }

@@ -21,8 +21,9 @@ async function outputFile(name) {
   return (await dir.getFileHandle(name)).getFile();
 }
 
-// el: {root, download, saveFolder, files, layerMap}; canSaveToFolder: bool; onMessage(text, kind)
-function createResultView({ el, canSaveToFolder, onMessage }) {
+// el: {root, download, saveFolder, files, layerMap}; canSaveToFolder: bool; onMessage(text, kind);
+// onChange(result or null): the result shown, or none (the evaluation panel offers it).
+function createResultView({ el, canSaveToFolder, onMessage, onChange = () => {} }) {
   let url = null;
   let current = null;  // {output, entries}
 
@@ -54,7 +55,7 @@ function createResultView({ el, canSaveToFolder, onMessage }) {
 
   return {
     // result: {output, entries, plan (the plan event the merge ran after, or null), zipName
-    // (the folder's download name; merged-model.zip when left out)}
+    // (the folder's download name; merged-model.zip when left out), config (what made it)}
     async show(result) {
       this.clear();
       current = result;
@@ -82,6 +83,7 @@ function createResultView({ el, canSaveToFolder, onMessage }) {
       }));
       layerMap.render(el.layerMap, result.plan ? result.plan.layers : null);
       el.root.hidden = false;
+      onChange(result);
     },
     // Forgets the shown result and removes its file from OPFS.
     clear() {
@@ -93,6 +95,7 @@ function createResultView({ el, canSaveToFolder, onMessage }) {
         const old = current.output;
         navigator.storage.getDirectory().then((root) => root.getDirectoryHandle(P.OPFS_DIR))
           .then((dir) => dir.removeEntry(old)).catch(() => {});
+        onChange(null);
       }
       current = null;
     },
@@ -108,4 +111,4 @@ async function removeStaleOutputs() {
   } catch { /* no OPFS: nothing to clean */ }
 }
 
-export { createResultView, removeStaleOutputs };
+export { createResultView, removeStaleOutputs, outputFile };

@@ -14,6 +14,7 @@ const APP = [
   'config_form.js', 'plan_preview.js', 'merge_controller.js', 'merge_client.js', 'progress_view.js', 'result_view.js',
   'shared/protocol.js', 'shared/format.js', 'shared/job.js', 'shared/config_text.js', 'shared/heap_size.js',
   'shared/prompt_tokens.js', 'prompt_files.js', 'upcycle_config.js', 'upcycle_form.js', 'extract_form.js',
+  'eval_panel.js', 'eval_models.js', 'eval_job.js', 'eval_progress.js', 'eval_results.js', 'eval_chart.js', 'shared/eval_tokens.js',
   // the workers
   'merge.worker.js', 'merge_session.js', 'query.worker.js', 'query_session.js', 'engine_loader.js', 'crc32.js',
   'zip_container.js', 'worker_host.js', 'blocking_reader.js', 'reader.worker.js',
@@ -24,12 +25,17 @@ const APP = [
   'playground/line_chart.js', 'playground/sweeps.js', 'playground/ties_steps.js', 'playground/layer_report.js',
   'playground/markup.js', 'playground/playground.js', 'playground/playground.worker.js', 'playground/worker_session.js',
   'playground/safetensors_f32.js', 'playground/param_controls.js', 'playground/task_pick.js',
+  // the layer-space lab
+  'lab/lab.css', 'lab/lab.js', 'lab/lab_markup.js', 'lab/lab_format.js', 'lab/lab_task.js', 'lab/lab_net.js', 'lab/lab_train.js',
+  'lab/lab_training.js', 'lab/lab_configs.js', 'lab/removal_view.js', 'lab/dus_view.js', 'lab/upcycle_view.js',
+  'lab/lab.worker.js', 'lab/lab_worker_session.js',
   // the demos
   'demo/demo.json', 'demo/merge.yaml', 'demo/base.safetensors', 'demo/math.safetensors', 'demo/code.safetensors',
   'demo/chat.safetensors',
   'demo/playground/playground.json', 'demo/playground/base.safetensors', 'demo/playground/moons.safetensors',
   'demo/playground/circles.safetensors', 'demo/playground/spirals.safetensors', 'demo/playground/checkerboard.safetensors',
   'demo/playground/wave.safetensors',
+  'demo/lab/lab.json', 'demo/lab/config.json', 'demo/lab/model.safetensors',
 ];
 
 self.addEventListener('install', (event) => {

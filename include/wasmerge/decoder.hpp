@@ -21,7 +21,7 @@ namespace wasmerge {
 
 // What config.json says about the shapes and conventions of the forward pass.
 struct DecoderShape {
-  std::string model_type;  // llama | mistral | qwen2 | qwen3
+  std::string model_type;  // llama | mistral | qwen2 | qwen3 | mixtral | qwen2_moe | qwen3_moe
   int layers = 0;
   int hidden = 0;
   int intermediate = 0;
@@ -41,6 +41,16 @@ struct DecoderShape {
   bool qkv_bias = false;  // Qwen2 always; Llama's attention_bias
   bool qk_norm = false;   // Qwen3
   uint64_t sliding_window = 0;  // Mistral's: a query sees the keys less than this far back; 0: all
+  // Mixture of experts (mixtral, qwen2_moe, qwen3_moe; experts 0: dense). Mixtral's experts
+  // are block_sparse_moe.experts.E.w1/w2/w3 of intermediate; Qwen's mlp.experts.E.*_proj of
+  // moe_intermediate, on layers (l+1) % sparse_step == 0 outside mlp_only_layers (the others
+  // a dense mlp of intermediate), Qwen2-MoE's with a shared expert of shared_intermediate
+  // scaled by sigmoid(shared_expert_gate).
+  int experts = 0, top_k = 0;
+  bool norm_topk = false;  // Mixtral always renormalizes the top k weights
+  int moe_intermediate = 0, shared_intermediate = 0, sparse_step = 1;
+  std::vector<int> mlp_only_layers;
+  bool sparse_layer(int layer) const;
 };
 
 // Reads config.json's text; `file` names it in messages. An architecture the decoder does
@@ -66,6 +76,17 @@ class Decoder {
 
   // The logits of every token, [tokens, vocab] row-major: all layers, the final norm, lm_head.
   std::vector<float> logits(const std::vector<std::vector<int32_t>>& sequences);
+
+  // Evaluation (SPEC §9): for each sequence of n tokens, −log p(token i | tokens before it)
+  // for i = 1..n−1, the sequences one after another, in f64 from the f32 logits that
+  // logits() gives; lm_head is streamed in blocks of rows with a running max and sum of
+  // exponentials per token, updated row by row in vocabulary order, so no [tokens, vocab]
+  // array exists and the block size changes no bit. after_layer(l) runs after layer l.
+  std::vector<double> next_token_nll(const std::vector<std::vector<int32_t>>& sequences,
+                                     const std::function<void(int layer)>& after_layer);
+
+  // The activations' bytes per token of a layer (the estimate that cuts window groups).
+  uint64_t activation_bytes_per_token() const;
 
   const DecoderShape& shape() const { return shape_; }
 

@@ -14,6 +14,10 @@
 //                  "dtype":null (the fine-tune's),"svd":"auto"|"exact"|"randomized",
 //                  "random_seed":0,"threads","memory_mb"} writes a PEFT adapter
 //                  (wasmerge/extract_lora.hpp); progress per tensor, then done
+//   kind eval:     no config; {"models":[{"path","tokens":[ids],"text_bytes":B}],"context":C|null,
+//                  "threads","memory_mb"}: each model's NLL, perplexity and bits per byte on the
+//                  host-tokenized text; events eval_start, eval_layer, eval_result per model, then
+//                  done (wasmerge/eval.hpp)
 // and the events it reports back, one JSON object per line:
 //   {"event":"warning","message":"..."}
 //   {"event":"progress","bytes_done":N,"bytes_total":N,"tensor":"...","tensor_index":i,"tensor_count":n}
@@ -26,7 +30,8 @@
 //    "tensors":[{"name","dtype","shape","file","action","sources":[{"model","tensor"}|{"computed"}]}]}
 //   {"event":"methods","methods":[{"name","title","url","summary","models":{"min","max"},
 //    "needs_base","needs":[..],"stages":[..],"params":[{"name","scope","kind","default","required",..}]}]}
-//   {"event":"done","files":[...],"tensor_count":n,"tensor_bytes":N}   merge and analyze
+//   {"event":"eval_start"|"eval_layer"|"eval_result",...}        eval (wasmerge/eval.hpp)
+//   {"event":"done","files":[...],"tensor_count":n,"tensor_bytes":N}   merge and analyze (eval: no files)
 //   {"event":"error","message":"...","cancelled":false}
 // The node CLI and the web worker read these the same way from the native and wasm runs.
 #include <functional>

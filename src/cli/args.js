@@ -17,6 +17,8 @@ const USAGE = `usage: wasmerge CONFIG OUT_DIR [--random-seed N] [--threads N] [-
        wasmerge --list-methods [--json] [--native]
        wasmerge extract-lora --base BASE --model FINE_TUNE --rank R OUT_DIR [...]
                 (a LoRA adapter of a fine-tune; wasmerge extract-lora --help)
+       wasmerge eval --text FILE [--context C] [--json] MODEL...
+                (perplexity of models on a text; wasmerge eval --help)
 
 CONFIG is a mergekit YAML (or JSON) file; model paths resolve against the current folder.
 SIZE is bytes, or a number with K/M/G/B (10^3, 10^6, 10^9, 10^9 as mergekit) or

@@ -11,6 +11,8 @@ const { createProgressBar, formatBytes } = require('./progress');
 const { formatMethods, formatPlan } = require('./report');
 const { runNativeJob } = require('./native_engine');
 const { parseExtractArgs, buildExtractJob, ExtractUsageError, EXTRACT_USAGE } = require('./extract_args');
+const { parseEvalArgs, EvalUsageError, EVAL_USAGE } = require('./eval_args');
+const { buildEvalJobOf, runEval, EvalInputError } = require('./eval_command');
 const { runWasmJob } = require('../wasm/node_engine');
 const { buildJob: makeJob, ConfigError } = require('../../web/shared/job.js');
 const { parseConfigText } = require('../../web/shared/config_text.js');
@@ -89,21 +91,25 @@ async function query(job, expected, opts, print, json = (event) => event) {
 async function main(argv) {
   let opts;
   try {
-    opts = argv[0] === 'extract-lora' ? parseExtractArgs(argv.slice(1)) : parseArgs(argv);
+    opts = argv[0] === 'extract-lora' ? parseExtractArgs(argv.slice(1))
+      : argv[0] === 'eval' ? parseEvalArgs(argv.slice(1)) : parseArgs(argv);
   } catch (e) {
-    if (!(e instanceof UsageError) && !(e instanceof ExtractUsageError)) throw e;
-    const usage = e instanceof ExtractUsageError ? EXTRACT_USAGE : USAGE;
+    if (!(e instanceof UsageError) && !(e instanceof ExtractUsageError) && !(e instanceof EvalUsageError)) throw e;
+    const usage = e instanceof ExtractUsageError ? EXTRACT_USAGE : e instanceof EvalUsageError ? EVAL_USAGE : USAGE;
     process.stderr.write((e.message ? `error: ${e.message}\n` : '') + usage + '\n');
     return e.message ? 2 : 0;
   }
   let job;
   try {
-    job = opts.mode === 'extract-lora' ? buildExtractJob(opts, opts.threads || os.cpus().length) : buildJob(opts);
+    const threads = opts.threads || os.cpus().length;
+    job = opts.mode === 'extract-lora' ? buildExtractJob(opts, threads)
+      : opts.mode === 'eval' ? buildEvalJobOf(opts, threads) : buildJob(opts);
   } catch (e) {
-    if (!(e instanceof UsageError)) throw e;
+    if (!(e instanceof UsageError) && !(e instanceof EvalInputError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);
     return 1;
   }
+  if (opts.mode === 'eval') return runEval(job, opts, (j, onEvent) => runEngine(j, opts, onEvent));
   if (opts.mode === 'list-methods') return query(job, 'methods', opts, (e) => formatMethods(e.methods), (e) => e.methods);
   if (opts.mode === 'dry-run') return query(job, 'plan', opts, (plan) => formatPlan(plan, opts));
   // The native engine writes into an existing folder; one this run made goes again if the
@@ -124,7 +130,8 @@ async function main(argv) {
   if (outcome && outcome.event === 'done') {
     const seconds = ((Date.now() - started) / 1000).toFixed(1);
     process.stderr.write(`wrote ${outcome.files.map((f) => path.join(opts.outDir, f)).join(', ')} ` +
-      `(${outcome.tensor_count} tensors, ${formatBytes(outcome.tensor_bytes)}) in ${seconds}s\n`);
+      `(${outcome.tensor_count} tensors, ${formatBytes(outcome.tensor_bytes)}) in ${seconds}s` +
+      (outcome.bytes_read === undefined ? '' : `, read ${formatBytes(outcome.bytes_read)}`) + '\n');
   } else if (outcome && outcome.event === 'error') {
     process.stderr.write(`error: ${outcome.message}\n`);
   } else if (status !== 0) {

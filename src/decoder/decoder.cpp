@@ -2,11 +2,13 @@
 #include "wasmerge/decoder.hpp"
 
 #include <algorithm>
+#include <limits>
 
 #include "decoder/attention.hpp"
 #include "decoder/decoder_layer.hpp"
 #include "decoder/layer_ops.hpp"
 #include "decoder/streamed_weights.hpp"
+#include "math/deterministic_math.hpp"
 #include "wasmerge/error.hpp"
 
 namespace wasmerge {
@@ -92,6 +94,84 @@ std::vector<float> Decoder::logits(const std::vector<std::vector<int32_t>>& sequ
   std::vector<float> out(T * shape_.vocab);
   decoder::multiply_streamed(output_matrix(model_, shape_), h.data(), T, nullptr, out.data(), pool_, budget_);
   return out;
+}
+
+namespace {
+
+// A token's log-softmax, accumulated over the vocabulary in row order: the largest logit so
+// far and Σ exp(logit − max) (rescaled when the max rises), and the target's logit.
+struct RunningSoftmax {
+  float max = -std::numeric_limits<float>::infinity();
+  double sum = 0;
+  float target = 0;
+  void add(float logit) {
+    if (sum == 0) {
+      max = logit, sum = 1;
+    } else if (logit > max) {
+      sum = sum * deterministic_exp(double(max) - double(logit)) + 1;
+      max = logit;
+    } else {
+      sum += deterministic_exp(double(logit) - double(max));
+    }
+  }
+  double nll() const { return double(max) + deterministic_log(sum) - double(target); }
+};
+
+}  // namespace
+
+std::vector<double> Decoder::next_token_nll(const std::vector<std::vector<int32_t>>& sequences,
+                                            const std::function<void(int layer)>& after_layer) {
+  const size_t hidden = shape_.hidden;
+  // The rows that predict a token (every one but each sequence's last) and their targets.
+  std::vector<size_t> rows;
+  std::vector<int32_t> targets;
+  {
+    size_t first = 0;
+    for (const auto& seq : sequences) {
+      for (size_t i = 0; i + 1 < seq.size(); ++i) {
+        rows.push_back(first + i);
+        targets.push_back(seq[i + 1]);
+      }
+      first += seq.size();
+    }
+  }
+  for (int32_t id : targets)
+    if (id < 0 || static_cast<uint64_t>(id) >= shape_.vocab)
+      fail(model_.path, "",
+           "token id " + std::to_string(id) + " is outside the vocabulary of " + std::to_string(shape_.vocab));
+  const size_t P = rows.size();
+  std::vector<float> h(P * hidden);
+  const std::vector<float> norm = decoder::read_vector(*model_.find("model.norm.weight"));
+  hidden_states(sequences, shape_.layers, [&](int layer, const float* states, size_t) {
+    if (layer > 0 && after_layer) after_layer(layer - 1);
+    if (layer != shape_.layers) return;
+    pool_.parallel_for(P, [&](size_t p) {
+      decoder::rms_norm(states + rows[p] * hidden, norm.data(), hidden, shape_.rms_eps, &h[p * hidden]);
+    });
+  });
+  std::vector<RunningSoftmax> soft(P);
+  // Each token's logits of a block, in vocabulary order, one task per token.
+  auto on_block = [&](size_t row0, size_t n, const float* y) {
+    pool_.parallel_for(P, [&](size_t p) {
+      const float* logits = y + p * n;
+      for (size_t r = 0; r < n; ++r) soft[p].add(logits[r]);
+      const size_t target = static_cast<size_t>(targets[p]);
+      if (target >= row0 && target < row0 + n) soft[p].target = logits[target - row0];
+    });
+  };
+  decoder::multiply_streamed_blocks(output_matrix(model_, shape_), h.data(), P, pool_, budget_, on_block);
+  std::vector<double> out(P);
+  for (size_t p = 0; p < P; ++p) out[p] = soft[p].nll();
+  return out;
+}
+
+uint64_t Decoder::activation_bytes_per_token() const {
+  const DecoderShape& s = shape_;
+  const uint64_t q = uint64_t(s.heads) * s.head_dim, kv = uint64_t(s.kv_heads) * s.head_dim;
+  const uint64_t widest_mlp =
+      std::max<uint64_t>(s.intermediate, std::max<uint64_t>(s.moe_intermediate, s.shared_intermediate));
+  // x, h, the MoE's input copy and sum; q, k, v, attention's output; gate and up; routing.
+  return sizeof(float) * (4 * uint64_t(s.hidden) + 2 * q + 2 * kv + 2 * widest_mlp + uint64_t(s.experts) + 16);
 }
 
 }  // namespace wasmerge

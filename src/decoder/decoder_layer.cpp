@@ -1,6 +1,7 @@
 #include "decoder/decoder_layer.hpp"
 
 #include "decoder/layer_ops.hpp"
+#include "decoder/moe_mlp.hpp"
 #include "decoder/streamed_weights.hpp"
 #include "wasmerge/error.hpp"
 #include "wasmerge/safetensors.hpp"
@@ -20,6 +21,35 @@ struct LayerTensorList {
   }
 };
 
+// One SwiGLU MLP's tensors (after "model.layers.N.") and width: down(silu(gate(x))·up(x)).
+struct Swiglu {
+  std::string gate, up, down;
+  int width;
+};
+
+Swiglu swiglu_named(const std::string& prefix, const char* gate, const char* up, const char* down, int width) {
+  return Swiglu{prefix + gate, prefix + up, prefix + down, width};
+}
+
+// Layer l's MLPs: the dense one; or every expert in order, then Qwen2-MoE's shared expert.
+std::vector<Swiglu> layer_mlps(const DecoderShape& s, int l) {
+  if (!s.sparse_layer(l))
+    return {swiglu_named("mlp.", "gate_proj.weight", "up_proj.weight", "down_proj.weight", s.intermediate)};
+  std::vector<Swiglu> out;
+  for (int e = 0; e < s.experts; ++e) {
+    if (s.model_type == "mixtral")
+      out.push_back(swiglu_named("block_sparse_moe.experts." + std::to_string(e) + ".", "w1.weight", "w3.weight",
+                                 "w2.weight", s.intermediate));
+    else
+      out.push_back(swiglu_named("mlp.experts." + std::to_string(e) + ".", "gate_proj.weight", "up_proj.weight",
+                                 "down_proj.weight", s.moe_intermediate));
+  }
+  if (s.shared_intermediate)
+    out.push_back(swiglu_named("mlp.shared_expert.", "gate_proj.weight", "up_proj.weight", "down_proj.weight",
+                               s.shared_intermediate));
+  return out;
+}
+
 LayerTensorList layer_tensors(const DecoderShape& s, int l) {
   const uint64_t hidden = s.hidden, q_out = uint64_t(s.heads) * s.head_dim, kv_out = uint64_t(s.kv_heads) * s.head_dim;
   LayerTensorList t;
@@ -38,9 +68,16 @@ LayerTensorList layer_tensors(const DecoderShape& s, int l) {
   }
   t.add(l, "self_attn.o_proj.weight", {hidden, q_out});
   t.add(l, "post_attention_layernorm.weight", {hidden});
-  t.add(l, "mlp.gate_proj.weight", {uint64_t(s.intermediate), hidden});
-  t.add(l, "mlp.up_proj.weight", {uint64_t(s.intermediate), hidden});
-  t.add(l, "mlp.down_proj.weight", {hidden, uint64_t(s.intermediate)});
+  for (const Swiglu& mlp : layer_mlps(s, l)) {
+    t.add(l, mlp.gate.c_str(), {uint64_t(mlp.width), hidden});
+    t.add(l, mlp.up.c_str(), {uint64_t(mlp.width), hidden});
+    t.add(l, mlp.down.c_str(), {hidden, uint64_t(mlp.width)});
+  }
+  if (s.sparse_layer(l)) {
+    t.add(l, s.model_type == "mixtral" ? "block_sparse_moe.gate.weight" : "mlp.gate.weight",
+          {uint64_t(s.experts), hidden});
+    if (s.shared_intermediate) t.add(l, "mlp.shared_expert_gate.weight", {1, hidden});
+  }
   return t;
 }
 
@@ -136,13 +173,29 @@ void run_layer(const LayerRun& run, int l, std::vector<float>& x) {
     const std::vector<float> norm = read_vector(tensor("post_attention_layernorm.weight"));
     per_token(run.pool, T, [&](size_t t) { rms_norm(&x[t * hidden], norm.data(), hidden, s.rms_eps, &h[t * hidden]); });
   }
-  std::vector<float> gate, up;
-  project("mlp.gate_proj.weight", h.data(), none, gate);
-  project("mlp.up_proj.weight", h.data(), none, up);
-  const size_t inter = s.intermediate;
-  per_token(run.pool, T, [&](size_t t) { silu_times(&gate[t * inter], &up[t * inter], inter); });
-  up = std::vector<float>();
-  project("mlp.down_proj.weight", gate.data(), none, h);
+  // The rows of `in` (n of them) through one SwiGLU MLP into out [n, hidden].
+  auto swiglu = [&](const Swiglu& mlp, const float* in, size_t n, std::vector<float>& out) {
+    auto multiply = [&](const std::string& rest, const float* rows, std::vector<float>& y) {
+      const ModelTensor& w = tensor(rest.c_str());
+      y.resize(n * w.info.shape[0]);
+      multiply_streamed(w, rows, n, nullptr, y.data(), run.pool, run.budget);
+    };
+    std::vector<float> gate, up;
+    multiply(mlp.gate, in, gate);
+    multiply(mlp.up, in, up);
+    const size_t inter = mlp.width;
+    per_token(run.pool, n, [&](size_t t) { silu_times(&gate[t * inter], &up[t * inter], inter); });
+    up = std::vector<float>();
+    multiply(mlp.down, gate.data(), out);
+  };
+  const std::vector<Swiglu> mlps = layer_mlps(s, l);
+  if (!s.sparse_layer(l)) {
+    swiglu(mlps[0], h.data(), T, h);
+  } else {
+    moe_mlp(run, l, h, [&](int expert, const float* in, size_t n, std::vector<float>& out) {
+      swiglu(mlps[size_t(expert)], in, n, out);
+    });
+  }
   add_into(x.data(), h.data(), x.size());
 }
 

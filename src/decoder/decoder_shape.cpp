@@ -1,5 +1,6 @@
 // config.json -> DecoderShape: the keys transformers' Llama, Mistral, Qwen2 and Qwen3
 // configs read, with their defaults, so a folder saved by transformers runs as it does there.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "wasmerge/decoder.hpp"
@@ -73,6 +74,13 @@ void read_rope_scaling(const json& scaling, DecoderShape& s, const std::string& 
 
 }  // namespace
 
+bool DecoderShape::sparse_layer(int layer) const {
+  if (experts == 0) return false;
+  if (model_type == "mixtral") return true;
+  return (layer + 1) % sparse_step == 0 &&
+         std::find(mlp_only_layers.begin(), mlp_only_layers.end(), layer) == mlp_only_layers.end();
+}
+
 DecoderShape read_decoder_shape(const std::string& config_json, const std::string& file) {
   json config;
   try {
@@ -85,8 +93,17 @@ DecoderShape read_decoder_shape(const std::string& config_json, const std::strin
   s.model_type = config.contains("model_type") && config["model_type"].is_string()
                      ? config["model_type"].get<std::string>()
                      : std::string();
-  if (s.model_type != "llama" && s.model_type != "mistral" && s.model_type != "qwen2" && s.model_type != "qwen3")
-    fail(file, "", "model_type '" + s.model_type + "' is not one the decoder runs (llama, mistral, qwen2, qwen3)");
+  const bool mixtral = s.model_type == "mixtral", qwen_moe = s.model_type == "qwen2_moe" || s.model_type == "qwen3_moe";
+  if (s.model_type != "llama" && s.model_type != "mistral" && s.model_type != "qwen2" && s.model_type != "qwen3" &&
+      !mixtral && !qwen_moe)
+    fail(file, "",
+         "model_type '" + s.model_type +
+             "' is not one the decoder runs (llama, mistral, qwen2, qwen3, mixtral, qwen2_moe, qwen3_moe)");
+  // The Mistral and Qwen families' own conventions, whatever their MoE variant.
+  const std::string family = mixtral                       ? "mistral"
+                             : s.model_type == "qwen2_moe" ? "qwen2"
+                             : s.model_type == "qwen3_moe" ? "qwen3"
+                                                           : s.model_type;
 
   s.layers = positive_int(config, "num_hidden_layers", file);
   s.hidden = positive_int(config, "hidden_size", file);
@@ -121,14 +138,40 @@ DecoderShape read_decoder_shape(const std::string& config_json, const std::strin
                         : 0;
   s.tie_embeddings = bool_or(config, "tie_word_embeddings", false, file);
   // Qwen2's q/k/v always carry biases; Llama and Qwen3 read attention_bias; Mistral has none.
-  s.qkv_bias = s.model_type == "qwen2" || (s.model_type != "mistral" && bool_or(config, "attention_bias", false, file));
-  s.qk_norm = s.model_type == "qwen3";
+  s.qkv_bias = family == "qwen2" || (family != "mistral" && bool_or(config, "attention_bias", false, file));
+  s.qk_norm = family == "qwen3";
   // Mistral's sliding window masks keys more than `sliding_window` positions back; Qwen2 uses
   // one only with use_sliding_window (Qwen3 too), which the decoder does not run.
-  if (s.model_type == "mistral" && config.contains("sliding_window") && !config["sliding_window"].is_null())
+  if (family == "mistral" && config.contains("sliding_window") && !config["sliding_window"].is_null())
     s.sliding_window = positive_integer(config, "sliding_window", file);
-  if ((s.model_type == "qwen2" || s.model_type == "qwen3") && bool_or(config, "use_sliding_window", false, file))
+  if ((family == "qwen2" || family == "qwen3") && bool_or(config, "use_sliding_window", false, file))
     fail(file, "", "use_sliding_window is true: the decoder runs " + s.model_type + " with full attention only");
+  if (mixtral || qwen_moe) {
+    s.experts = positive_int(config, mixtral ? "num_local_experts" : "num_experts", file);
+    s.top_k = positive_int(config, "num_experts_per_tok", file);
+    if (s.top_k > s.experts)
+      fail(file, "",
+           "num_experts_per_tok (" + std::to_string(s.top_k) + ") is more than the " + std::to_string(s.experts) +
+               " experts");
+    s.norm_topk = mixtral || bool_or(config, "norm_topk_prob", false, file);
+  }
+  if (qwen_moe) {
+    s.moe_intermediate = positive_int(config, "moe_intermediate_size", file);
+    if (s.model_type == "qwen2_moe")
+      s.shared_intermediate = positive_int(config, "shared_expert_intermediate_size", file);
+    s.sparse_step = config.contains("decoder_sparse_step") && !config["decoder_sparse_step"].is_null()
+                        ? positive_int(config, "decoder_sparse_step", file)
+                        : 1;
+    if (config.contains("mlp_only_layers") && !config["mlp_only_layers"].is_null()) {
+      const json& only = config["mlp_only_layers"];
+      if (!only.is_array()) fail(file, "", "config's 'mlp_only_layers' is not a list of layer indices");
+      for (const json& l : only) {
+        if (!l.is_number_integer() || l.get<int64_t>() < 0 || l.get<int64_t>() >= s.layers)
+          fail(file, "", "config's 'mlp_only_layers' holds " + l.dump() + ", not a layer index");
+        s.mlp_only_layers.push_back(static_cast<int>(l.get<int64_t>()));
+      }
+    }
+  }
   return s;
 }
 

@@ -93,13 +93,25 @@ void read_rows(const ModelTensor& t, const std::vector<int32_t>& ids, float* out
   }
 }
 
-void multiply_streamed(const ModelTensor& w, const float* x, size_t tokens, const float* bias, float* y,
-                       ThreadPool& pool, uint64_t budget_bytes) {
+namespace {
+
+// The block loop of both multiplications: W's rows in blocks that fit the budget (each row
+// costing its f32 copies, its raw bytes and `out_row_bytes` of output), the next block read
+// while the pool multiplies this one; target(row0, rows) says where block rows' outputs go
+// (y, its row stride, the column of the block's first row) and done(row0, rows) runs after.
+struct BlockTarget {
+  float* y;
+  size_t stride, column0;
+};
+
+template <typename Target, typename Done>
+void stream_blocks(const ModelTensor& w, const float* x, size_t tokens, const float* bias, ThreadPool& pool,
+                   uint64_t budget_bytes, uint64_t out_row_bytes, const Target& target, const Done& done) {
   const size_t out = w.info.shape[0], in = w.info.shape[1];
   if (tokens == 0 || out == 0) return;
   WeightReader reader(w, kReaderScratch);
   // Two f32 blocks (the one being multiplied, the one being read) and the raw bytes of one.
-  const uint64_t row_cost = in * (2 * sizeof(float) + reader.element_bytes());
+  const uint64_t row_cost = in * (2 * sizeof(float) + reader.element_bytes()) + out_row_bytes;
   const uint64_t block_budget = std::min<uint64_t>(budget_bytes, 2 * kMaxBlockBytes);
   const size_t block_rows =
       static_cast<size_t>(std::max<uint64_t>(1, std::min<uint64_t>(out, block_budget / row_cost)));
@@ -117,14 +129,42 @@ void multiply_streamed(const ModelTensor& w, const float* x, size_t tokens, cons
     const size_t row0 = b * block_rows, rows = std::min(block_rows, out - row0);
     const size_t row_parts = (rows + kTaskRows - 1) / kTaskRows;
     const float* block = f32[b % 2].data();
+    const BlockTarget to = target(row0, rows);
+    const float* block_bias = bias ? bias + row0 - to.column0 : nullptr;  // indexed by output column
     ThreadPool::Batch batch(pool, row_parts * token_parts, [=](size_t task) {
       const size_t r0 = (task / token_parts) * kTaskRows, t0 = (task % token_parts) * kTaskTokens;
-      multiply_part(block, in, r0, std::min(rows, r0 + kTaskRows), row0, x, t0, std::min(tokens, t0 + kTaskTokens),
-                    bias, y, out);
+      multiply_part(block, in, r0, std::min(rows, r0 + kTaskRows), to.column0, x, t0,
+                    std::min(tokens, t0 + kTaskTokens), block_bias, to.y, to.stride);
     });
     if (b + 1 < blocks) load(b + 1);
     batch.wait();
+    done(row0, rows);
   }
+}
+
+}  // namespace
+
+void multiply_streamed(const ModelTensor& w, const float* x, size_t tokens, const float* bias, float* y,
+                       ThreadPool& pool, uint64_t budget_bytes) {
+  const size_t out = w.info.shape[0];
+  stream_blocks(
+      w, x, tokens, bias, pool, budget_bytes, 0,
+      [&](size_t row0, size_t) {
+        return BlockTarget{y, out, row0};
+      },
+      [](size_t, size_t) {});
+}
+
+void multiply_streamed_blocks(const ModelTensor& w, const float* x, size_t tokens, ThreadPool& pool,
+                              uint64_t budget_bytes, const BlockFn& on_block) {
+  std::vector<float> y;
+  stream_blocks(
+      w, x, tokens, nullptr, pool, budget_bytes, tokens * sizeof(float),
+      [&](size_t, size_t rows) {
+        y.resize(tokens * rows);
+        return BlockTarget{y.data(), rows, 0};
+      },
+      [&](size_t row0, size_t rows) { on_block(row0, rows, y.data()); });
 }
 
 }  // namespace decoder

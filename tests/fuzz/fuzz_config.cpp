@@ -4,7 +4,8 @@
 // parser, the method registry's parameter checks, the layer map of `slices:`, mergekit-moe
 // upcycling (prompts "a".."d" come tokenized), `model+adapter` references, the dry run,
 // the merge and the analysis; any outcome but a result or a MergeError is a bug. An input
-// naming a job "kind" (extract_lora seeds) goes to run_job instead, which must never throw.
+// naming a job "kind" (extract_lora and eval seeds) goes to run_job instead, which must never
+// throw; eval jobs score the folders above (`a+lora` too) on the tokens they carry.
 // Seeds: tests/fuzz/config_corpus.
 #include <cstring>
 #include <string>

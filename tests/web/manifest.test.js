@@ -48,6 +48,8 @@ function loaded() {
   for (const f of ['demo.json', demo.config, ...demo.files]) seen.add(`demo/${f}`);
   const pg = JSON.parse(fs.readFileSync(path.join(WEB, 'demo/playground/playground.json'), 'utf8'));
   for (const f of ['playground.json', pg.base, ...pg.tasks.map((t) => t.file)]) seen.add(`demo/playground/${f}`);
+  const lab = JSON.parse(fs.readFileSync(path.join(WEB, 'demo/lab/lab.json'), 'utf8'));
+  for (const f of ['lab.json', ...lab.files]) seen.add(`demo/lab/${f}`);
   return seen;
 }
 

@@ -49,3 +49,16 @@ export function buildExtractJob({ base, model, rank, outDir, svEpsilon = 0, dist
   };
   return { job, json: JSON.stringify(job) };
 }
+
+// An eval job (include/wasmerge/eval.hpp): each model with the text's token ids through its
+// own tokenizer (shared/eval_tokens.js) and the text's UTF-8 bytes; context null: the
+// model's default window. The CLI (scripts/wasmerge eval) and the page build it here.
+// models: [{path, tokens, textBytes}] -> {job, json}
+export function buildEvalJob({ models, context = null, threads, memoryMb }) {
+  const job = {
+    kind: 'eval',
+    models: models.map((m) => ({ path: m.path, tokens: m.tokens, text_bytes: m.textBytes })),
+    context, threads, memory_mb: memoryMb,
+  };
+  return { job, json: JSON.stringify(job) };
+}

@@ -9,7 +9,8 @@
 //        memoryMb: number               the engine's budget; the heap is heap_size.js of it
 //        threads:  number               the pool gets threads - 1 workers (never 0)
 //        cancel:   SharedArrayBuffer    Int32Array(1); the page stores 1 to stop the merge
-//        output:   string               file name in OPFS folder OPFS_DIR for the result zip
+//        output:   string | null        file name in OPFS folder OPFS_DIR for the result zip;
+//                                       null for a job that writes nothing (an eval job)
 //     }}
 //
 //   worker -> page
@@ -20,6 +21,9 @@
 //                                                 forward pass over the prompts is past layer
 //                                                 `layer` of `layers` (before any writing)
 //     {verb: 'warning',  args: {message}}
+//     {verb: 'eval',     args: {event: 'eval_start' | 'eval_layer' | 'eval_result', ..., at}}
+//                                                 an eval job's events as the engine gives them,
+//                                                 at: the worker's performance.now() when it did
 //     {verb: 'finished', args: {
 //        status:  0 | 1 | 130                     done | failed | cancelled (job.hpp)
 //        outcome: the engine's 'done' or 'error' event
@@ -52,6 +56,8 @@ export const STARTED = 'started';
 export const PROGRESS = 'progress';
 export const FORWARD = 'forward';
 export const WARNING = 'warning';
+export const EVAL = 'eval';
+export const EVAL_EVENTS = ['eval_start', 'eval_layer', 'eval_result'];
 export const FINISHED = 'finished';
 export const FAILED = 'failed';
 export const PLAYGROUND = 'playground';
