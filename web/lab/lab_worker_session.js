@@ -6,13 +6,12 @@
 //     op 'merge':  {config, configText} -> {files: {name: Uint8Array} (model.safetensors,
 //                  config.json, ...), warnings: [text], ms}
 //   worker -> page  {verb: 'playground', args: {id, ...result}} or {id, error}
-import * as P from '../shared/protocol.js';
 import { buildJob } from '../shared/job.js';
 import { heapBytes } from '../shared/heap_size.js';
 import { normalizePath } from '../file_table.js';
 import { createWorkerHost } from '../worker_host.js';
 import { loadEngine } from '../engine_loader.js';
-import { createMemoryContainer, answerInOrder } from '../playground/worker_session.js';
+import { createMemoryContainer, answerInOrder, playgroundOnMessage } from '../playground/worker_session.js';
 
 const MEMORY_MB = 2;  // the lab's merges are tiny: the smallest budget the engine takes
 
@@ -59,10 +58,4 @@ function createSession(post) {
   return { handle };
 }
 
-let session = null;
-
-export function onMessage(data) {
-  if (data.verb !== P.PLAYGROUND) return;
-  if (!session) session = createSession((result, transfer) => self.postMessage({ verb: P.PLAYGROUND, args: result }, transfer));
-  session.handle(data.args);
-}
+export const onMessage = playgroundOnMessage(createSession);

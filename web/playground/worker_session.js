@@ -207,10 +207,15 @@ function createSession(post) {
   return { handle };
 }
 
-let session = null;
-
-export function onMessage(data) {
-  if (data.verb !== P.PLAYGROUND) return;
-  if (!session) session = createSession((result, transfer) => self.postMessage({ verb: P.PLAYGROUND, args: result }, transfer));
-  session.handle(data.args);
+// -> the worker's onMessage for a session speaking the playground protocol (made on the
+// first request): the playground's, and the layer lab's.
+export function playgroundOnMessage(createSession) {
+  let session = null;
+  return (data) => {
+    if (data.verb !== P.PLAYGROUND) return;
+    if (!session) session = createSession((result, transfer) => self.postMessage({ verb: P.PLAYGROUND, args: result }, transfer));
+    session.handle(data.args);
+  };
 }
+
+export const onMessage = playgroundOnMessage(createSession);
