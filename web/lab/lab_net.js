@@ -58,12 +58,8 @@ function matvec(W, rows, cols, x, out) {
 
 // RMS normalization: -> {y, r (1/rms)}
 function rmsNorm(h, g, eps) {
-  let ss = 0;
-  for (let j = 0; j < h.length; j++) ss += h[j] * h[j];
-  const r = 1 / Math.sqrt(ss / h.length + eps);
   const y = new Float64Array(h.length);
-  for (let j = 0; j < h.length; j++) y[j] = h[j] * r * g[j];
-  return { y, r };
+  return { y, r: rmsInto(h, g, eps, y) };
 }
 
 const sigmoid = (z) => 1 / (1 + Math.exp(-z));
@@ -223,12 +219,13 @@ function batchGradients(net, batch) {
   return { loss: loss / batch.n, grads };
 }
 
-// rms(h)·g into y (the same arithmetic as rmsNorm, without allocating).
+// rms(h)·g into y, without allocating (evaluate's loop); -> r (1/rms).
 function rmsInto(h, g, eps, y) {
   let ss = 0;
   for (let j = 0; j < h.length; j++) ss += h[j] * h[j];
   const r = 1 / Math.sqrt(ss / h.length + eps);
   for (let j = 0; j < h.length; j++) y[j] = h[j] * r * g[j];
+  return r;
 }
 
 // The forward pass of `forward` over many points, with the same arithmetic in the same order
