@@ -24,7 +24,7 @@ let control = null;
 // Streams being read, held here: a pending read of a stream nothing else references
 // never completed in Chromium 156 (collected mid-read, it seems).
 const reading = new Set();
-let windows = null;  // per file: {current: piece, ahead: Promise<piece> | null, free: [ArrayBuffer]}
+let windows = null;  // per file: {previous, current: piece, ahead: Promise<piece> | null, free: [ArrayBuffer]}
                      // piece: {start, bytes: Uint8Array}
 function settle(state, message = '') {
   const text = new TextEncoder().encode(message.slice(0, 500));
@@ -34,9 +34,9 @@ function settle(state, message = '') {
   Atomics.notify(control, 0);
 }
 
-// Reads [start, start + max(length, WINDOW)) of file (clipped to its end) into buffer.
-async function readPiece(file, start, length, buffer) {
-  const n = Math.min(file.size, start + Math.max(length, WINDOW)) - start;
+// Reads [start, start + WINDOW) of file (clipped to its end) into buffer.
+async function readPiece(file, start, buffer) {
+  const n = Math.min(file.size, start + WINDOW) - start;
   const blob = file.slice(start, start + n);
   let stalled;
   let piece;
@@ -78,49 +78,59 @@ async function readInto(blob, buffer) {
   return new Uint8Array(buffer, 0, filled);
 }
 
-const covers = (piece, offset, length) =>
-  piece && offset >= piece.start && offset + length <= piece.start + piece.bytes.length;
+const holds = (piece, offset) => piece && offset >= piece.start && offset < piece.start + piece.bytes.length;
 
-function takeBuffer(w, length) {
-  return length > WINDOW ? new ArrayBuffer(length) : w.free.pop() || new ArrayBuffer(WINDOW);
-}
-
-function giveBack(w, piece) {
+function giveBack(w, piece) {  // (a piece read the plain way has a buffer of its own size)
   if (piece && piece.bytes.buffer.byteLength === WINDOW) w.free.push(piece.bytes.buffer);
 }
 
-async function read(index, offset, length) {
+// -> the piece of the file holding byte `offset`: the one in use, the one before it (a
+// pass over a tensor starts again at its front after TIES samples it further on), the one
+// read ahead (the engine reads each file mostly front to back), else one read now.
+async function pieceHolding(file, w, offset) {
+  if (holds(w.current, offset)) return w.current;
+  if (holds(w.previous, offset)) return w.previous;
+  const ahead = w.ahead && await w.ahead.catch(() => null);
+  w.ahead = null;
+  giveBack(w, w.previous);
+  w.previous = w.current;
+  if (holds(ahead, offset)) w.current = ahead;
+  else {
+    giveBack(w, ahead);
+    w.current = null;
+    w.current = await readPiece(file, offset, w.free.pop() || new ArrayBuffer(WINDOW));
+  }
+  return w.current;
+}
+
+// Copies [offset, offset + dst.length) of file `index` into dst, piece by piece: a read
+// that runs past the end of a piece takes the rest from the piece read ahead.
+async function read(index, offset, dst) {
   const file = files[index];
   const w = windows[index];
-  if (offset + length > file.size) throw new Error('the file ended early (changed after it was picked?)');
-  if (!covers(w.current, offset, length)) {
-    const ahead = w.ahead && await w.ahead.catch(() => null);
-    w.ahead = null;
-    giveBack(w, w.current);
-    if (covers(ahead, offset, length)) w.current = ahead;
-    else {
-      giveBack(w, ahead);
-      w.current = null;
-      w.current = await readPiece(file, offset, length, takeBuffer(w, length));
-    }
+  if (offset + dst.length > file.size) throw new Error('the file ended early (changed after it was picked?)');
+  for (let done = 0; done < dst.length;) {
+    const piece = await pieceHolding(file, w, offset + done);
+    const from = offset + done - piece.start;
+    const n = Math.min(dst.length - done, piece.bytes.length - from);
+    dst.set(piece.bytes.subarray(from, from + n), done);
+    done += n;
   }
-  const piece = w.current;
-  const end = piece.start + piece.bytes.length;
-  if (!w.ahead && end < file.size) w.ahead = readPiece(file, end, 0, takeBuffer(w, WINDOW));
-  return piece.bytes.subarray(offset - piece.start, offset - piece.start + length);
+  const end = w.current.start + w.current.bytes.length;
+  if (!w.ahead && end < file.size) w.ahead = readPiece(file, end, w.free.pop() || new ArrayBuffer(WINDOW));
 }
 
 self.onmessage = async ({ data }) => {
   if (data.files) {
     files = data.files;
-    windows = files.map(() => ({ current: null, ahead: null, free: [] }));
+    windows = files.map(() => ({ previous: null, current: null, ahead: null, free: [] }));
     control = new Int32Array(data.control);
     self.postMessage({ ready: true });
     return;
   }
   const { file, offset, length, heap, at } = data;
   try {
-    new Uint8Array(heap, at, length).set(await read(file, offset, length));
+    await read(file, offset, new Uint8Array(heap, at, length));
     settle(2);
   } catch (e) {
     settle(3, e.message || String(e));
