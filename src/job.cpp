@@ -270,7 +270,8 @@ int run_job(const std::string& job_json, InputFiles& inputs, const OutputFactory
               {"files", r.files},
               {"tensor_count", r.tensor_count},
               {"tensor_bytes", r.tensor_bytes},
-              {"bytes_read", counted.bytes_read()}}
+              {"bytes_read", counted.bytes_read()},
+              {"compute_seconds", r.compute_seconds}}
              .dump());
     return 0;
   } catch (const Cancelled& e) {

@@ -48,8 +48,9 @@ void run_precomputes(const MergePlan& plan, const MergeOptions& options, ThreadP
 }
 
 // The safetensors files of a plan, each header first, then its tensors in order.
-void write_shards(const MergePlan& plan, const MergeOptions& options, OutputFiles& outputs, MergeProgress& progress,
-                  const ReportFn& on_report) {
+// -> the seconds spent computing (ThreadPool::busy_seconds).
+double write_shards(const MergePlan& plan, const MergeOptions& options, OutputFiles& outputs, MergeProgress& progress,
+                    const ReportFn& on_report) {
   ThreadPool pool(options.threads);
   run_precomputes(plan, options, pool, progress, on_report);
   TensorExecutor executor(pool, options.memory_mb << 20);
@@ -67,6 +68,7 @@ void write_shards(const MergePlan& plan, const MergeOptions& options, OutputFile
       if (explanation && on_report) on_report(explanation->to_json());
     }
   }
+  return pool.busy_seconds();
 }
 
 }  // namespace
@@ -78,7 +80,7 @@ MergeResult run_merge(const std::string& config_json, const MergeOptions& option
   MergeResult result;
   try {
     MergeProgress progress(on_progress, plan.input_bytes, plan.outputs.size());
-    write_shards(plan, options, outputs, progress, on_report);
+    result.compute_seconds = write_shards(plan, options, outputs, progress, on_report);
     result.files = plan.shard_names;
     if (plan.shard_names.size() > 1) {
       write_small_file(outputs, "model.safetensors.index.json", shard_index_json(plan));

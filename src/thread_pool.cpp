@@ -35,6 +35,7 @@ void ThreadPool::run_tasks() {
       if (!error_) error_ = error;
       next_ = count_;  // hand out no more work
     }
+    if (next_ >= count_ && running_ == 0) busy_ += std::chrono::steady_clock::now() - started_;
   }
   if (running_ == 0) work_done_.notify_all();
 }
@@ -64,9 +65,15 @@ void ThreadPool::start(size_t n, std::function<void(size_t)> task) {
     next_ = 0;
     count_ = n;
     error_ = nullptr;
+    started_ = std::chrono::steady_clock::now();
     ++generation_;
   }
   if (n > 1) work_ready_.notify_all();
+}
+
+double ThreadPool::busy_seconds() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return std::chrono::duration<double>(busy_).count();
 }
 
 void ThreadPool::abandon() {

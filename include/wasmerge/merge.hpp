@@ -47,6 +47,7 @@ struct MergeResult {
   std::vector<std::string> files;  // written into the output, final names
   uint64_t tensor_bytes = 0;
   size_t tensor_count = 0;
+  double compute_seconds = 0;  // the thread pool's busy time (ThreadPool::busy_seconds)
 };
 
 class Cancelled : public std::runtime_error {

@@ -2,6 +2,7 @@
 // A fixed pool of threads running the chunks of one parallel_for at a time. Chunks are
 // independent and each writes its own output range, so the thread count never changes
 // the result.
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <exception>
@@ -21,6 +22,9 @@ class ThreadPool {
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   unsigned size() const { return static_cast<unsigned>(workers_.size()) + 1; }
+  // Seconds from each batch's start until its last task finished, summed: the time spent
+  // computing, whatever the caller did meanwhile (the page shows it beside its I/O times).
+  double busy_seconds() const;
   // Runs task(i) for i in [0, n) across the pool and the calling thread; rethrows the
   // first exception a task threw.
   void parallel_for(size_t n, const std::function<void(size_t)>& task);
@@ -50,13 +54,15 @@ class ThreadPool {
   void run_tasks();
 
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable work_ready_, work_done_;
   std::function<void(size_t)> task_;
   size_t next_ = 0, count_ = 0, running_ = 0;
   unsigned generation_ = 0;
   bool stopping_ = false;
   std::exception_ptr error_;
+  std::chrono::steady_clock::time_point started_;
+  std::chrono::steady_clock::duration busy_{};
 };
 
 }  // namespace wasmerge

@@ -13,6 +13,8 @@ namespace {
 constexpr size_t kChunk = BlockPipeline::kChunk;
 // Elements per block: large reads, yet blocks enough to overlap reading and computing.
 constexpr size_t kBlockElements = 64 * kChunk;
+// A sample (BlockPipeline::sample) is read as this many runs of neighbouring chunks.
+constexpr size_t kSampleRuns = 4;
 
 // A chunk of whole rows: as many as fit kChunk, and at least one however long it is.
 uint64_t chunk_elements(uint64_t row_length) {
@@ -120,17 +122,22 @@ size_t BlockPipeline::sample(size_t most, const std::function<void(Chunk&, size_
   }
   // Each sampled chunk is read where the pass will read it again (cached), or into the
   // second block's half of the buffers, which the pass overwrites before using. At most
-  // a sixteenth of the tensor is read twice so.
+  // a sixteenth of the tensor is read twice so. The chunks are taken as a few runs of
+  // neighbours spread over the tensor, each run one read per input: in the page every
+  // read is a round trip to its reader worker.
   const uint64_t room = cached_ ? chunks : block_ / chunk_;
   const size_t used = static_cast<size_t>(std::max<uint64_t>(1, std::min({uint64_t{most}, room, chunks / 16})));
+  const size_t runs = std::min(used, kSampleRuns);
   std::vector<Block> sampled;
-  for (size_t slot = 0; slot < used; ++slot) {
-    const uint64_t first = slot * chunks / used * chunk_;
-    Block b{first, static_cast<size_t>(std::min<uint64_t>(chunk_, total_ - first)),
-            cached_ ? static_cast<size_t>(first) : block_ + slot * chunk_, 0};
+  for (size_t run = 0; run < runs; ++run) {
+    const size_t length = used * (run + 1) / runs - used * run / runs;  // chunks in this run
+    const uint64_t first = run * chunks / runs * chunk_;
+    const size_t at = cached_ ? static_cast<size_t>(first) : block_ + sampled.size() * chunk_;
+    const size_t count = static_cast<size_t>(std::min<uint64_t>(length * chunk_, total_ - first));
     for (size_t j = 0; j < sources_.size(); ++j)
-      sources_[j]->read(b.first, b.count, input_data_[j] + b.slot * dtype_size(sources_[j]->dtype()));
-    sampled.push_back(b);
+      sources_[j]->read(first, count, input_data_[j] + at * dtype_size(sources_[j]->dtype()));
+    for (size_t c = 0; c < length; ++c)
+      sampled.push_back(Block{first + c * chunk_, std::min(chunk_, count - c * chunk_), at + c * chunk_, 0});
   }
   pool_.parallel_for(used, [&](size_t slot) {
     Chunk chunk = load(sampled[slot], 0);
