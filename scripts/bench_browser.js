@@ -2,8 +2,9 @@
 'use strict';
 // Times a merge in the page, as a user runs it: a ~500M-parameter bf16 model shaped like
 // Qwen2.5-0.5B (generated: a base and three fine-tunes, ~1 GB each) merged with TIES in
-// headless Chromium, the engine's default memory budget (1024 MB).
-//   node scripts/bench_browser.js [--dir DIR] [--method ties|task_arithmetic|dare_ties] [--compare]
+// headless Chromium, the engine's default memory budget (1024 MB). --size 1.5b: shaped
+// like Qwen2.5-1.5B instead (1.54B parameters, ~3.1 GB per model).
+//   node scripts/bench_browser.js [--size 0.5b|1.5b] [--dir DIR] [--method ties|task_arithmetic|dare_ties] [--compare]
 // --compare also downloads the result and checks it against scripts/wasmerge's bytes.
 //   node scripts/bench_browser.js --eval
 // instead times an evaluation in the page (SPEC §9): scripts/bench.js's 0.5B-shaped qwen2
@@ -14,14 +15,19 @@ const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
-const { openApp, pickFiles, pickFolder, setConfig, mergeAndWait, statusText, download } = require('../tests/browser/browser');
+const { openApp, pickFiles, pickFolder, setConfig, mergeAndWait, statusText, downloadFile } = require('../tests/browser/browser');
 
 const ROOT = path.resolve(__dirname, '..');
-const HIDDEN = 896;
-const KV = 128;
-const FFN = 4864;
+// Qwen2.5's shapes (no biases): 0.5B (the default) or 1.5B (--size 1.5b).
+const SIZES = {
+  '0.5b': { hidden: 896, kv: 128, ffn: 4864, layers: 24, dir: '/tmp/wasmerge-bench-500m' },
+  '1.5b': { hidden: 1536, kv: 256, ffn: 8960, layers: 28, dir: '/tmp/wasmerge-bench-1.5b' },
+};
+const argv = process.argv.slice(2);
+const SIZE = SIZES[argv.includes('--size') ? argv[argv.indexOf('--size') + 1] : '0.5b'];
+if (!SIZE) throw new Error(`--size: one of ${Object.keys(SIZES).join(', ')}`);
+const { hidden: HIDDEN, kv: KV, ffn: FFN, layers: LAYERS } = SIZE;
 const VOCAB = 151936;
-const LAYERS = 24;
 
 const SHAPES = [
   ['model.embed_tokens.weight', [VOCAB, HIDDEN]],
@@ -43,9 +49,9 @@ const PARAMS = SHAPES.reduce((sum, [, s]) => sum + numel(s), 0);
 const FILES = ['base.safetensors', 'ft1.safetensors', 'ft2.safetensors', 'ft3.safetensors'];
 
 function args() {
-  const a = process.argv.slice(2);
+  const a = argv;
   const get = (flag, dflt) => (a.includes(flag) ? a[a.indexOf(flag) + 1] : dflt);
-  return { dir: path.resolve(get('--dir', '/tmp/wasmerge-bench-500m')), method: get('--method', 'ties'), compare: a.includes('--compare'),
+  return { dir: path.resolve(get('--dir', SIZE.dir)), method: get('--method', 'ties'), compare: a.includes('--compare'),
     eval: a.includes('--eval') };
 }
 
@@ -105,6 +111,15 @@ parameters: {lambda: 1.0}
 `;
 }
 
+function sha256(file) {
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buffer = Buffer.alloc(16 << 20);
+  for (let n; (n = fs.readSync(fd, buffer, 0, buffer.length, null)) > 0;) hash.update(buffer.subarray(0, n));
+  fs.closeSync(fd);
+  return hash.digest('hex');
+}
+
 // Peak resident memory of Chromium's renderer processes (the page and its workers).
 function sampleRendererRss(peak) {
   for (const pid of fs.readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
@@ -153,13 +168,13 @@ async function main() {
       `${io.writes} writes (CRC included), ${(io.writeBytes / 1e9).toFixed(2)} GB in ${io.writeSeconds.toFixed(1)} s`);
     console.log(`status: ${await statusText(page)}`);
     if (opts.compare) {
-      const got = await download(page);
+      const got = await downloadFile(page);
       const out = path.join(opts.dir, 'cli-out');
       fs.writeFileSync(path.join(opts.dir, 'merge.yaml'), yaml);
       const t = Date.now();
       const r = spawnSync(path.join(ROOT, 'scripts/wasmerge'), ['merge.yaml', out], { cwd: opts.dir, encoding: 'utf8' });
       if (r.status !== 0) throw new Error(r.stderr);
-      const same = got.bytes.equals(fs.readFileSync(path.join(out, 'model.safetensors')));
+      const same = sha256(got.path) === sha256(path.join(out, 'model.safetensors'));  // files over 2 GiB too
       console.log(`cli (wasm under node): ${((Date.now() - t) / 1000).toFixed(1)} s; page bytes ${same ? 'equal' : 'DIFFER from'} the CLI's`);
       if (!same) process.exitCode = 1;
     }

@@ -93,9 +93,15 @@ async function statusText(page) {
 }
 
 // Clicks the download link; -> the downloaded bytes and the suggested name.
-async function download(page) {
+// -> {name, path} of the result the page offers, downloaded.
+async function downloadFile(page) {
   const [d] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download]')]);
-  return { name: d.suggestedFilename(), bytes: fs.readFileSync(await d.path()) };
+  return { name: d.suggestedFilename(), path: await d.path() };
+}
+
+async function download(page) {
+  const { name, path: file } = await downloadFile(page);
+  return { name, bytes: fs.readFileSync(file) };
 }
 
 // Every file in the page's origin private file system, as paths.
@@ -113,4 +119,4 @@ function opfsFiles(page) {
   });
 }
 
-module.exports = Object.assign(module.exports, { pickFiles, pickFolder, setConfig, mergeAndWait, mergeState, statusText, download, opfsFiles });
+module.exports = Object.assign(module.exports, { pickFiles, pickFolder, setConfig, mergeAndWait, mergeState, statusText, download, downloadFile, opfsFiles });
