@@ -24,7 +24,8 @@ const SIZES = {
   '1.5b': { hidden: 1536, kv: 256, ffn: 8960, layers: 28, dir: '/tmp/wasmerge-bench-1.5b' },
 };
 const argv = process.argv.slice(2);
-const SIZE = SIZES[argv.includes('--size') ? argv[argv.indexOf('--size') + 1] : '0.5b'];
+const flag = (name, dflt) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : dflt);
+const SIZE = SIZES[flag('--size', '0.5b')];
 if (!SIZE) throw new Error(`--size: one of ${Object.keys(SIZES).join(', ')}`);
 const { hidden: HIDDEN, kv: KV, ffn: FFN, layers: LAYERS } = SIZE;
 const VOCAB = 151936;
@@ -49,10 +50,8 @@ const PARAMS = SHAPES.reduce((sum, [, s]) => sum + numel(s), 0);
 const FILES = ['base.safetensors', 'ft1.safetensors', 'ft2.safetensors', 'ft3.safetensors'];
 
 function args() {
-  const a = argv;
-  const get = (flag, dflt) => (a.includes(flag) ? a[a.indexOf(flag) + 1] : dflt);
-  return { dir: path.resolve(get('--dir', SIZE.dir)), method: get('--method', 'ties'), compare: a.includes('--compare'),
-    eval: a.includes('--eval') };
+  return { dir: path.resolve(flag('--dir', SIZE.dir)), method: flag('--method', 'ties'), compare: argv.includes('--compare'),
+    eval: argv.includes('--eval') };
 }
 
 function headerBytes() {

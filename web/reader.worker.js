@@ -7,8 +7,9 @@
 // FileReaderSync in the merge worker must) spends most of a merge waiting. Here each file
 // is read in WINDOW-sized pieces with the asynchronous Blob API, and the piece after the
 // one in use is read ahead while the engine computes. Pieces are read with a BYOB stream
-// reader into two buffers per file, used in turn: a fresh ArrayBuffer per read would
-// leave hundreds of MB of garbage between collections.
+// reader into three buffers per file (the piece before, the one in use, the one ahead),
+// used in turn: a fresh ArrayBuffer per read would leave hundreds of MB of garbage
+// between collections.
 //
 //   merge worker -> reader: {files: [File, ...], control: SharedArrayBuffer}  (once)
 //                           {file, offset, length, heap: SharedArrayBuffer, at}  (a read)
@@ -80,6 +81,8 @@ async function readInto(blob, buffer) {
 
 const holds = (piece, offset) => piece && offset >= piece.start && offset < piece.start + piece.bytes.length;
 
+const takeBuffer = (w) => w.free.pop() || new ArrayBuffer(WINDOW);
+
 function giveBack(w, piece) {  // (a piece read the plain way has a buffer of its own size)
   if (piece && piece.bytes.buffer.byteLength === WINDOW) w.free.push(piece.bytes.buffer);
 }
@@ -98,7 +101,7 @@ async function pieceHolding(file, w, offset) {
   else {
     giveBack(w, ahead);
     w.current = null;
-    w.current = await readPiece(file, offset, w.free.pop() || new ArrayBuffer(WINDOW));
+    w.current = await readPiece(file, offset, takeBuffer(w));
   }
   return w.current;
 }
@@ -116,8 +119,8 @@ async function read(index, offset, dst) {
     dst.set(piece.bytes.subarray(from, from + n), done);
     done += n;
   }
-  const end = w.current.start + w.current.bytes.length;
-  if (!w.ahead && end < file.size) w.ahead = readPiece(file, end, w.free.pop() || new ArrayBuffer(WINDOW));
+  const end = w.current ? w.current.start + w.current.bytes.length : file.size;  // none: a piece read failed
+  if (!w.ahead && end < file.size) w.ahead = readPiece(file, end, takeBuffer(w));
 }
 
 self.onmessage = async ({ data }) => {

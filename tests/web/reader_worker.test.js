@@ -20,8 +20,7 @@ function countedFile(n, seed) {
     bytes[i] = x >>> 24;
   }
   const blob = new Blob([bytes]);
-  const file = { size: n, bytes, slices: 0, slice(a, b) { this.slices++; return blob.slice(a, b); } };
-  return file;
+  return { size: n, bytes, slices: 0, slice(a, b) { this.slices++; return blob.slice(a, b); } };
 }
 
 // -> read(file index, offset, length) resolving to {state, bytes, message}.
