@@ -92,13 +92,13 @@ async function statusText(page) {
   return (await page.textContent('[data-testid=status]')).trim();
 }
 
-// Clicks the download link; -> the downloaded bytes and the suggested name.
-// -> {name, path} of the result the page offers, downloaded.
+// Clicks the download link; -> {name, path} of the downloaded file.
 async function downloadFile(page) {
   const [d] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download]')]);
   return { name: d.suggestedFilename(), path: await d.path() };
 }
 
+// -> the downloaded bytes and the suggested name.
 async function download(page) {
   const { name, path: file } = await downloadFile(page);
   return { name, bytes: fs.readFileSync(file) };
