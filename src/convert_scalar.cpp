@@ -69,10 +69,6 @@ uint16_t f32_to_bf16(float f) {
   return static_cast<uint16_t>((x + 0x7FFFu + odd) >> 16);
 }
 
-}  // namespace wasmerge::scalar
-
-namespace wasmerge {
-
 // An all-ones exponent field marks NaN and infinity in every IEEE format.
 size_t first_nonfinite(DType t, const uint8_t* src, size_t n) {
   auto scan = [&](auto exponent_mask, auto load) {
@@ -90,15 +86,11 @@ size_t first_nonfinite(DType t, const uint8_t* src, size_t n) {
   switch (t) {
     case DType::F64: return scan(0x7FF0000000000000ull, [&](size_t i) { uint64_t v; std::memcpy(&v, src + 8 * i, 8); return v; });
     case DType::F32: return scan(0x7F800000u, [&](size_t i) { uint32_t v; std::memcpy(&v, src + 4 * i, 4); return v; });
-    case DType::F16: return scan(uint16_t{0x7C00}, [&](size_t i) { return scalar::load_u16(src + 2 * i); });
-    case DType::BF16: return scan(uint16_t{0x7F80}, [&](size_t i) { return scalar::load_u16(src + 2 * i); });
+    case DType::F16: return scan(uint16_t{0x7C00}, [&](size_t i) { return load_u16(src + 2 * i); });
+    case DType::BF16: return scan(uint16_t{0x7F80}, [&](size_t i) { return load_u16(src + 2 * i); });
     default: return n;
   }
 }
-
-}  // namespace wasmerge
-
-namespace wasmerge::scalar {
 
 void to_f32(DType from, const uint8_t* src, float* dst, size_t n) {
   switch (from) {
@@ -118,6 +110,11 @@ void to_f32(DType from, const uint8_t* src, float* dst, size_t n) {
       break;
     default: break;  // callers only pass mergeable dtypes
   }
+}
+
+void to_f32_minus(DType from, const uint8_t* src, const float* base, float* dst, size_t n) {
+  scalar::to_f32(from, src, dst, n);
+  for (size_t i = 0; i < n; ++i) dst[i] = dst[i] - base[i];
 }
 
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n) {

@@ -71,6 +71,16 @@ void halves_to_f32(const uint8_t* src, float* dst, size_t n, ToF32Bits convert) 
   }
 }
 
+template <typename ToF32Bits>
+void halves_to_f32_minus(const uint8_t* src, const float* base, float* dst, size_t n, ToF32Bits convert) {
+  for (size_t i = 0; i + 8 <= n; i += 8) {
+    v128_t lo, hi;
+    widen_u16x8(wasm_v128_load(src + 2 * i), lo, hi);
+    wasm_v128_store(dst + i, wasm_f32x4_sub(convert(lo), wasm_v128_load(base + i)));
+    wasm_v128_store(dst + i + 4, wasm_f32x4_sub(convert(hi), wasm_v128_load(base + i + 4)));
+  }
+}
+
 template <typename ToHalfBits>
 void f32_to_halves(const float* src, uint8_t* dst, size_t n, ToHalfBits convert) {
   for (size_t i = 0; i + 8 <= n; i += 8) {
@@ -80,7 +90,31 @@ void f32_to_halves(const float* src, uint8_t* dst, size_t n, ToHalfBits convert)
   }
 }
 
+// How many leading elements hold no all-ones exponent (NaN, ±inf), in whole spans of
+// 128 bytes: the spans are tested eight vectors at once, the rest is the scalar's.
+template <typename LanesEqual>
+size_t finite_spans(const uint8_t* src, size_t bytes, v128_t exponent_mask, LanesEqual equal) {
+  constexpr size_t kSpan = 128;
+  size_t done = 0;
+  for (; done + kSpan <= bytes; done += kSpan) {
+    v128_t special = wasm_i32x4_splat(0);
+    for (size_t k = 0; k < kSpan; k += 16)
+      special = wasm_v128_or(special, equal(wasm_v128_and(wasm_v128_load(src + done + k), exponent_mask), exponent_mask));
+    if (wasm_v128_any_true(special)) break;
+  }
+  return done;
+}
+
 }  // namespace
+
+size_t first_nonfinite(DType t, const uint8_t* src, size_t n) {
+  size_t clean = 0, size = 0;  // elements known finite, bytes each
+  if (t == DType::BF16 || t == DType::F16)
+    clean = finite_spans(src, 2 * n, wasm_i16x8_splat(t == DType::BF16 ? 0x7F80 : 0x7C00), wasm_i16x8_eq) / (size = 2);
+  else if (t == DType::F32)
+    clean = finite_spans(src, 4 * n, wasm_i32x4_splat(0x7F800000), wasm_i32x4_eq) / (size = 4);
+  return clean + scalar::first_nonfinite(t, src + clean * size, n - clean);
+}
 
 void to_f32(DType from, const uint8_t* src, float* dst, size_t n) {
   const size_t vector_part = n & ~size_t{7};
@@ -88,6 +122,14 @@ void to_f32(DType from, const uint8_t* src, float* dst, size_t n) {
   else if (from == DType::F16) halves_to_f32(src, dst, vector_part, f16_bits_to_f32);
   else return scalar::to_f32(from, src, dst, n);
   scalar::to_f32(from, src + 2 * vector_part, dst + vector_part, n - vector_part);
+}
+
+void to_f32_minus(DType from, const uint8_t* src, const float* base, float* dst, size_t n) {
+  const size_t vector_part = n & ~size_t{7};
+  if (from == DType::BF16) halves_to_f32_minus(src, base, dst, vector_part, bf16_bits_to_f32);
+  else if (from == DType::F16) halves_to_f32_minus(src, base, dst, vector_part, f16_bits_to_f32);
+  else return scalar::to_f32_minus(from, src, base, dst, n);
+  scalar::to_f32_minus(from, src + 2 * vector_part, base + vector_part, dst + vector_part, n - vector_part);
 }
 
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n) {
@@ -101,7 +143,11 @@ void from_f32(DType to, const float* src, uint8_t* dst, size_t n) {
 #else  // no SIMD in this build: the scalar twins are the kernels
 
 void to_f32(DType from, const uint8_t* src, float* dst, size_t n) { scalar::to_f32(from, src, dst, n); }
+void to_f32_minus(DType from, const uint8_t* src, const float* base, float* dst, size_t n) {
+  scalar::to_f32_minus(from, src, base, dst, n);
+}
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n) { scalar::from_f32(to, src, dst, n); }
+size_t first_nonfinite(DType t, const uint8_t* src, size_t n) { return scalar::first_nonfinite(t, src, n); }
 
 #endif
 

@@ -226,3 +226,68 @@ TEST_CASE("dtype names and sizes follow the safetensors spellings") {
   CHECK(dtype_from_torch_name("bfloat16") == DType::BF16);
   CHECK(std::string(torch_dtype_name(DType::F16)) == "float16");
 }
+
+// The reference: the first element whose value is NaN or infinite, by the IEEE
+// definitions of support.cpp's decoders, one element at a time.
+TEST_CASE("first_nonfinite finds the first NaN or infinity at every place, vector and scalar alike") {
+  struct Case {
+    DType type;
+    std::vector<uint64_t> specials;  // bit patterns of NaN and ±inf
+    uint64_t largest_finite;         // all ones but the exponent's lowest bit: finite, a near miss
+  };
+  const Case cases[] = {
+      {DType::BF16, {0x7F80, 0xFF80, 0x7FC0, 0xFF81, 0x7FFF}, 0x7F7F},
+      {DType::F16, {0x7C00, 0xFC00, 0x7E00, 0xFC01, 0x7FFF}, 0x7BFF},
+      {DType::F32, {0x7F800000, 0xFF800000, 0x7FC00000, 0xFF800001}, 0x7F7FFFFF},
+      {DType::F64, {0x7FF0000000000000, 0xFFF8000000000000}, 0x7FEFFFFFFFFFFFFF},
+  };
+  for (const Case& c : cases) {
+    const size_t size = dtype_size(c.type);
+    auto put = [&](std::vector<uint8_t>& bytes, size_t i, uint64_t bits) { std::memcpy(&bytes[i * size], &bits, size); };
+    auto reference = [&](const std::vector<uint8_t>& bytes, size_t n) {
+      const std::vector<double> values = test::decode(dtype_name(c.type), bytes.data(), n);
+      for (size_t i = 0; i < n; ++i)
+        if (!std::isfinite(values[i])) return i;
+      return n;
+    };
+    for (size_t n : {size_t{0}, size_t{1}, size_t{7}, size_t{63}, size_t{64}, size_t{65}, size_t{300}, size_t{1000}}) {
+      std::vector<uint8_t> bytes(n * size);
+      for (size_t i = 0; i < n; ++i) put(bytes, i, i % 3 ? c.largest_finite : 0);
+      REQUIRE(first_nonfinite(c.type, bytes.data(), n) == n);
+      REQUIRE(scalar::first_nonfinite(c.type, bytes.data(), n) == n);
+      for (size_t at = 0; at < n; at += (at < 70 ? 1 : 37)) {
+        std::vector<uint8_t> bad = bytes;
+        put(bad, at, c.specials[at % c.specials.size()]);
+        if (at + 5 < n) put(bad, at + 5, c.specials[0]);  // a later one does not count
+        INFO(dtype_name(c.type) << " n=" << n << " at=" << at);
+        REQUIRE(reference(bad, n) == at);
+        REQUIRE(first_nonfinite(c.type, bad.data(), n) == at);
+        REQUIRE(scalar::first_nonfinite(c.type, bad.data(), n) == at);
+      }
+    }
+  }
+}
+
+TEST_CASE("to_f32_minus: each half pattern's value minus a base, one f32 subtraction, vector and scalar alike") {
+  const auto halves = all_half_patterns();
+  std::mt19937 rng(12);
+  std::vector<float> base(65536);
+  for (auto& b : base) b = from_bits(rng());  // every kind of f32, NaN and infinity included
+  for (DType t : {DType::F16, DType::BF16}) {
+    std::vector<float> vec(65536), ref(65536);
+    to_f32_minus(t, halves.data(), base.data(), vec.data(), 65536);
+    scalar::to_f32_minus(t, halves.data(), base.data(), ref.data(), 65536);
+    for (uint32_t h = 0; h < 65536; ++h) {
+      const double value = t == DType::F16 ? test::f16_bits_value(static_cast<uint16_t>(h)) : test::bf16_bits_value(static_cast<uint16_t>(h));
+      const float expected = static_cast<float>(value) - base[h];  // the half's value is exact in f32
+      INFO(dtype_name(t) << " pattern " << h);
+      if (std::isnan(expected)) {  // which NaN an operation returns is the machine's choice
+        REQUIRE(std::isnan(vec[h]));
+        REQUIRE(std::isnan(ref[h]));
+        continue;
+      }
+      REQUIRE(std::memcmp(&vec[h], &expected, 4) == 0);
+      REQUIRE(std::memcmp(&ref[h], &expected, 4) == 0);
+    }
+  }
+}

@@ -12,6 +12,8 @@ namespace wasmerge {
 
 // Raw little-endian elements of `from` -> f32. `from` must be mergeable.
 void to_f32(DType from, const uint8_t* src, float* dst, size_t n);
+// The same minus base, as one f32 subtraction each: dst = f32(src) − base (a task vector).
+void to_f32_minus(DType from, const uint8_t* src, const float* base, float* dst, size_t n);
 // f32 -> raw little-endian elements of `to`. `to` must be mergeable.
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n);
 
@@ -24,7 +26,9 @@ float bf16_to_f32(uint16_t h);
 uint16_t f32_to_f16(float f);
 uint16_t f32_to_bf16(float f);
 void to_f32(DType from, const uint8_t* src, float* dst, size_t n);
+void to_f32_minus(DType from, const uint8_t* src, const float* base, float* dst, size_t n);
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n);
+size_t first_nonfinite(DType t, const uint8_t* src, size_t n);
 }  // namespace scalar
 
 }  // namespace wasmerge

@@ -29,9 +29,33 @@ Bracket bracket_from_sample(std::vector<uint32_t> sample, uint64_t keep, uint64_
   return b;
 }
 
-// Branch-free: the bracket holds a few percent of the entries, at random places, and a
-// branch per entry would mispredict on each of them. In wasm four lanes are compared at
-// once and only a group with an entry inside is stored lane by lane.
+#ifdef __wasm_simd128__
+namespace {
+// For each 4-bit mask of lanes, the byte shuffle that moves those lanes, in order, to
+// the front of a vector (the rest is don't-care): a branch-free compaction.
+struct LanePacking {
+  v128_t shuffle[16];
+  LanePacking() {
+    for (int mask = 0; mask < 16; ++mask) {
+      uint8_t bytes[16];
+      int to = 0;
+      for (int lane = 0; lane < 4; ++lane) {
+        if (!(mask >> lane & 1)) continue;
+        for (int b = 0; b < 4; ++b) bytes[4 * to + b] = static_cast<uint8_t>(4 * lane + b);
+        ++to;
+      }
+      for (int b = 4 * to; b < 16; ++b) bytes[b] = 0x80;  // out of range: a zero byte
+      shuffle[mask] = wasm_v128_load(bytes);
+    }
+  }
+};
+}  // namespace
+#endif
+
+// Branch-free: the bracket holds a few percent of the entries, and with bf16 deltas (few
+// distinct magnitudes) often far more, at random places; a branch per entry or per
+// group would mispredict on each of them. Every entry is stored where the next inside
+// one goes, and the count moves on only for an inside one; in wasm, four lanes at a time.
 BracketPart scan_bracket(const Bracket& bracket, const float* values, size_t n) {
   thread_local std::vector<uint32_t> buffer;
   buffer.resize(n + 4);
@@ -45,6 +69,7 @@ BracketPart scan_bracket(const Bracket& bracket, const float* values, size_t n) 
     count += bits - lo <= width;  // lo <= bits <= hi, as one unsigned comparison
   };
 #ifdef __wasm_simd128__
+  static const LanePacking packing;
   const v128_t magnitude = wasm_i32x4_splat(0x7FFFFFFF), hi_v = wasm_i32x4_splat(static_cast<int32_t>(bracket.hi)),
                lo_v = wasm_i32x4_splat(static_cast<int32_t>(lo)),
                width_v = wasm_i32x4_splat(static_cast<int32_t>(width));
@@ -52,13 +77,9 @@ BracketPart scan_bracket(const Bracket& bracket, const float* values, size_t n) 
   for (; i + 4 <= n; i += 4) {
     const v128_t bits = wasm_v128_and(wasm_v128_load(values + i), magnitude);
     above_v = wasm_i32x4_sub(above_v, wasm_u32x4_gt(bits, hi_v));  // a true lane is -1
-    if (!wasm_v128_any_true(wasm_u32x4_le(wasm_i32x4_sub(bits, lo_v), width_v))) continue;
-    uint32_t lanes[4];
-    wasm_v128_store(lanes, bits);
-    for (uint32_t b : lanes) {
-      inside[count] = b;
-      count += b - lo <= width;
-    }
+    const int lanes = wasm_i32x4_bitmask(wasm_u32x4_le(wasm_i32x4_sub(bits, lo_v), width_v));
+    wasm_v128_store(inside + count, wasm_i8x16_swizzle(bits, packing.shuffle[lanes]));
+    count += static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(lanes)));
   }
   above = static_cast<uint64_t>(wasm_u32x4_extract_lane(above_v, 0)) + wasm_u32x4_extract_lane(above_v, 1) +
           wasm_u32x4_extract_lane(above_v, 2) + wasm_u32x4_extract_lane(above_v, 3);

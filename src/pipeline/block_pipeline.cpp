@@ -5,7 +5,6 @@
 
 #include "wasmerge/convert.hpp"
 #include "wasmerge/error.hpp"
-#include "wasmerge/kernels.hpp"
 
 namespace wasmerge {
 namespace {
@@ -179,8 +178,9 @@ Chunk BlockPipeline::load(const Block& b, size_t c) const {
   for (size_t k = 0; k < models_; ++k, ++j) {
     models[k] = scratch.data() + (k + 1) * chunk_;
     const DType t = sources_[j]->dtype();
-    to_f32(t, input_data_[j] + element * dtype_size(t), models[k], chunk.count);
-    if (task_vectors_) subtract(models[k], chunk.base, chunk.count);  // δ_k = m_k − b
+    const uint8_t* raw = input_data_[j] + element * dtype_size(t);
+    if (task_vectors_) to_f32_minus(t, raw, chunk.base, models[k], chunk.count);  // δ_k = m_k − b
+    else to_f32(t, raw, models[k], chunk.count);
   }
   chunk.models = models.data();
   chunk.scratch = scratch.data() + (models_ + 1) * chunk_;
