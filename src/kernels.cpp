@@ -1,5 +1,6 @@
 #include "wasmerge/kernels.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -29,6 +30,14 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
   for (size_t i = 0; i < n; ++i) {
     const float scaled = lambda * mixed[i];
     out[i] = b[i] + scaled;
+  }
+}
+void near_swap(float* out, const float* b, const float* m, float t, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
+    const float distance = std::fabs(b[i] - m[i]);
+    const float w = std::min(std::max(t / std::max(distance, 1e-6f), 0.0f), 1.0f);
+    const float toward = w * m[i], stay = (1.0f - w) * b[i];
+    out[i] = toward + stay;
   }
 }
 namespace {
@@ -101,6 +110,21 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
   WASMERGE_FOR_VECTORS(
       n, wasm_v128_store(out + i, wasm_f32x4_add(wasm_v128_load(b + i), wasm_f32x4_mul(l, wasm_v128_load(mixed + i)))))
   scalar::add_lambda_times(out + i, b + i, mixed + i, lambda, n - i);
+}
+
+// wasm's pmax(a, b) is (a < b ? b : a) and pmin(a, b) is (b < a ? b : a): std::max and
+// std::min exactly, NaN included. (clang does not vectorize the scalar loop for wasm.)
+void near_swap(float* out, const float* b, const float* m, float t, size_t n) {
+  const v128_t tv = wasm_f32x4_splat(t), floor = wasm_f32x4_splat(1e-6f), zero = wasm_f32x4_splat(0.0f),
+               one = wasm_f32x4_splat(1.0f);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t bv = wasm_v128_load(b + i), mv = wasm_v128_load(m + i);
+    const v128_t distance = wasm_f32x4_abs(wasm_f32x4_sub(bv, mv));
+    const v128_t w = wasm_f32x4_pmin(wasm_f32x4_pmax(wasm_f32x4_div(tv, wasm_f32x4_pmax(distance, floor)), zero), one);
+    wasm_v128_store(out + i, wasm_f32x4_add(wasm_f32x4_mul(w, mv), wasm_f32x4_mul(wasm_f32x4_sub(one, w), bv)));
+  }
+  scalar::near_swap(out + i, b + i, m + i, t, n - i);
 }
 
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
@@ -182,6 +206,7 @@ void divide(float* x, float divisor, size_t n) { scalar::divide(x, divisor, n); 
 void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n) {
   scalar::add_lambda_times(out, b, mixed, lambda, n);
 }
+void near_swap(float* out, const float* b, const float* m, float t, size_t n) { scalar::near_swap(out, b, m, t, n); }
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
                      size_t n, float* scratch) {
   scalar::elect_and_merge(mixed, omega, weights, models, normalize, n, scratch);

@@ -2,6 +2,7 @@
 // exercise the vector body and the tail.
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 
@@ -73,6 +74,43 @@ TEST_CASE("divide equals its scalar twin") {
     scalar::divide(x2.data(), 3.0f, n);
     require_same_bits(x1, x2);
   }
+}
+
+TEST_CASE("near_swap equals its scalar twin, NaN, infinities, zeros and equal values included") {
+  for (size_t n : kLengths) {
+    auto b = random_floats(n, 9), m = random_floats(n, 10);
+    const float specials[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, 1e-7f, 5e-7f};
+    for (size_t i = 0; i < n; i += 5) {
+      if (i % 3 == 0) b[i] = specials[i % 7];
+      else if (i % 3 == 1) m[i] = specials[(i / 3) % 7];
+      else m[i] = b[i] + specials[5 + i % 2];  // within the 1e-6 floor of the distance
+    }
+    for (float t : {0.0f, 0.001f, 0.5f, 1e30f}) {
+      std::vector<float> o1(n), o2(n);
+      near_swap(o1.data(), b.data(), m.data(), t, n);
+      scalar::near_swap(o2.data(), b.data(), m.data(), t, n);
+      for (size_t i = 0; i < n; ++i) {
+        INFO("n " << n << " i " << i << " t " << t);
+        if (std::isnan(o2[i])) REQUIRE(std::isnan(o1[i]));  // which NaN is the machine's choice
+        else REQUIRE(std::memcmp(&o1[i], &o2[i], 4) == 0);
+      }
+    }
+  }
+}
+
+TEST_CASE("near_swap by hand: a blend beyond t, the other model's value within it") {
+  const float b[] = {1.0f, 1.0f, 2.0f, -1.0f, 3.0f};
+  const float m[] = {3.0f, 1.25f, 2.0f, 1.0f, 3.0f};
+  float out[5];
+  near_swap(out, b, m, 0.5f, 5);
+  CHECK(out[0] == 1.5f);   // |b − m| = 2: w = 0.25, 0.25·3 + 0.75·1
+  CHECK(out[1] == 1.25f);  // 0.25 ≤ t: w = 1, m
+  CHECK(out[2] == 2.0f);   // equal: the distance floors at 1e-6, w = 1
+  CHECK(out[3] == -0.5f);  // |b − m| = 2: 0.25·1 + 0.75·(−1)
+  CHECK(out[4] == 3.0f);
+  near_swap(out, b, m, 0.0f, 5);
+  CHECK(out[0] == 1.0f);  // t = 0: w = 0, the base
+  CHECK(out[1] == 1.0f);
 }
 
 TEST_CASE("add_lambda_times equals its scalar twin") {

@@ -12,6 +12,9 @@ void scale_into(float* acc, const float* x, float w, size_t n);          // acc 
 void add_scaled(float* acc, const float* x, float w, size_t n);          // acc += w·x
 void divide(float* x, float divisor, size_t n);                          // x /= divisor
 void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n);  // out = b + λ·mixed
+// NearSwap (SPEC §6): w = min(max(t / max(|b − m|, 1e-6), 0), 1) with std::max/min's
+// rule for NaN (the first argument's unless the comparison holds); out = w·m + (1−w)·b.
+void near_swap(float* out, const float* b, const float* m, float t, size_t n);
 
 // The election's two rules, per element: the sign is + when Σ ω ≥ 0; a model agrees
 // when its ω is non-zero with that sign.
@@ -37,6 +40,7 @@ void scale_into(float* acc, const float* x, float w, size_t n);
 void add_scaled(float* acc, const float* x, float w, size_t n);
 void divide(float* x, float divisor, size_t n);
 void add_lambda_times(float* out, const float* b, const float* mixed, float lambda, size_t n);
+void near_swap(float* out, const float* b, const float* m, float t, size_t n);
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
                      size_t n, float* scratch);
 double abs_sum(const float* x, size_t n);

@@ -1,10 +1,8 @@
 // nearswap: takes the other model's value where it lies within t of the base's, and
 // moves from the base toward it in proportion t/|b − m| where it lies farther (SPEC §6).
-#include <algorithm>
-#include <cmath>
-
 #include "methods/described_method.hpp"
 #include "pipeline/block_pipeline.hpp"
+#include "wasmerge/kernels.hpp"
 #include "wasmerge/plan.hpp"
 
 namespace wasmerge {
@@ -15,14 +13,7 @@ class NearSwapMerge : public TensorMerge {
   explicit NearSwapMerge(float t) : t_(t) {}
   PipelineNeeds needs() const override { return {}; }
   void combine(Chunk& chunk, float* out) const override {
-    const float* b = chunk.base;
-    const float* m = chunk.models[0];
-    for (size_t i = 0; i < chunk.count; ++i) {
-      const float distance = std::fabs(b[i] - m[i]);
-      const float w = std::min(std::max(t_ / std::max(distance, 1e-6f), 0.0f), 1.0f);
-      const float toward = w * m[i], stay = (1.0f - w) * b[i];
-      out[i] = toward + stay;
-    }
+    near_swap(out, chunk.base, chunk.models[0], t_, chunk.count);
     chunk.observe("result", -1, out);
   }
 
