@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "wasmerge/convert.hpp"
+#include "wasmerge/kernels.hpp"
 
 namespace wasmerge::scalar {
 namespace {
@@ -114,7 +115,7 @@ void to_f32(DType from, const uint8_t* src, float* dst, size_t n) {
 
 void to_f32_minus(DType from, const uint8_t* src, const float* base, float* dst, size_t n) {
   scalar::to_f32(from, src, dst, n);
-  for (size_t i = 0; i < n; ++i) dst[i] = dst[i] - base[i];
+  scalar::subtract(dst, base, n);
 }
 
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n) {

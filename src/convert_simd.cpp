@@ -61,25 +61,18 @@ inline v128_t f32_to_f16_bits(v128_t x) {
   return wasm_v128_or(magnitude, sign);
 }
 
-template <typename ToF32Bits>
-void halves_to_f32(const uint8_t* src, float* dst, size_t n, ToF32Bits convert) {
+// finish(v, i): what is stored of the four f32 at element i (as they are, or minus a base).
+template <typename ToF32Bits, typename Finish>
+void halves_to_f32(const uint8_t* src, float* dst, size_t n, ToF32Bits convert, Finish finish) {
   for (size_t i = 0; i + 8 <= n; i += 8) {
     v128_t lo, hi;
     widen_u16x8(wasm_v128_load(src + 2 * i), lo, hi);
-    wasm_v128_store(dst + i, convert(lo));
-    wasm_v128_store(dst + i + 4, convert(hi));
+    wasm_v128_store(dst + i, finish(convert(lo), i));
+    wasm_v128_store(dst + i + 4, finish(convert(hi), i + 4));
   }
 }
 
-template <typename ToF32Bits>
-void halves_to_f32_minus(const uint8_t* src, const float* base, float* dst, size_t n, ToF32Bits convert) {
-  for (size_t i = 0; i + 8 <= n; i += 8) {
-    v128_t lo, hi;
-    widen_u16x8(wasm_v128_load(src + 2 * i), lo, hi);
-    wasm_v128_store(dst + i, wasm_f32x4_sub(convert(lo), wasm_v128_load(base + i)));
-    wasm_v128_store(dst + i + 4, wasm_f32x4_sub(convert(hi), wasm_v128_load(base + i + 4)));
-  }
-}
+inline v128_t as_is(v128_t v, size_t) { return v; }
 
 template <typename ToHalfBits>
 void f32_to_halves(const float* src, uint8_t* dst, size_t n, ToHalfBits convert) {
@@ -118,16 +111,17 @@ size_t first_nonfinite(DType t, const uint8_t* src, size_t n) {
 
 void to_f32(DType from, const uint8_t* src, float* dst, size_t n) {
   const size_t vector_part = n & ~size_t{7};
-  if (from == DType::BF16) halves_to_f32(src, dst, vector_part, bf16_bits_to_f32);
-  else if (from == DType::F16) halves_to_f32(src, dst, vector_part, f16_bits_to_f32);
+  if (from == DType::BF16) halves_to_f32(src, dst, vector_part, bf16_bits_to_f32, as_is);
+  else if (from == DType::F16) halves_to_f32(src, dst, vector_part, f16_bits_to_f32, as_is);
   else return scalar::to_f32(from, src, dst, n);
   scalar::to_f32(from, src + 2 * vector_part, dst + vector_part, n - vector_part);
 }
 
 void to_f32_minus(DType from, const uint8_t* src, const float* base, float* dst, size_t n) {
   const size_t vector_part = n & ~size_t{7};
-  if (from == DType::BF16) halves_to_f32_minus(src, base, dst, vector_part, bf16_bits_to_f32);
-  else if (from == DType::F16) halves_to_f32_minus(src, base, dst, vector_part, f16_bits_to_f32);
+  auto minus_base = [base](v128_t v, size_t i) { return wasm_f32x4_sub(v, wasm_v128_load(base + i)); };
+  if (from == DType::BF16) halves_to_f32(src, dst, vector_part, bf16_bits_to_f32, minus_base);
+  else if (from == DType::F16) halves_to_f32(src, dst, vector_part, f16_bits_to_f32, minus_base);
   else return scalar::to_f32_minus(from, src, base, dst, n);
   scalar::to_f32_minus(from, src + 2 * vector_part, base + vector_part, dst + vector_part, n - vector_part);
 }
