@@ -4,6 +4,8 @@
 #include <cmath>
 #include <vector>
 
+#include "wasmerge/sparsify.hpp"
+
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
 #endif
@@ -64,6 +66,29 @@ void elect_and_merge(float* mixed, const float* const* omega, const float* weigh
   for (size_t k = 0; k < models; ++k) merge_agreeing(mixed, divisor, sum, omega[k], weights[k], n);
   if (normalize)
     for (size_t i = 0; i < n; ++i) mixed[i] = mixed[i] / (divisor[i] == 0.0f ? 1.0f : divisor[i]);
+}
+
+// The stages in turn, each δ becoming its ω in place (one loop per model, which compilers
+// vectorize), then the election.
+void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t count, bool normalize, size_t n,
+                           float* scratch) {
+  thread_local std::vector<const float*> omega;
+  thread_local std::vector<float> weights;
+  omega.resize(count);
+  weights.resize(count);
+  for (size_t k = 0; k < count; ++k) {
+    const WeighedDelta& m = models[k];
+    float* x = m.delta;
+    const bool rescaled = m.rescale != 1.0f;
+    for (size_t i = 0; i < n; ++i) {
+      float kept = keep_if(x[i], magnitude_bits(x[i]) >= m.min_bits);
+      if (rescaled) kept = m.rescale * kept;
+      x[i] = m.weight * kept;
+    }
+    omega[k] = x;
+    weights[k] = m.weight;
+  }
+  elect_and_merge(mixed, omega.data(), weights.data(), count, normalize, n, scratch);
 }
 
 double abs_sum(const float* x, size_t n) {
@@ -127,28 +152,96 @@ void near_swap(float* out, const float* b, const float* m, float t, size_t n) {
   scalar::near_swap(out + i, b + i, m + i, t, n - i);
 }
 
+// Elections of more models than this run the scalar twin (the same bits): the vectors of
+// one group of four stay in locals.
+constexpr size_t kMostVectorModels = 16;
+
+// The election of four elements from their models' ω (the rule of elect_and_merge);
+// weights: each model's w splatted. Inlined, so that a fixed model count unrolls it.
+__attribute__((always_inline)) inline v128_t elect_four(const v128_t* omega, const v128_t* weights, size_t models,
+                                                        bool normalize) {
+  const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  v128_t sum = omega[0];
+  for (size_t k = 1; k < models; ++k) sum = wasm_f32x4_add(sum, omega[k]);
+  const v128_t positive = wasm_f32x4_ge(sum, zero);
+  v128_t merged = zero, divisor = zero;
+  for (size_t k = 0; k < models; ++k) {
+    const v128_t w = omega[k];
+    const v128_t agrees = wasm_v128_and(wasm_i32x4_eq(wasm_f32x4_gt(w, zero), positive), wasm_f32x4_ne(w, zero));
+    merged = wasm_f32x4_add(merged, wasm_v128_and(w, agrees));
+    divisor = wasm_f32x4_add(divisor, wasm_v128_and(weights[k], agrees));
+  }
+  if (normalize) merged = wasm_f32x4_div(merged, wasm_v128_bitselect(one, divisor, wasm_f32x4_eq(divisor, zero)));
+  return merged;
+}
+
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
                      size_t n, float* scratch) {
-  const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  if (models > kMostVectorModels) return scalar::elect_and_merge(mixed, omega, weights, models, normalize, n, scratch);
+  v128_t weight_splats[kMostVectorModels], four[kMostVectorModels];
+  for (size_t k = 0; k < models; ++k) weight_splats[k] = wasm_f32x4_splat(weights[k]);
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    v128_t sum = wasm_v128_load(omega[0] + i);
-    for (size_t k = 1; k < models; ++k) sum = wasm_f32x4_add(sum, wasm_v128_load(omega[k] + i));
-    const v128_t positive = wasm_f32x4_ge(sum, zero);
-    v128_t merged = zero, divisor = zero;
-    for (size_t k = 0; k < models; ++k) {
-      const v128_t w = wasm_v128_load(omega[k] + i);
-      const v128_t agrees = wasm_v128_and(wasm_i32x4_eq(wasm_f32x4_gt(w, zero), positive), wasm_f32x4_ne(w, zero));
-      merged = wasm_f32x4_add(merged, wasm_v128_and(w, agrees));
-      divisor = wasm_f32x4_add(divisor, wasm_v128_and(wasm_f32x4_splat(weights[k]), agrees));
-    }
-    if (normalize) merged = wasm_f32x4_div(merged, wasm_v128_bitselect(one, divisor, wasm_f32x4_eq(divisor, zero)));
-    wasm_v128_store(mixed + i, merged);
+    for (size_t k = 0; k < models; ++k) four[k] = wasm_v128_load(omega[k] + i);
+    wasm_v128_store(mixed + i, elect_four(four, weight_splats, models, normalize));
   }
   if (i == n) return;
   std::vector<const float*> tails(models);
   for (size_t k = 0; k < models; ++k) tails[k] = omega[k] + i;
   scalar::elect_and_merge(mixed + i, tails.data(), weights, models, normalize, n - i, scratch);
+}
+
+namespace {
+// weigh_elect_and_merge's vector body for K models, or for `count` of them with K = 0:
+// a fixed K unrolls every loop and keeps each model's vectors in locals. Returns where
+// the scalar tail starts.
+template <size_t K>
+size_t weigh_elect_fours(float* mixed, const WeighedDelta* models, size_t count, bool normalize, size_t n) {
+  constexpr size_t kHeld = K ? K : kMostVectorModels;
+  const size_t held = K ? K : count;
+  float* delta[kHeld];
+  bool rescaled[kHeld];
+  v128_t min_bits[kHeld], rescales[kHeld], weights[kHeld], omega[kHeld];
+  for (size_t k = 0; k < held; ++k) {
+    delta[k] = models[k].delta;
+    rescaled[k] = models[k].rescale != 1.0f;
+    min_bits[k] = wasm_u32x4_splat(models[k].min_bits);
+    rescales[k] = wasm_f32x4_splat(models[k].rescale);
+    weights[k] = wasm_f32x4_splat(models[k].weight);
+  }
+  const v128_t magnitude = wasm_u32x4_splat(0x7FFFFFFFu);
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    for (size_t k = 0; k < held; ++k) {
+      v128_t x = wasm_v128_load(delta[k] + i);
+      x = wasm_v128_and(x, wasm_u32x4_ge(wasm_v128_and(x, magnitude), min_bits[k]));
+      if (rescaled[k]) x = wasm_f32x4_mul(rescales[k], x);
+      omega[k] = wasm_f32x4_mul(weights[k], x);
+    }
+    wasm_v128_store(mixed + i, elect_four(omega, weights, held, normalize));
+  }
+  return i;
+}
+}  // namespace
+
+// elect_and_merge's loop with each ω made in registers from its δ: the masked, rescaled
+// and weighted arrays of the stages are never written.
+void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t count, bool normalize, size_t n,
+                           float* scratch) {
+  size_t i;
+  switch (count) {
+    case 1: i = weigh_elect_fours<1>(mixed, models, count, normalize, n); break;
+    case 2: i = weigh_elect_fours<2>(mixed, models, count, normalize, n); break;
+    case 3: i = weigh_elect_fours<3>(mixed, models, count, normalize, n); break;
+    case 4: i = weigh_elect_fours<4>(mixed, models, count, normalize, n); break;
+    default:
+      if (count > kMostVectorModels) return scalar::weigh_elect_and_merge(mixed, models, count, normalize, n, scratch);
+      i = weigh_elect_fours<0>(mixed, models, count, normalize, n);
+  }
+  if (i == n) return;
+  std::vector<WeighedDelta> tails(models, models + count);
+  for (auto& t : tails) t.delta += i;
+  scalar::weigh_elect_and_merge(mixed + i, tails.data(), count, normalize, n - i, scratch);
 }
 
 double abs_sum(const float* x, size_t n) {
@@ -210,6 +303,10 @@ void near_swap(float* out, const float* b, const float* m, float t, size_t n) { 
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
                      size_t n, float* scratch) {
   scalar::elect_and_merge(mixed, omega, weights, models, normalize, n, scratch);
+}
+void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t count, bool normalize, size_t n,
+                           float* scratch) {
+  scalar::weigh_elect_and_merge(mixed, models, count, normalize, n, scratch);
 }
 double abs_sum(const float* x, size_t n) { return scalar::abs_sum(x, n); }
 double dot_sum(const float* x, const float* y, size_t n) { return scalar::dot_sum(x, y, n); }

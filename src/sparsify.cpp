@@ -68,42 +68,37 @@ MagnitudeCut RadixSelect::trivial_cut() const {
 
 namespace {
 
-// x, or +0 when dropped, without a branch: masks are random, and compilers (clang for
-// wasm especially) turn `keep ? x : 0` into a branch that mispredicts half the time.
-inline float keep_if(float x, bool keep) {
-  uint32_t bits;
-  std::memcpy(&bits, &x, 4);
-  bits &= 0u - static_cast<uint32_t>(keep);
-  std::memcpy(&x, &bits, 4);
-  return x;
-}
-
 size_t count_ties(const float* delta, size_t n, uint32_t threshold) {
   size_t ties = 0;
   for (size_t i = 0; i < n; ++i) ties += magnitude_bits(delta[i]) == threshold;
   return ties;
 }
 
-// Keeps the entries whose |δ| is at least (or_equal) or above the threshold.
-void keep_from(float* delta, size_t n, uint32_t threshold, bool or_equal) {
-  if (or_equal)
-    for (size_t i = 0; i < n; ++i) delta[i] = keep_if(delta[i], magnitude_bits(delta[i]) >= threshold);
-  else
-    for (size_t i = 0; i < n; ++i) delta[i] = keep_if(delta[i], magnitude_bits(delta[i]) > threshold);
+void keep_at_least(float* delta, size_t n, uint32_t min_bits) {
+  if (min_bits == 0) return;
+  for (size_t i = 0; i < n; ++i) delta[i] = keep_if(delta[i], magnitude_bits(delta[i]) >= min_bits);
 }
 }  // namespace
 
-void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ties_seen) {
-  if (cut.keep_all) return;
-  if (cut.keep_none) return keep_from(delta, n, 0xFFFFFFFFu, false);
-  if (!cut.partial_tie()) return keep_from(delta, n, cut.threshold, true);
+bool magnitude_min_bits(const MagnitudeCut& cut, const float* delta, size_t n, uint64_t ties_seen, uint32_t* min_bits) {
+  const uint32_t above = cut.threshold + 1;  // at most 0x80000000: no |δ| pattern reaches it
+  if (cut.keep_all) return *min_bits = 0, true;
+  if (cut.keep_none) return *min_bits = 0xFFFFFFFFu, true;
+  if (!cut.partial_tie()) return *min_bits = cut.threshold, true;
   // Only the ties with ordinals in [lo, hi) survive: a span inside that range keeps all its
   // ties, one outside it none; only a span across an end goes entry by entry.
   const uint64_t lo = cut.first_kept_tie(), hi = lo + cut.equal_keep;
-  if (ties_seen >= hi) return keep_from(delta, n, cut.threshold, false);
+  if (ties_seen >= hi) return *min_bits = above, true;
   const uint64_t end = ties_seen + count_ties(delta, n, cut.threshold);
-  if (end <= lo) return keep_from(delta, n, cut.threshold, false);
-  if (ties_seen >= lo && end <= hi) return keep_from(delta, n, cut.threshold, true);
+  if (end <= lo) return *min_bits = above, true;
+  if (ties_seen >= lo && end <= hi) return *min_bits = cut.threshold, true;
+  return false;
+}
+
+void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ties_seen) {
+  uint32_t min_bits;
+  if (magnitude_min_bits(cut, delta, n, ties_seen, &min_bits)) return keep_at_least(delta, n, min_bits);
+  const uint64_t lo = cut.first_kept_tie(), hi = lo + cut.equal_keep;
   for (size_t i = 0; i < n; ++i) {
     const uint32_t bits = magnitude_bits(delta[i]);
     const bool tie = bits == cut.threshold;

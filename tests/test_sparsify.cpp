@@ -194,6 +194,111 @@ TEST_CASE("elect_and_merge equals its scalar twin, normalize on and off") {
   }
 }
 
+// The stages one after another over whole arrays, written plainly: the mask by a bit
+// threshold, the rescale (skipped at 1), the weight, then the election.
+std::vector<float> staged_election(std::vector<std::vector<float>> delta, const std::vector<uint32_t>& min_bits,
+                                   const std::vector<float>& rescales, const std::vector<float>& weights,
+                                   bool normalize) {
+  const size_t n = delta[0].size();
+  std::vector<const float*> rows;
+  for (size_t k = 0; k < delta.size(); ++k) {
+    for (float& x : delta[k]) {
+      float kept = magnitude_bits(x) >= min_bits[k] ? x : 0.0f;
+      if (rescales[k] != 1.0f) kept = rescales[k] * kept;
+      x = weights[k] * kept;
+    }
+    rows.push_back(delta[k].data());
+  }
+  std::vector<float> mixed(n), scratch(2 * n);
+  scalar::elect_and_merge(mixed.data(), rows.data(), weights.data(), delta.size(), normalize, n, scratch.data());
+  return mixed;
+}
+
+TEST_CASE("weigh_elect_and_merge gives the bits of masking, rescaling, weighting and electing in turn") {
+  std::mt19937 rng(17);
+  for (size_t n : {1, 3, 4, 5, 8, 13, 1000}) {
+    for (size_t models : {1, 2, 3, 4, 5, 17}) {  // 1-4 unrolled; 17: more than the vector version holds
+      std::vector<std::vector<float>> delta(models, std::vector<float>(n));
+      std::vector<uint32_t> min_bits;
+      std::vector<float> rescales, weights;
+      for (size_t k = 0; k < models; ++k) {
+        for (auto& v : delta[k]) v = static_cast<float>(static_cast<int>(rng() % 9) - 4) * 0.5f;  // ties, zeros, -0 below
+        delta[k][rng() % n] = -0.0f;
+        const uint32_t choice = rng() % 4;  // keep all, keep none, or a threshold among the values
+        min_bits.push_back(choice == 0 ? 0u : choice == 1 ? 0xFFFFFFFFu : magnitude_bits(delta[k][rng() % n]));
+        rescales.push_back(rng() % 2 ? 1.0f : 1.75f);
+        const float some_weights[] = {1.0f, -0.5f, 0.75f, 0.0f, 0.3f};
+        weights.push_back(some_weights[rng() % 5]);
+      }
+      for (bool normalize : {false, true}) {
+        const std::vector<float> expected = staged_election(delta, min_bits, rescales, weights, normalize);
+        for (bool vector : {true, false}) {
+          std::vector<std::vector<float>> copy = delta;
+          std::vector<WeighedDelta> in;
+          for (size_t k = 0; k < models; ++k) in.push_back({copy[k].data(), min_bits[k], rescales[k], weights[k]});
+          std::vector<float> got(n), scratch(2 * n);
+          if (vector) weigh_elect_and_merge(got.data(), in.data(), models, normalize, n, scratch.data());
+          else scalar::weigh_elect_and_merge(got.data(), in.data(), models, normalize, n, scratch.data());
+          REQUIRE(std::memcmp(got.data(), expected.data(), n * 4) == 0);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("weigh_elect_and_merge by hand: a cut at |x| >= 1, a rescale, the weights") {
+  float d0[] = {0.5f, -2.0f, 3.0f, -1.0f};
+  float d1[] = {-4.0f, 0.25f, -1.0f, 2.0f};
+  float one;
+  std::memcpy(&one, "\0\0\x80\x3f", 4);  // 1.0f
+  const WeighedDelta in[] = {{d0, magnitude_bits(one), 2.0f, 1.0f}, {d1, 0, 1.0f, 0.5f}};
+  float mixed[4], scratch[8];
+  weigh_elect_and_merge(mixed, in, 2, true, 4, scratch);
+  // ω0 = {0, -4, 6, -2}; ω1 = {-2, 0.125, -0.5, 1}
+  CHECK(mixed[0] == -2.0f / 0.5f);          // sum −2: only model 1 agrees
+  CHECK(mixed[1] == -4.0f);                 // sum −3.875: model 0 alone
+  CHECK(mixed[2] == 6.0f);                  // sum 5.5: model 0 alone
+  CHECK(mixed[3] == -2.0f);                 // sum −1: model 0 alone
+}
+
+// Where magnitude_min_bits gives a threshold for a span, that threshold masks it as
+// magnitude_mask does; across the spans of a heavily tied tensor both answers occur.
+TEST_CASE("magnitude_min_bits agrees with magnitude_mask, and declines only spans across a tie's end") {
+  std::mt19937 rng(19);
+  size_t thresholds = 0, declined = 0;
+  for (int trial = 0; trial < 60; ++trial) {
+    const size_t n = 50 + rng() % 3000;
+    std::vector<float> x(n);
+    for (auto& v : x) v = static_cast<float>(static_cast<int>(rng() % 7) - 3);
+    RadixSelect select(n, magnitude_keep_count(0.05 + 0.9 * (rng() % 100) / 100.0, n));
+    RadixSelect::Histogram high(RadixSelect::kBins, 0), low(RadixSelect::kBins, 0);
+    for (float v : x) ++high[magnitude_bits(v) >> 16];
+    select.finish_high_pass(high);
+    for (float v : x)
+      if ((magnitude_bits(v) >> 16) == select.prefix()) ++low[magnitude_bits(v) & 0xFFFF];
+    MagnitudeCut cut = select.finish_low_pass(low);
+    cut.ties_to_higher = trial % 2;
+    uint64_t ties = 0;
+    for (size_t first = 0; first < n;) {
+      const size_t count = std::min<size_t>(n - first, 1 + rng() % 200);
+      std::vector<float> by_mask(x.begin() + first, x.begin() + first + count), by_bits = by_mask;
+      magnitude_mask(cut, by_mask.data(), count, ties);
+      uint32_t min_bits;
+      if (magnitude_min_bits(cut, by_bits.data(), count, ties, &min_bits)) {
+        ++thresholds;
+        for (float& v : by_bits) v = magnitude_bits(v) >= min_bits ? v : 0.0f;
+        REQUIRE(std::memcmp(by_bits.data(), by_mask.data(), count * 4) == 0);
+      } else {
+        ++declined;
+      }
+      for (size_t i = first; i < first + count; ++i) ties += magnitude_bits(x[i]) == cut.threshold;
+      first += count;
+    }
+  }
+  CHECK(thresholds > 500);
+  CHECK(declined > 30);
+}
+
 TEST_CASE("elect_and_merge by hand: sum elects the sign, zeros never agree, divisor of 0 becomes 1") {
   const float w0[] = {1.0f, -2.0f, 0.0f, 3.0f};
   const float w1[] = {2.0f, 1.0f, 0.0f, -3.0f};

@@ -4,6 +4,7 @@
 // same bits, which the tests check. Operations are separate multiplies and adds (no FMA)
 // so every build rounds the same way.
 #include <cstddef>
+#include <cstdint>
 
 namespace wasmerge {
 
@@ -28,6 +29,21 @@ inline bool agrees_with(float omega, bool positive) { return (omega > 0.0f) == p
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
                      size_t n, float* scratch);
 
+// One model's share of an election, before weighting: ω = weight · (rescale · kept δ), where
+// kept δ is δ when the bit pattern of |δ| is at least min_bits and +0 otherwise (a
+// magnitude cut's mask applied on the way; min_bits 0 keeps every entry), and the rescale
+// is skipped when it is 1.
+struct WeighedDelta {
+  float* delta;
+  uint32_t min_bits;
+  float rescale;
+  float weight;
+};
+// elect_and_merge of those ω_k, the same bits as masking, scaling and electing in turn,
+// in one pass over the δ (wasm: the ω are never stored). May overwrite each delta. scratch: 2n.
+void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t count, bool normalize, size_t n,
+                           float* scratch);
+
 // Σ|x_i| in f64, in a fixed order that vectorizes: eight running sums, x_i going to
 // sum i mod 8, combined as ((s0+s4)+(s2+s6)) + ((s1+s5)+(s3+s7)).
 double abs_sum(const float* x, size_t n);
@@ -43,6 +59,8 @@ void add_lambda_times(float* out, const float* b, const float* mixed, float lamb
 void near_swap(float* out, const float* b, const float* m, float t, size_t n);
 void elect_and_merge(float* mixed, const float* const* omega, const float* weights, size_t models, bool normalize,
                      size_t n, float* scratch);
+void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t count, bool normalize, size_t n,
+                           float* scratch);
 double abs_sum(const float* x, size_t n);
 double dot_sum(const float* x, const float* y, size_t n);
 }  // namespace scalar

@@ -33,6 +33,16 @@ inline uint32_t magnitude_bits(float x) {
   return u & 0x7FFFFFFFu;
 }
 
+// x, or +0 when dropped, without a branch: masks are random, and compilers (clang for
+// wasm especially) turn `keep ? x : 0` into a branch that mispredicts half the time.
+inline float keep_if(float x, bool keep) {
+  uint32_t bits;
+  __builtin_memcpy(&bits, &x, 4);
+  bits &= 0u - static_cast<uint32_t>(keep);
+  __builtin_memcpy(&x, &bits, 4);
+  return x;
+}
+
 // floor(d · n), clamped to [0, n].
 uint64_t magnitude_keep_count(double density, uint64_t n);
 
@@ -81,6 +91,10 @@ class RadixSelect {
 // Zeroes the entries of delta[0..n) the cut drops; `ties_seen` is how many entries equal
 // to the threshold precede delta[0] in the tensor.
 void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ties_seen);
+// When the cut treats every entry of delta[0..n) alike, keeping those whose |δ| bit pattern
+// is at least *min_bits (0: all, 0xFFFFFFFF: none), sets it and returns true; false when the
+// span holds the first or the last kept tie, where ties go entry by entry.
+bool magnitude_min_bits(const MagnitudeCut& cut, const float* delta, size_t n, uint64_t ties_seen, uint32_t* min_bits);
 // The same decisions as flags (1: the cut keeps the entry), from values it leaves unchanged.
 void magnitude_flags(const MagnitudeCut& cut, const float* values, size_t n, uint64_t ties_seen, uint8_t* kept);
 // Zeroes the entries of delta[0..n), tensor indices first_index.., that DARE drops. With

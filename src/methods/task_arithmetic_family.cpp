@@ -43,6 +43,8 @@ class FamilyMerge : public TensorMerge {
     if (sparsifier_) sparsifier_->mask(chunk, k, delta);
   }
   void l1_pass(BlockPipeline& pipeline);
+  void mix_in_stages(Chunk& chunk, float* mixed) const;
+  void elect_in_one_pass(Chunk& chunk, float* mixed) const;
 
   const TaskArithmeticFamily::Definition& d_;
   std::vector<float> weights_;   // w_k
@@ -121,6 +123,17 @@ void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
 }
 
 void FamilyMerge::combine(Chunk& chunk, float* out) const {
+  float* mixed = chunk.base ? chunk.scratch : out;
+  if (d_.consensus && !chunk.observer) elect_in_one_pass(chunk, mixed);
+  else mix_in_stages(chunk, mixed);
+  chunk.observe("mixed", -1, mixed);
+  if (chunk.base) add_lambda_times(out, chunk.base, mixed, lambda_, chunk.count);  // b + λ·mixed
+  chunk.observe("result", -1, out);
+}
+
+// Each stage over whole arrays, for the explanation to see (and for the methods without
+// an election).
+void FamilyMerge::mix_in_stages(Chunk& chunk, float* mixed) const {
   const size_t n = chunk.count, K = weights_.size();
   for (size_t k = 0; k < K; ++k) {
     float* delta = chunk.models[k];
@@ -131,7 +144,6 @@ void FamilyMerge::combine(Chunk& chunk, float* out) const {
     scale_into(delta, delta, weights_[k], n);  // ω_k = w_k · δ'_k
     chunk.observe("weighted", static_cast<int>(k), delta);
   }
-  float* mixed = chunk.base ? chunk.scratch : out;
   if (d_.consensus) {
     elect_and_merge(mixed, chunk.models, weights_.data(), K, normalize_, n, chunk.scratch + chunk.capacity);
   } else {
@@ -139,9 +151,21 @@ void FamilyMerge::combine(Chunk& chunk, float* out) const {
     for (size_t k = 1; k < K; ++k) add_scaled(mixed, chunk.models[k], 1.0f, n);
     if (divisor_ != 1.0f) divide(mixed, divisor_, n);
   }
-  chunk.observe("mixed", -1, mixed);
-  if (chunk.base) add_lambda_times(out, chunk.base, mixed, lambda_, n);  // b + λ·mixed
-  chunk.observe("result", -1, out);
+}
+
+// The same bits as mix_in_stages' election, with the rescale and weighting (and TIES' cut,
+// where a chunk's mask is one threshold) applied on the way in: one pass over the δ.
+void FamilyMerge::elect_in_one_pass(Chunk& chunk, float* mixed) const {
+  const size_t K = weights_.size();
+  thread_local std::vector<WeighedDelta> models;
+  models.resize(K);
+  for (size_t k = 0; k < K; ++k) {
+    WeighedDelta& m = models[k];
+    m = WeighedDelta{chunk.models[k], 0, rescales_[k], weights_[k]};
+    if (!sparsifier_ || sparsifier_->min_kept_bits(chunk, k, m.delta, &m.min_bits)) continue;
+    sparsify(chunk, k, m.delta);
+  }
+  weigh_elect_and_merge(mixed, models.data(), K, normalize_, chunk.count, chunk.scratch + chunk.capacity);
 }
 
 // The election, by the kernel's own rule, from the weighted vectors.

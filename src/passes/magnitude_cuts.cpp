@@ -58,6 +58,10 @@ void MagnitudeCuts::mask(const Chunk& chunk, size_t s, float* values) const {
   magnitude_mask(cuts_[s], values, chunk.count, ties_before(chunk, s));
 }
 
+bool MagnitudeCuts::min_kept_bits(const Chunk& chunk, size_t s, const float* values, uint32_t* min_bits) const {
+  return magnitude_min_bits(cuts_[s], values, chunk.count, ties_before(chunk, s), min_bits);
+}
+
 void MagnitudeCuts::flags(const Chunk& chunk, size_t s, const float* values, uint8_t* kept) const {
   magnitude_flags(cuts_[s], values, chunk.count, ties_before(chunk, s), kept);
 }
