@@ -81,7 +81,8 @@ void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t coun
     float* x = m.delta;
     const bool rescaled = m.rescale != 1.0f;
     for (size_t i = 0; i < n; ++i) {
-      float kept = keep_if(x[i], magnitude_bits(x[i]) >= m.min_bits);
+      const bool drawn = !m.kept_bits || (m.kept_bits[i / 8] >> (i % 8) & 1);
+      float kept = keep_if(x[i], (magnitude_bits(x[i]) >= m.min_bits) & drawn);
       if (rescaled) kept = m.rescale * kept;
       x[i] = m.weight * kept;
     }
@@ -192,6 +193,16 @@ void elect_and_merge(float* mixed, const float* const* omega, const float* weigh
 }
 
 namespace {
+// A lane mask per nibble of kept bits: lane j is all ones when bit j is set.
+struct NibbleMasks {
+  uint32_t lanes[16][4];
+  constexpr NibbleMasks() : lanes() {
+    for (int nibble = 0; nibble < 16; ++nibble)
+      for (int j = 0; j < 4; ++j) lanes[nibble][j] = (nibble >> j & 1) ? 0xFFFFFFFFu : 0u;
+  }
+};
+constexpr NibbleMasks kNibbleMasks;
+
 // weigh_elect_and_merge's vector body for K models, or for `count` of them with K = 0:
 // a fixed K unrolls every loop and keeps each model's vectors in locals. Returns where
 // the scalar tail starts.
@@ -200,21 +211,26 @@ size_t weigh_elect_fours(float* mixed, const WeighedDelta* models, size_t count,
   constexpr size_t kHeld = K ? K : kMostVectorModels;
   const size_t held = K ? K : count;
   float* delta[kHeld];
+  const uint8_t* kept_bits[kHeld];
   bool rescaled[kHeld];
   v128_t min_bits[kHeld], rescales[kHeld], weights[kHeld], omega[kHeld];
   for (size_t k = 0; k < held; ++k) {
     delta[k] = models[k].delta;
+    kept_bits[k] = models[k].kept_bits;
     rescaled[k] = models[k].rescale != 1.0f;
     min_bits[k] = wasm_u32x4_splat(models[k].min_bits);
     rescales[k] = wasm_f32x4_splat(models[k].rescale);
     weights[k] = wasm_f32x4_splat(models[k].weight);
   }
   const v128_t magnitude = wasm_u32x4_splat(0x7FFFFFFFu);
+  // Whole bytes of kept bits only: the scalar tail starts at a multiple of 8.
+  const size_t whole = n / 8 * 8;
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
+  for (; i < whole; i += 4) {
     for (size_t k = 0; k < held; ++k) {
       v128_t x = wasm_v128_load(delta[k] + i);
       x = wasm_v128_and(x, wasm_u32x4_ge(wasm_v128_and(x, magnitude), min_bits[k]));
+      if (kept_bits[k]) x = wasm_v128_and(x, wasm_v128_load(kNibbleMasks.lanes[kept_bits[k][i / 8] >> (i % 8) & 0xF]));
       if (rescaled[k]) x = wasm_f32x4_mul(rescales[k], x);
       omega[k] = wasm_f32x4_mul(weights[k], x);
     }
@@ -240,7 +256,10 @@ void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t coun
   }
   if (i == n) return;
   std::vector<WeighedDelta> tails(models, models + count);
-  for (auto& t : tails) t.delta += i;
+  for (auto& t : tails) {
+    t.delta += i;
+    if (t.kept_bits) t.kept_bits += i / 8;
+  }
   scalar::weigh_elect_and_merge(mixed + i, tails.data(), count, normalize, n - i, scratch);
 }
 

@@ -195,17 +195,19 @@ TEST_CASE("elect_and_merge equals its scalar twin, normalize on and off") {
 }
 
 // The stages one after another over whole arrays, written plainly: the mask by a bit
-// threshold, the rescale (skipped at 1), the weight, then the election.
+// threshold and by kept flags (none: all kept), the rescale (skipped at 1), the weight,
+// then the election.
 std::vector<float> staged_election(std::vector<std::vector<float>> delta, const std::vector<uint32_t>& min_bits,
-                                   const std::vector<float>& rescales, const std::vector<float>& weights,
-                                   bool normalize) {
+                                   const std::vector<std::vector<bool>>& kept, const std::vector<float>& rescales,
+                                   const std::vector<float>& weights, bool normalize) {
   const size_t n = delta[0].size();
   std::vector<const float*> rows;
   for (size_t k = 0; k < delta.size(); ++k) {
-    for (float& x : delta[k]) {
-      float kept = magnitude_bits(x) >= min_bits[k] ? x : 0.0f;
-      if (rescales[k] != 1.0f) kept = rescales[k] * kept;
-      x = weights[k] * kept;
+    for (size_t i = 0; i < n; ++i) {
+      float& x = delta[k][i];
+      float kept_x = magnitude_bits(x) >= min_bits[k] && (kept[k].empty() || kept[k][i]) ? x : 0.0f;
+      if (rescales[k] != 1.0f) kept_x = rescales[k] * kept_x;
+      x = weights[k] * kept_x;
     }
     rows.push_back(delta[k].data());
   }
@@ -220,22 +222,33 @@ TEST_CASE("weigh_elect_and_merge gives the bits of masking, rescaling, weighting
     for (size_t models : {1, 2, 3, 4, 5, 17}) {  // 1-4 unrolled; 17: more than the vector version holds
       std::vector<std::vector<float>> delta(models, std::vector<float>(n));
       std::vector<uint32_t> min_bits;
+      std::vector<std::vector<bool>> kept(models);
+      std::vector<std::vector<uint8_t>> kept_bits(models);  // kept, packed as DARE records it
       std::vector<float> rescales, weights;
       for (size_t k = 0; k < models; ++k) {
         for (auto& v : delta[k]) v = static_cast<float>(static_cast<int>(rng() % 9) - 4) * 0.5f;  // ties, zeros, -0 below
         delta[k][rng() % n] = -0.0f;
         const uint32_t choice = rng() % 4;  // keep all, keep none, or a threshold among the values
         min_bits.push_back(choice == 0 ? 0u : choice == 1 ? 0xFFFFFFFFu : magnitude_bits(delta[k][rng() % n]));
+        if (rng() % 2) {
+          kept_bits[k].assign((n + 7) / 8, 0);
+          for (size_t i = 0; i < n; ++i) {
+            kept[k].push_back(rng() % 3 != 0);
+            kept_bits[k][i / 8] = static_cast<uint8_t>(kept_bits[k][i / 8] | kept[k][i] << (i % 8));
+          }
+        }
         rescales.push_back(rng() % 2 ? 1.0f : 1.75f);
         const float some_weights[] = {1.0f, -0.5f, 0.75f, 0.0f, 0.3f};
         weights.push_back(some_weights[rng() % 5]);
       }
       for (bool normalize : {false, true}) {
-        const std::vector<float> expected = staged_election(delta, min_bits, rescales, weights, normalize);
+        const std::vector<float> expected = staged_election(delta, min_bits, kept, rescales, weights, normalize);
         for (bool vector : {true, false}) {
           std::vector<std::vector<float>> copy = delta;
           std::vector<WeighedDelta> in;
-          for (size_t k = 0; k < models; ++k) in.push_back({copy[k].data(), min_bits[k], rescales[k], weights[k]});
+          for (size_t k = 0; k < models; ++k)
+            in.push_back({copy[k].data(), min_bits[k], kept[k].empty() ? nullptr : kept_bits[k].data(), rescales[k],
+                          weights[k]});
           std::vector<float> got(n), scratch(2 * n);
           if (vector) weigh_elect_and_merge(got.data(), in.data(), models, normalize, n, scratch.data());
           else scalar::weigh_elect_and_merge(got.data(), in.data(), models, normalize, n, scratch.data());
@@ -246,19 +259,20 @@ TEST_CASE("weigh_elect_and_merge gives the bits of masking, rescaling, weighting
   }
 }
 
-TEST_CASE("weigh_elect_and_merge by hand: a cut at |x| >= 1, a rescale, the weights") {
-  float d0[] = {0.5f, -2.0f, 3.0f, -1.0f};
-  float d1[] = {-4.0f, 0.25f, -1.0f, 2.0f};
-  float one;
-  std::memcpy(&one, "\0\0\x80\x3f", 4);  // 1.0f
-  const WeighedDelta in[] = {{d0, magnitude_bits(one), 2.0f, 1.0f}, {d1, 0, 1.0f, 0.5f}};
-  float mixed[4], scratch[8];
-  weigh_elect_and_merge(mixed, in, 2, true, 4, scratch);
-  // ω0 = {0, -4, 6, -2}; ω1 = {-2, 0.125, -0.5, 1}
-  CHECK(mixed[0] == -2.0f / 0.5f);          // sum −2: only model 1 agrees
-  CHECK(mixed[1] == -4.0f);                 // sum −3.875: model 0 alone
-  CHECK(mixed[2] == 6.0f);                  // sum 5.5: model 0 alone
-  CHECK(mixed[3] == -2.0f);                 // sum −1: model 0 alone
+TEST_CASE("weigh_elect_and_merge by hand: a cut at |x| >= 1, kept bits, a rescale, the weights") {
+  float d0[] = {0.5f, -2.0f, 3.0f, -1.0f, 0, 0, 0, 0};
+  float d1[] = {-4.0f, 0.25f, -1.0f, 2.0f, 0, 0, 0, 0};
+  float d2[] = {1.0f, -8.0f, 1.0f, 1.0f, 0, 0, 0, 0};
+  const uint8_t drawn[] = {0x0A};  // entries 1 and 3
+  const WeighedDelta in[] = {
+      {d0, magnitude_bits(1.0f), nullptr, 2.0f, 1.0f}, {d1, 0, nullptr, 1.0f, 0.5f}, {d2, 0, drawn, 1.0f, 1.0f}};
+  float mixed[8], scratch[16];
+  weigh_elect_and_merge(mixed, in, 3, true, 8, scratch);
+  // ω0 = {0, -4, 6, -2}; ω1 = {-2, 0.125, -0.5, 1}; ω2 = {0, -8, 0, 1}
+  CHECK(mixed[0] == -2.0f / 0.5f);            // sum −2: only model 1 agrees
+  CHECK(mixed[1] == (-4.0f + -8.0f) / 2.0f);  // sum −11.875: models 0 and 2
+  CHECK(mixed[2] == 6.0f);                    // sum 5.5: model 0 alone
+  CHECK(mixed[3] == 2.0f / 1.5f);             // sum 0 counts as +: models 1 and 2
 }
 
 // Where magnitude_min_bits gives a threshold for a span, that threshold masks it as

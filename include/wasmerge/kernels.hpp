@@ -30,12 +30,12 @@ void elect_and_merge(float* mixed, const float* const* omega, const float* weigh
                      size_t n, float* scratch);
 
 // One model's share of an election, before weighting: ω = weight · (rescale · kept δ), where
-// kept δ is δ when the bit pattern of |δ| is at least min_bits and +0 otherwise (a
-// magnitude cut's mask applied on the way; min_bits 0 keeps every entry), and the rescale
-// is skipped when it is 1.
+// kept δ is δ when the bit pattern of |δ| is at least min_bits and its kept bit is set, +0
+// otherwise (a mask applied on the way), and the rescale is skipped when it is 1.
 struct WeighedDelta {
   float* delta;
-  uint32_t min_bits;
+  uint32_t min_bits;         // a magnitude cut; 0 keeps every entry
+  const uint8_t* kept_bits;  // entry i's bit is bit i % 8 of byte i / 8 (DARE's recorded draws); null: all set
   float rescale;
   float weight;
 };

@@ -153,16 +153,17 @@ void FamilyMerge::mix_in_stages(Chunk& chunk, float* mixed) const {
   }
 }
 
-// The same bits as mix_in_stages' election, with the rescale and weighting (and TIES' cut,
-// where a chunk's mask is one threshold) applied on the way in: one pass over the δ.
+// The same bits as mix_in_stages' election, with the rescale and weighting (and the mask,
+// where the sparsifier can fold it: TIES' cut, DARE's recorded draws) applied on the way
+// in: one pass over the δ.
 void FamilyMerge::elect_in_one_pass(Chunk& chunk, float* mixed) const {
   const size_t K = weights_.size();
   thread_local std::vector<WeighedDelta> models;
   models.resize(K);
   for (size_t k = 0; k < K; ++k) {
     WeighedDelta& m = models[k];
-    m = WeighedDelta{chunk.models[k], 0, rescales_[k], weights_[k]};
-    if (!sparsifier_ || sparsifier_->min_kept_bits(chunk, k, m.delta, &m.min_bits)) continue;
+    m = WeighedDelta{chunk.models[k], 0, nullptr, rescales_[k], weights_[k]};
+    if (!sparsifier_ || sparsifier_->fold_mask(chunk, k, m.delta, m)) continue;
     sparsify(chunk, k, m.delta);
   }
   weigh_elect_and_merge(mixed, models.data(), K, normalize_, chunk.count, chunk.scratch + chunk.capacity);

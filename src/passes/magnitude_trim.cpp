@@ -13,8 +13,8 @@ class MagnitudeTrim : public Sparsifier {
   void prepare(BlockPipeline& pipeline, bool) override { cuts_.select(pipeline); }
   const OrderedCount* order() const override { return cuts_.ties(); }
   void mask(const Chunk& chunk, size_t k, float* delta) const override { cuts_.mask(chunk, k, delta); }
-  bool min_kept_bits(const Chunk& chunk, size_t k, const float* delta, uint32_t* min_bits) const override {
-    return cuts_.min_kept_bits(chunk, k, delta, min_bits);
+  bool fold_mask(const Chunk& chunk, size_t k, const float* delta, WeighedDelta& into) const override {
+    return cuts_.min_kept_bits(chunk, k, delta, &into.min_bits);
   }
 
  private:

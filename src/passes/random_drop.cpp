@@ -35,6 +35,11 @@ class RandomDrop : public Sparsifier {
       pack_bits(flags.data(), chunk.count, bits);
     }
   }
+  bool fold_mask(const Chunk& chunk, size_t k, const float*, WeighedDelta& into) const override {
+    if (!recorded_) return false;
+    into.kept_bits = kept_.get() + k * bytes_per_model() + chunk.first / 8;
+    return true;
+  }
   void pass_done() override { recorded_ = kept_ != nullptr; }
 
  private:

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "pipeline/block_pipeline.hpp"
+#include "wasmerge/kernels.hpp"
 #include "wasmerge/method.hpp"
 
 namespace wasmerge {
@@ -29,10 +30,10 @@ class Sparsifier {
   virtual const OrderedCount* order() const { return nullptr; }
   // Zeroes the entries of model k's δ that this chunk drops.
   virtual void mask(const Chunk& chunk, size_t k, float* delta) const = 0;
-  // When this chunk's mask of model k keeps just the entries whose |δ| bit pattern is at
-  // least *min_bits (a magnitude cut away from its ties), sets it and returns true: the
-  // caller may apply it on the way (weigh_elect_and_merge) instead of calling mask.
-  virtual bool min_kept_bits(const Chunk&, size_t /*k*/, const float* /*delta*/, uint32_t* /*min_bits*/) const {
+  // When this chunk's mask of model k is one the election applies on the way
+  // (weigh_elect_and_merge: a threshold on |δ| bits, or recorded kept bits), sets it in
+  // `into` and returns true; else the caller calls mask.
+  virtual bool fold_mask(const Chunk&, size_t /*k*/, const float* /*delta*/, WeighedDelta& /*into*/) const {
     return false;
   }
   // A masking pass is over (the next one may replay what this one recorded).
