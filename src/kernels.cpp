@@ -11,6 +11,10 @@
 #endif
 
 namespace wasmerge {
+namespace {
+// Eight running sums (x_i went to sum i mod 8) folded in abs_sum's fixed order.
+inline double fold_eight(const double* s) { return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7])); }
+}  // namespace
 
 namespace scalar {
 void subtract(float* x, const float* b, size_t n) {
@@ -95,12 +99,22 @@ void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t coun
 double abs_sum(const float* x, size_t n) {
   double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (size_t i = 0; i < n; ++i) s[i % 8] += std::fabs(static_cast<double>(x[i]));
-  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+  return fold_eight(s);
 }
 double dot_sum(const float* x, const float* y, size_t n) {
   double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (size_t i = 0; i < n; ++i) s[i % 8] += static_cast<double>(x[i]) * static_cast<double>(y[i]);
-  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+  return fold_eight(s);
+}
+void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0}, t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (size_t i = 0; i < n; ++i) {
+    const double a = std::fabs(static_cast<double>(x[i]));
+    s[i % 8] += a;
+    t[i % 8] += kept[i] ? a : 0.0;  // a dropped entry is +0 in the masked x
+  }
+  *all = fold_eight(s);
+  *kept_sum = fold_eight(t);
 }
 }  // namespace scalar
 
@@ -280,7 +294,7 @@ double abs_sum(const float* x, size_t n) {
     s[2 * j + 1] = wasm_f64x2_extract_lane(acc[j], 1);
   }
   for (; i < n; ++i) s[i % 8] += std::fabs(static_cast<double>(x[i]));
-  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+  return fold_eight(s);
 }
 
 double dot_sum(const float* x, const float* y, size_t n) {
@@ -304,7 +318,45 @@ double dot_sum(const float* x, const float* y, size_t n) {
     s[2 * j + 1] = wasm_f64x2_extract_lane(acc[j], 1);
   }
   for (; i < n; ++i) s[i % 8] += static_cast<double>(x[i]) * static_cast<double>(y[i]);
-  return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7]));
+  return fold_eight(s);
+}
+
+void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum) {
+  // As abs_sum, twice: acc_j and masked_j hold the running sums (s_2j, s_2j+1); each
+  // pair's kept flags widen to two 64-bit lane masks.
+  v128_t acc[4], masked[4];
+  for (int j = 0; j < 4; ++j) acc[j] = masked[j] = wasm_f64x2_splat(0);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v128_t a = wasm_v128_load(x + i), b = wasm_v128_load(x + i + 4);
+    const v128_t magnitudes[4] = {wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(a)),
+                                  wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(a, a, 1, 0))),
+                                  wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(b)),
+                                  wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(b, b, 1, 0)))};
+    const v128_t flags = wasm_i8x16_ne(wasm_v128_load64_zero(kept + i), wasm_i8x16_splat(0));  // 0 or -1 per byte
+    const v128_t halves = wasm_i16x8_extend_low_i8x16(flags);
+    const v128_t low = wasm_i32x4_extend_low_i16x8(halves), high = wasm_i32x4_extend_high_i16x8(halves);
+    const v128_t masks[4] = {wasm_i64x2_extend_low_i32x4(low), wasm_i64x2_extend_high_i32x4(low),
+                             wasm_i64x2_extend_low_i32x4(high), wasm_i64x2_extend_high_i32x4(high)};
+    for (int j = 0; j < 4; ++j) {
+      acc[j] = wasm_f64x2_add(acc[j], magnitudes[j]);
+      masked[j] = wasm_f64x2_add(masked[j], wasm_v128_and(magnitudes[j], masks[j]));
+    }
+  }
+  double s[8], t[8];
+  for (int j = 0; j < 4; ++j) {
+    s[2 * j] = wasm_f64x2_extract_lane(acc[j], 0);
+    s[2 * j + 1] = wasm_f64x2_extract_lane(acc[j], 1);
+    t[2 * j] = wasm_f64x2_extract_lane(masked[j], 0);
+    t[2 * j + 1] = wasm_f64x2_extract_lane(masked[j], 1);
+  }
+  for (; i < n; ++i) {
+    const double m = std::fabs(static_cast<double>(x[i]));
+    s[i % 8] += m;
+    t[i % 8] += kept[i] ? m : 0.0;
+  }
+  *all = fold_eight(s);
+  *kept_sum = fold_eight(t);
 }
 
 #undef WASMERGE_FOR_VECTORS
@@ -329,6 +381,9 @@ void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t coun
 }
 double abs_sum(const float* x, size_t n) { return scalar::abs_sum(x, n); }
 double dot_sum(const float* x, const float* y, size_t n) { return scalar::dot_sum(x, y, n); }
+void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum) {
+  scalar::abs_sums_kept(x, kept, n, all, kept_sum);
+}
 
 #endif
 

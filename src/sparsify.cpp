@@ -123,11 +123,15 @@ void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint
     for (size_t i = 0; i < n; ++i) delta[i] = keep_if(delta[i], dare_keep(stream, first_index + i, threshold));
     return;
   }
+  dare_flags(stream, threshold, n, first_index, kept);
+  apply_kept(kept, delta, n);
+}
+
+void dare_flags(uint64_t stream, uint32_t threshold, size_t n, uint64_t first_index, uint8_t* kept) {
 #ifdef __clang__
 #pragma clang loop vectorize(disable)  // wasm's i64x2.mul is emulated: scalar 64-bit math is faster
 #endif
   for (size_t i = 0; i < n; ++i) kept[i] = dare_keep(stream, first_index + i, threshold);
-  apply_kept(kept, delta, n);
 }
 
 void apply_kept(const uint8_t* kept, float* delta, size_t n) {

@@ -344,3 +344,33 @@ TEST_CASE("abs_sum equals its scalar twin bit for bit and the plain f64 sum clos
   const float by_hand[] = {1, -2, 3, -4, 5, -6, 7, -8, 9.5f};
   CHECK(scalar::abs_sum(by_hand, 9) == 45.5);
 }
+
+// Both sums of abs_sums_kept are abs_sum's bits: of x, and of x masked as apply_kept does.
+TEST_CASE("abs_sums_kept gives abs_sum of x and of x masked, vector and scalar") {
+  std::mt19937 rng(23);
+  std::normal_distribution<float> normal;
+  for (size_t n : {0, 1, 7, 8, 9, 15, 16, 17, 1000, 16384}) {
+    std::vector<float> x(n);
+    std::vector<uint8_t> kept(n);
+    for (size_t i = 0; i < n; ++i) {
+      x[i] = rng() % 10 == 0 ? -0.0f : normal(rng) * std::exp2(static_cast<float>(rng() % 30) - 15);
+      kept[i] = rng() % 3 != 0;
+    }
+    std::vector<float> masked = x;
+    apply_kept(kept.data(), masked.data(), n);
+    const double all = abs_sum(x.data(), n), kept_sum = abs_sum(masked.data(), n);
+    for (bool vector : {true, false}) {
+      double got_all = -1, got_kept = -1;
+      if (vector) abs_sums_kept(x.data(), kept.data(), n, &got_all, &got_kept);
+      else scalar::abs_sums_kept(x.data(), kept.data(), n, &got_all, &got_kept);
+      REQUIRE(std::memcmp(&got_all, &all, 8) == 0);
+      REQUIRE(std::memcmp(&got_kept, &kept_sum, 8) == 0);
+    }
+  }
+  const float by_hand[] = {1, -2, 3, -4, 5, -6, 7, -8, 9.5f};
+  const uint8_t keep[] = {1, 0, 1, 0, 1, 0, 1, 0, 1};
+  double all = 0, kept = 0;
+  abs_sums_kept(by_hand, keep, 9, &all, &kept);
+  CHECK(all == 45.5);
+  CHECK(kept == 25.5);  // 1 + 3 + 5 + 7 + 9.5
+}

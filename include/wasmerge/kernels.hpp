@@ -49,6 +49,9 @@ void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t coun
 double abs_sum(const float* x, size_t n);
 // Σ x_i·y_i in f64 (each product exact), in abs_sum's order.
 double dot_sum(const float* x, const float* y, size_t n);
+// abs_sum of x, and of x with the entries whose kept[i] is 0 zeroed (a mask's L1 norms
+// before and after), from one pass that leaves x as it is.
+void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum);
 
 namespace scalar {
 void subtract(float* x, const float* b, size_t n);
@@ -63,6 +66,7 @@ void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t coun
                            float* scratch);
 double abs_sum(const float* x, size_t n);
 double dot_sum(const float* x, const float* y, size_t n);
+void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum);
 }  // namespace scalar
 
 }  // namespace wasmerge

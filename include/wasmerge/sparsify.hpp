@@ -101,6 +101,8 @@ void magnitude_flags(const MagnitudeCut& cut, const float* values, size_t n, uin
 // `kept` (n bytes) it also records each decision (1 kept, 0 dropped) for apply_kept.
 void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint64_t first_index,
                uint8_t* kept = nullptr);
+// DARE's decisions alone (1 kept, 0 dropped) for tensor indices first_index.. (n of them).
+void dare_flags(uint64_t stream, uint32_t threshold, size_t n, uint64_t first_index, uint8_t* kept);
 void apply_kept(const uint8_t* kept, float* delta, size_t n);
 
 }  // namespace wasmerge

@@ -104,6 +104,7 @@ void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
       [&](Chunk& chunk) {
         std::vector<double> sums(2 * K);
         for (size_t k = 0; k < K; ++k) {
+          if (sparsifier_->kept_abs_sums(chunk, k, chunk.models[k], &sums[2 * k], &sums[2 * k + 1])) continue;
           sums[2 * k] = abs_sum(chunk.models[k], chunk.count);
           sparsify(chunk, k, chunk.models[k]);
           sums[2 * k + 1] = abs_sum(chunk.models[k], chunk.count);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "passes/sparsifier.hpp"
+#include "wasmerge/kernels.hpp"
 #include "wasmerge/sparsify.hpp"
 
 namespace wasmerge {
@@ -24,16 +25,11 @@ class RandomDrop : public Sparsifier {
   }
   void mask(const Chunk& chunk, size_t k, float* delta) const override {
     if (!kept_) return dare_mask(streams_[k], thresholds_[k], delta, chunk.count, chunk.first);
-    thread_local std::vector<uint8_t> flags;
-    flags.resize(chunk.count);
-    uint8_t* bits = kept_.get() + k * bytes_per_model() + chunk.first / 8;  // chunks start at multiples of 8
-    if (recorded_) {
-      unpack_bits(bits, chunk.count, flags.data());
-      apply_kept(flags.data(), delta, chunk.count);
-    } else {
-      dare_mask(streams_[k], thresholds_[k], delta, chunk.count, chunk.first, flags.data());
-      pack_bits(flags.data(), chunk.count, bits);
-    }
+    apply_kept(draws(chunk, k), delta, chunk.count);
+  }
+  bool kept_abs_sums(const Chunk& chunk, size_t k, const float* delta, double* all, double* kept) const override {
+    abs_sums_kept(delta, draws(chunk, k), chunk.count, all, kept);
+    return true;
   }
   bool fold_mask(const Chunk& chunk, size_t k, const float*, WeighedDelta& into) const override {
     if (!recorded_) return false;
@@ -44,6 +40,20 @@ class RandomDrop : public Sparsifier {
 
  private:
   uint64_t bytes_per_model() const { return (elements_ + 7) / 8; }
+  // The chunk's decisions for model k as flags (1 kept) in a buffer of this thread's: drawn,
+  // and recorded when a later pass will replay them, or replayed.
+  const uint8_t* draws(const Chunk& chunk, size_t k) const {
+    thread_local std::vector<uint8_t> flags;
+    flags.resize(chunk.count);
+    uint8_t* bits = kept_ ? kept_.get() + k * bytes_per_model() + chunk.first / 8 : nullptr;  // chunks start at multiples of 8
+    if (recorded_) {
+      unpack_bits(bits, chunk.count, flags.data());
+    } else {
+      dare_flags(streams_[k], thresholds_[k], chunk.count, chunk.first, flags.data());
+      if (bits) pack_bits(flags.data(), chunk.count, bits);
+    }
+    return flags.data();
+  }
   // Eight flags (bytes of 0 or 1, the first lowest) to a byte and back, a word at a time.
   static void pack_bits(const uint8_t* flags, size_t n, uint8_t* bits) {
     size_t i = 0;

@@ -36,6 +36,13 @@ class Sparsifier {
   virtual bool fold_mask(const Chunk&, size_t /*k*/, const float* /*delta*/, WeighedDelta& /*into*/) const {
     return false;
   }
+  // Σ|δ| and Σ|kept δ| of model k's chunk (the L1 pass's norms), leaving δ as it is, as
+  // a masking pass (recording what a later one replays); false: not offered, the caller
+  // masks a copy of its own.
+  virtual bool kept_abs_sums(const Chunk&, size_t /*k*/, const float* /*delta*/, double* /*all*/,
+                             double* /*kept*/) const {
+    return false;
+  }
   // A masking pass is over (the next one may replay what this one recorded).
   virtual void pass_done() {}
 };
