@@ -84,11 +84,18 @@ void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t coun
     const WeighedDelta& m = models[k];
     float* x = m.delta;
     const bool rescaled = m.rescale != 1.0f;
-    for (size_t i = 0; i < n; ++i) {
-      const bool drawn = !m.kept_bits || (m.kept_bits[i / 8] >> (i % 8) & 1);
+    auto weigh = [&](size_t i, bool drawn) {
       float kept = keep_if(x[i], (magnitude_bits(x[i]) >= m.min_bits) & drawn);
       if (rescaled) kept = m.rescale * kept;
       x[i] = m.weight * kept;
+    };
+    if (m.kept_bits) {  // as flags first: a loop that finds each entry's bit does not vectorize
+      thread_local std::vector<uint8_t> drawn;
+      drawn.resize(n);
+      unpack_flags(m.kept_bits, n, drawn.data());
+      for (size_t i = 0; i < n; ++i) weigh(i, drawn[i]);
+    } else {
+      for (size_t i = 0; i < n; ++i) weigh(i, true);
     }
     omega[k] = x;
     weights[k] = m.weight;
@@ -109,9 +116,8 @@ double dot_sum(const float* x, const float* y, size_t n) {
 void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum) {
   double s[8] = {0, 0, 0, 0, 0, 0, 0, 0}, t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   for (size_t i = 0; i < n; ++i) {
-    const double a = std::fabs(static_cast<double>(x[i]));
-    s[i % 8] += a;
-    t[i % 8] += kept[i] ? a : 0.0;  // a dropped entry is +0 in the masked x
+    s[i % 8] += std::fabs(static_cast<double>(x[i]));
+    t[i % 8] += std::fabs(static_cast<double>(keep_if(x[i], kept[i])));  // the masked entry, without a branch
   }
   *all = fold_eight(s);
   *kept_sum = fold_eight(t);

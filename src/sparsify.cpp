@@ -138,4 +138,28 @@ void apply_kept(const uint8_t* kept, float* delta, size_t n) {
   for (size_t i = 0; i < n; ++i) delta[i] = keep_if(delta[i], kept[i]);
 }
 
+void pack_flags(const uint8_t* flags, size_t n, uint8_t* bits) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t word;
+    std::memcpy(&word, flags + i, 8);
+    bits[i / 8] = static_cast<uint8_t>((word * 0x0102040810204080ull) >> 56);
+  }
+  if (i < n) {
+    uint8_t byte = 0;
+    for (size_t j = 0; i + j < n; ++j) byte = static_cast<uint8_t>(byte | flags[i + j] << j);
+    bits[i / 8] = byte;
+  }
+}
+
+void unpack_flags(const uint8_t* bits, size_t n, uint8_t* flags) {
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t word = (bits[i / 8] * 0x0101010101010101ull) & 0x8040201008040201ull;  // byte j: bit j alone
+    word = ((word + 0x7F7F7F7F7F7F7F7Full) >> 7) & 0x0101010101010101ull;          // nonzero -> 1
+    std::memcpy(flags + i, &word, 8);
+  }
+  for (; i < n; ++i) flags[i] = (bits[i / 8] >> (i % 8)) & 1;
+}
+
 }  // namespace wasmerge

@@ -345,6 +345,18 @@ TEST_CASE("abs_sum equals its scalar twin bit for bit and the plain f64 sum clos
   CHECK(scalar::abs_sum(by_hand, 9) == 45.5);
 }
 
+TEST_CASE("pack_flags puts flag i in bit i % 8 of byte i / 8, and unpack_flags gives it back") {
+  std::mt19937 rng(29);
+  for (size_t n : {0, 1, 7, 8, 9, 15, 16, 17, 1000}) {
+    std::vector<uint8_t> flags(n), back(n), bits((n + 7) / 8, 0xAA);
+    for (auto& f : flags) f = rng() % 2;
+    pack_flags(flags.data(), n, bits.data());
+    for (size_t i = 0; i < n; ++i) REQUIRE((bits[i / 8] >> (i % 8) & 1) == flags[i]);
+    unpack_flags(bits.data(), n, back.data());
+    REQUIRE(back == flags);
+  }
+}
+
 // Both sums of abs_sums_kept are abs_sum's bits: of x, and of x masked as apply_kept does.
 TEST_CASE("abs_sums_kept gives abs_sum of x and of x masked, vector and scalar") {
   std::mt19937 rng(23);

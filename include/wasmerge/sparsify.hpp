@@ -104,5 +104,8 @@ void dare_mask(uint64_t stream, uint32_t threshold, float* delta, size_t n, uint
 // DARE's decisions alone (1 kept, 0 dropped) for tensor indices first_index.. (n of them).
 void dare_flags(uint64_t stream, uint32_t threshold, size_t n, uint64_t first_index, uint8_t* kept);
 void apply_kept(const uint8_t* kept, float* delta, size_t n);
+// n flags (bytes of 0 or 1) to bits (flag i is bit i % 8 of byte i / 8) and back, a word at a time.
+void pack_flags(const uint8_t* flags, size_t n, uint8_t* bits);
+void unpack_flags(const uint8_t* bits, size_t n, uint8_t* flags);
 
 }  // namespace wasmerge

@@ -2,7 +2,6 @@
 // floor(d·2^24 + 0.5), a pure function of (seed, tensor, model, index). When the masks
 // are applied twice to a tensor kept in memory (the L1 pass, then the write), the first
 // pass records each draw, a bit each, and the second replays it rather than drawing again.
-#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -47,37 +46,13 @@ class RandomDrop : public Sparsifier {
     flags.resize(chunk.count);
     uint8_t* bits = kept_ ? kept_.get() + k * bytes_per_model() + chunk.first / 8 : nullptr;  // chunks start at multiples of 8
     if (recorded_) {
-      unpack_bits(bits, chunk.count, flags.data());
+      unpack_flags(bits, chunk.count, flags.data());
     } else {
       dare_flags(streams_[k], thresholds_[k], chunk.count, chunk.first, flags.data());
-      if (bits) pack_bits(flags.data(), chunk.count, bits);
+      if (bits) pack_flags(flags.data(), chunk.count, bits);
     }
     return flags.data();
   }
-  // Eight flags (bytes of 0 or 1, the first lowest) to a byte and back, a word at a time.
-  static void pack_bits(const uint8_t* flags, size_t n, uint8_t* bits) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t word;
-      std::memcpy(&word, flags + i, 8);
-      bits[i / 8] = static_cast<uint8_t>((word * 0x0102040810204080ull) >> 56);
-    }
-    if (i < n) {
-      uint8_t byte = 0;
-      for (size_t j = 0; i + j < n; ++j) byte = static_cast<uint8_t>(byte | flags[i + j] << j);
-      bits[i / 8] = byte;
-    }
-  }
-  static void unpack_bits(const uint8_t* bits, size_t n, uint8_t* flags) {
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t word = (bits[i / 8] * 0x0101010101010101ull) & 0x8040201008040201ull;  // byte j: bit j alone
-      word = ((word + 0x7F7F7F7F7F7F7F7Full) >> 7) & 0x0101010101010101ull;          // nonzero -> 1
-      std::memcpy(flags + i, &word, 8);
-    }
-    for (; i < n; ++i) flags[i] = (bits[i / 8] >> (i % 8)) & 1;
-  }
-
   uint64_t elements_;
   std::vector<uint64_t> streams_;
   std::vector<uint32_t> thresholds_;
