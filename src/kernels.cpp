@@ -356,10 +356,9 @@ void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, d
     t[2 * j] = wasm_f64x2_extract_lane(masked[j], 0);
     t[2 * j + 1] = wasm_f64x2_extract_lane(masked[j], 1);
   }
-  for (; i < n; ++i) {
-    const double m = std::fabs(static_cast<double>(x[i]));
-    s[i % 8] += m;
-    t[i % 8] += kept[i] ? m : 0.0;
+  for (; i < n; ++i) {  // the scalar twin's loop
+    s[i % 8] += std::fabs(static_cast<double>(x[i]));
+    t[i % 8] += std::fabs(static_cast<double>(keep_if(x[i], kept[i])));
   }
   *all = fold_eight(s);
   *kept_sum = fold_eight(t);

@@ -32,19 +32,23 @@ class RandomDrop : public Sparsifier {
   }
   bool fold_mask(const Chunk& chunk, size_t k, const float*, WeighedDelta& into) const override {
     if (!recorded_) return false;
-    into.kept_bits = kept_.get() + k * bytes_per_model() + chunk.first / 8;
+    into.kept_bits = record(chunk, k);
     return true;
   }
   void pass_done() override { recorded_ = kept_ != nullptr; }
 
  private:
   uint64_t bytes_per_model() const { return (elements_ + 7) / 8; }
+  // Where model k's draws for this chunk are recorded, or null when they are not.
+  uint8_t* record(const Chunk& chunk, size_t k) const {
+    return kept_ ? kept_.get() + k * bytes_per_model() + chunk.first / 8 : nullptr;  // chunks start at multiples of 8
+  }
   // The chunk's decisions for model k as flags (1 kept) in a buffer of this thread's: drawn,
   // and recorded when a later pass will replay them, or replayed.
   const uint8_t* draws(const Chunk& chunk, size_t k) const {
     thread_local std::vector<uint8_t> flags;
     flags.resize(chunk.count);
-    uint8_t* bits = kept_ ? kept_.get() + k * bytes_per_model() + chunk.first / 8 : nullptr;  // chunks start at multiples of 8
+    uint8_t* bits = record(chunk, k);
     if (recorded_) {
       unpack_flags(bits, chunk.count, flags.data());
     } else {
