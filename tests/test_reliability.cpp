@@ -51,6 +51,39 @@ TEST_CASE("NaN or infinity in an input is an error naming the file, the tensor a
   }
 }
 
+TEST_CASE("Of two inputs with NaN or infinity, the first source's first in the first bad block is reported") {
+  // a has a NaN in a later chunk than b's infinity, in the same block (the default budget)
+  // or not (2 MB: blocks of two chunks). Whichever thread found which, in one pass (task
+  // arithmetic) or in the first of several over a cached tensor (TIES), the same one.
+  std::vector<double> a_values(100000, 2.0), b_values(100000, 1.0);
+  a_values[60000] = NAN;
+  b_values[100] = INFINITY;
+  test::MemoryInputs files;
+  const std::vector<double> ones(a_values.size(), 1.0);
+  files.add("base.safetensors", test::safetensors_file({{"w", "F32", {ones.size()}, test::encode("F32", ones)}}));
+  files.add("a.safetensors", test::safetensors_file({{"w", "F32", {a_values.size()}, test::encode("F32", a_values)}}));
+  files.add("b.safetensors", test::safetensors_file({{"w", "F32", {b_values.size()}, test::encode("F32", b_values)}}));
+  for (const std::string method : {"task_arithmetic", "ties"})
+    for (const unsigned threads : {1u, 3u}) {
+      CAPTURE(method);
+      CAPTURE(threads);
+      std::string text = config();
+      text.replace(text.find("task_arithmetic"), 15, method);
+      if (method == "ties")
+        for (size_t at = text.find("\"weight\""); at != std::string::npos; at = text.find("\"weight\"", at + 20))
+          text.insert(at, "\"density\":0.5,");
+      MergeOptions o;
+      o.threads = threads;
+      test::MemoryOutputs out;
+      CHECK_THROWS_WITH(run_merge(text, o, files, out),
+                        "a.safetensors: tensor 'w': NaN at index 60000 (allow_nonfinite: true merges it anyway)");
+      o.memory_mb = 2;
+      CHECK_THROWS_WITH(run_merge(text, o, files, out),
+                        "b.safetensors: tensor 'w': infinity at index 100 (allow_nonfinite: true merges it anyway)");
+      CHECK(out.committed.empty());
+    }
+}
+
 TEST_CASE("allow_nonfinite: true merges NaN through") {
   std::vector<double> values(100, 1.0);
   values[7] = NAN;

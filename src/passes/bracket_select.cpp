@@ -19,10 +19,14 @@ Bracket bracket_from_sample(std::vector<uint32_t> sample, uint64_t keep, uint64_
   const double q = static_cast<double>(keep) / static_cast<double>(n);
   const double rank = q * static_cast<double>(m);
   const double margin = 5.0 * std::sqrt(static_cast<double>(m) * q * (1.0 - q)) + 16.0;
+  // The r-th largest; every selection after the first looks only past the one before
+  // (nth_element leaves the smaller entries after it), which holds the lower rank.
+  auto from = sample.begin();
   auto nth_largest = [&](double r) {
-    const auto i = static_cast<size_t>(r);
-    std::nth_element(sample.begin(), sample.begin() + static_cast<long>(i), sample.end(), std::greater<uint32_t>());
-    return sample[i];
+    const auto at = sample.begin() + static_cast<long>(r);
+    std::nth_element(from, at, sample.end(), std::greater<uint32_t>());
+    from = at + 1;
+    return *at;
   };
   if (rank - margin >= 0) b.hi = nth_largest(rank - margin);
   if (rank + margin < static_cast<double>(m)) b.lo = nth_largest(rank + margin);

@@ -106,7 +106,8 @@ bool MagnitudeCuts::bracket_pass(BlockPipeline& pipeline) {
   const double root_m = 12.0 * static_cast<double>(elements_) / static_cast<double>(std::max<uint64_t>(1, max_values));
   const double wanted = root_m * root_m * kSampleStride / static_cast<double>(pipeline.chunk_capacity());
   const size_t sample_chunks = static_cast<size_t>(std::clamp(wanted, 8.0, static_cast<double>(kMostChunks)));
-  std::vector<std::vector<std::vector<uint32_t>>> samples(sample_chunks, std::vector<std::vector<uint32_t>>(selections));
+  std::vector<std::vector<std::vector<uint32_t>>> samples(sample_chunks,
+                                                          std::vector<std::vector<uint32_t>>(selections));
   const size_t sampled = pipeline.sample(sample_chunks, [&](Chunk& chunk, size_t slot) {
     for (size_t s : active) {
       const float* v = values(chunk, selections_[s].source);
@@ -114,14 +115,16 @@ bool MagnitudeCuts::bracket_pass(BlockPipeline& pipeline) {
       for (size_t i = 0; i < chunk.count; i += kSampleStride) bits.push_back(magnitude_bits(v[i]));
     }
   });
-  std::vector<BracketCollect> collects;
-  for (size_t s = 0; s < selections; ++s) {
+  std::vector<Bracket> brackets(selections);  // a selection's sample is its own: one pool task each
+  pipeline.parallel_for(selections, [&](size_t s) {
     std::vector<uint32_t> sample;
-    for (size_t slot = 0; slot < sampled; ++slot) sample.insert(sample.end(), samples[slot][s].begin(), samples[slot][s].end());
-    collects.emplace_back(bracket_from_sample(std::move(sample), select_[s].keep(), elements_), select_[s].keep(),
-                          max_values);
-  }
+    for (size_t slot = 0; slot < sampled; ++slot)
+      sample.insert(sample.end(), samples[slot][s].begin(), samples[slot][s].end());
+    brackets[s] = bracket_from_sample(std::move(sample), select_[s].keep(), elements_);
+  });
   samples.clear();
+  std::vector<BracketCollect> collects;
+  for (size_t s = 0; s < selections; ++s) collects.emplace_back(brackets[s], select_[s].keep(), max_values);
   pipeline.reduce<std::vector<BracketPart>>(
       [&](Chunk& chunk) {
         std::vector<BracketPart> parts(selections);

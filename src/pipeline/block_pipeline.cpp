@@ -14,6 +14,8 @@ constexpr size_t kChunk = BlockPipeline::kChunk;
 constexpr size_t kBlockElements = 64 * kChunk;
 // A sample (BlockPipeline::sample) is read as this many runs of neighbouring chunks.
 constexpr size_t kSampleRuns = 4;
+// The smallest page a host maps: writing one byte in each maps every page of a range.
+constexpr size_t kPageBytes = 4096;
 
 // A chunk of whole rows: as many as fit kChunk, and at least one however long it is.
 uint64_t chunk_elements(uint64_t row_length) {
@@ -83,7 +85,6 @@ uint64_t BlockPipeline::read_block(size_t index) {
     uint8_t* data = input_data_[j] + b.slot * size;
     const bool there = loaded_ || (index == 0 && first_block_read_);
     if (!there) s.read(b.first, b.count, data);
-    if (out_.check_finite && !finite_checked_ && !there) check_finite(s, data, b.first, b.count);
     bytes += b.count * size;
   }
   return bytes;
@@ -94,7 +95,9 @@ void BlockPipeline::for_each_block(bool report_bytes, const Visit& visit) {
   uint64_t bytes = blocks ? read_block(0) : 0;
   for (size_t b = 0; b < blocks; ++b) {
     uint64_t next_bytes = 0;
-    visit(block_at(b), [&] {
+    const Block block = block_at(b);
+    if (checks_finite()) nonfinite_.assign(chunks_in(block.count) * sources_.size(), kFinite);
+    visit(block, [&] {
       if (b + 1 < blocks) next_bytes = read_block(b + 1);
     });
     on_block_(report_bytes ? bytes : 0);
@@ -145,14 +148,37 @@ size_t BlockPipeline::sample(size_t most, const std::function<void(Chunk&, size_
   return used;
 }
 
-void BlockPipeline::check_finite(const TensorSource& s, const uint8_t* data, uint64_t first, size_t count) const {
-  const size_t bad = first_nonfinite(s.dtype(), data, count);
-  if (bad == count) return;
-  float value;
-  to_f32(s.dtype(), data + bad * dtype_size(s.dtype()), &value, 1);
-  fail(s.file(), s.tensor(),
-       std::string(std::isnan(value) ? "NaN" : "infinity") + " at index " + std::to_string(first + bad) +
-           " (allow_nonfinite: true merges it anyway)");
+// The inputs are checked for NaN and infinity by the pool, a chunk at a time, in the first
+// pass over them: on the engine thread, after each read, the check cost a tenth of a
+// task arithmetic merge's time while the pool waited. Each chunk notes where its first
+// non-finite entry of each source is; after the block, the first of the first source
+// that has one is reported: the error one check of the whole block would give.
+bool BlockPipeline::find_nonfinite(const Block& b, size_t c) {
+  const size_t count = std::min(chunk_, b.count - c * chunk_);
+  bool finite = true;
+  for (size_t j = 0; j < sources_.size(); ++j) {
+    const DType t = sources_[j]->dtype();
+    const size_t bad = first_nonfinite(t, input_data_[j] + (b.slot + c * chunk_) * dtype_size(t), count);
+    if (bad < count) nonfinite_[c * sources_.size() + j] = bad;
+    finite = finite && bad == count;
+  }
+  return finite;
+}
+
+void BlockPipeline::report_nonfinite(const Block& b) const {
+  const size_t chunks = chunks_in(b.count);
+  for (size_t j = 0; j < sources_.size(); ++j)
+    for (size_t c = 0; c < chunks; ++c) {
+      const size_t bad = nonfinite_[c * sources_.size() + j];
+      if (bad == kFinite) continue;
+      const TensorSource& s = *sources_[j];
+      const size_t at = b.slot + c * chunk_ + bad;
+      float value;
+      to_f32(s.dtype(), input_data_[j] + at * dtype_size(s.dtype()), &value, 1);
+      fail(s.file(), s.tensor(),
+           std::string(std::isnan(value) ? "NaN" : "infinity") + " at index " +
+               std::to_string(b.first + c * chunk_ + bad) + " (allow_nonfinite: true merges it anyway)");
+    }
 }
 
 Chunk BlockPipeline::load(const Block& b, size_t c) const {
@@ -187,35 +213,71 @@ Chunk BlockPipeline::load(const Block& b, size_t c) const {
   return chunk;
 }
 
+// A cached tensor's inputs go to memory that is fresh the first time a tensor that large
+// is read: the kernel maps each page on its first write (1.6 us per 4 KiB page on the
+// 2-core VM, ~90 ms for the bench set's 229 MB embedding), and that first write is the
+// engine thread's read, which the pool then waits for. So while the pool computes block b
+// (and b+1 is read), it also writes a byte to every page of block b+2, one task per
+// source. Pages already mapped cost a store each; the read overwrites the bytes.
+size_t BlockPipeline::touch_tasks(const Block& b) const {
+  const bool ahead_unread = cached_ && !loaded_ && (b.index + 2) * static_cast<uint64_t>(block_) < total_;
+  return ahead_unread ? sources_.size() : 0;
+}
+
+void BlockPipeline::touch_ahead(const Block& b, size_t source) const {
+  const Block ahead = block_at(b.index + 2);
+  const size_t size = dtype_size(sources_[source]->dtype());
+  volatile uint8_t* bytes = input_data_[source] + ahead.slot * size;
+  const size_t length = ahead.count * size;
+  for (size_t i = 0; i < length; i += kPageBytes) bytes[i] = 0;
+}
+
 void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered,
                                const std::function<void(Chunk&, size_t)>& task,
                                const std::function<void()>& meanwhile) {
   const size_t chunks = chunks_in(b.count);
+  const bool checking = checks_finite();
   auto run = [&](size_t c) {
+    if (checking && !find_nonfinite(b, c)) return;  // no step sees a NaN: the block fails below
     Chunk chunk = load(b, c);
     if (ordered) chunk.before = counts_.data() + c * ordered->counters();
     task(chunk, c);
   };
-  if (!ordered) {
-    ThreadPool::Batch batch(pool_, chunks, run);
+  // With an ordered count whose counting reads the values, the I/O overlaps the counting
+  // and the chunks run after it; otherwise it overlaps the chunks.
+  const bool counting_overlaps = ordered && ordered->reads_values();
+  if (ordered) count_before_chunks(b, *ordered, meanwhile);
+  if (counting_overlaps) {
+    pool_.parallel_for(chunks, run);
+  } else {
+    const size_t touches = touch_tasks(b);
+    ThreadPool::Batch batch(pool_, chunks + touches,
+                            [&](size_t i) { i < chunks ? run(i) : touch_ahead(b, i - chunks); });
     meanwhile();
     batch.wait();
-    return;
   }
-  const size_t n = ordered->counters();
+  if (checking) report_nonfinite(b);  // before a fold or the sink sees the block
+}
+
+// Gives each chunk of b the ordered count's totals over the chunks before it (counts_),
+// counting on the pool while this thread runs meanwhile() when the count reads values.
+void BlockPipeline::count_before_chunks(const Block& b, const OrderedCount& ordered,
+                                        const std::function<void()>& meanwhile) {
+  const size_t chunks = chunks_in(b.count);
+  const size_t n = ordered.counters();
   counts_.assign(chunks * n, 0);
-  if (!ordered->reads_values()) {
+  if (!ordered.reads_values()) {
     for (size_t c = 0; c < chunks; ++c) {
       Chunk bare;
       bare.first = b.first + c * chunk_;
       bare.count = std::min(chunk_, b.count - c * chunk_);
       bare.index = static_cast<size_t>(bare.first / chunk_);
-      ordered->count(bare, counts_.data() + c * n);
+      ordered.count(bare, counts_.data() + c * n);
     }
   } else {
     ThreadPool::Batch batch(pool_, chunks, [&](size_t c) {
       Chunk chunk = load(b, c);
-      ordered->count(chunk, counts_.data() + c * n);
+      ordered.count(chunk, counts_.data() + c * n);
     });
     meanwhile();
     batch.wait();
@@ -226,10 +288,6 @@ void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered,
       counts_[c * n + k] = running_[k];
       running_[k] += here;
     }
-  if (ordered->reads_values()) return pool_.parallel_for(chunks, run);
-  ThreadPool::Batch batch(pool_, chunks, run);  // the I/O overlaps the task, as without a count
-  meanwhile();
-  batch.wait();
 }
 
 void BlockPipeline::pass(bool report_bytes, const OrderedCount* ordered, const std::function<void(size_t)>& start,
@@ -257,12 +315,14 @@ std::vector<uint64_t> BlockPipeline::tally(size_t bins, const std::function<void
       std::vector<uint32_t>& counts = local[task];
       std::fill(counts.begin(), counts.end(), 0);
       for (size_t c = chunks * task / tasks; c < chunks * (task + 1) / tasks; ++c) {
+        if (checks_finite() && !find_nonfinite(b, c)) continue;
         Chunk chunk = load(b, c);
         count(chunk, counts.data());
       }
     });
     read_next();
     batch.wait();
+    if (checks_finite()) report_nonfinite(b);
     for (const auto& counts : local)
       for (size_t bin = 0; bin < bins; ++bin) totals[bin] += counts[bin];
   });

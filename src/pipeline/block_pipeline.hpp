@@ -5,9 +5,10 @@
 // results are combined. Methods (method.hpp) only write per-chunk arithmetic.
 //
 // Determinism lives here, not in the methods: work is split into fixed chunks of
-// kChunk elements (or of whole rows, when a method asks) whatever the thread count and budget; a reduction is a partial per
-// chunk, folded in chunk order on one thread; tallies are integer counts (exact in any
-// order); an ordered count gives each chunk the totals of all chunks before it.
+// kChunk elements (or of whole rows, when a method asks) whatever the thread count and
+// budget; a reduction is a partial per chunk, folded in chunk order on one thread; tallies
+// are integer counts (exact in any order); an ordered count gives each chunk the totals of
+// all chunks before it.
 //
 // Memory: two blocks of every input and of the output (double buffering), or, when the
 // method makes several passes and the whole tensor fits half the budget, every input
@@ -131,6 +132,9 @@ class BlockPipeline {
   // of one block is read now and the next pass reuses it; otherwise the sampled chunks are
   // read on their own (a small share of the tensor). Returns how many chunks ran.
   size_t sample(size_t most, const std::function<void(Chunk&, size_t slot)>& step);
+  // Runs task(i) for i in [0, n) on the pool: independent work between passes (a
+  // bracket per selection), which would otherwise leave the pool waiting.
+  void parallel_for(size_t n, const std::function<void(size_t)>& task) { pool_.parallel_for(n, task); }
   // A pass that writes nothing but reports its input bytes (the analysis's last pass).
   void visit(const std::function<void(Chunk&, size_t in_block)>& step, const std::function<void(size_t chunks)>& start,
              const std::function<void()>& after_block, const OrderedCount* ordered = nullptr);
@@ -147,16 +151,23 @@ class BlockPipeline {
   Block block_at(size_t index) const;
   uint64_t read_block(size_t index);
   void for_each_block(bool report_bytes, const Visit& visit);
-  void check_finite(const TensorSource& s, const uint8_t* data, uint64_t first, size_t count) const;
+  bool checks_finite() const { return out_.check_finite && !finite_checked_; }  // this pass looks for NaN
+  bool find_nonfinite(const Block& b, size_t c);                                // on the pool: chunk c is finite
+  void report_nonfinite(const Block& b) const;                                  // after the block: fails at the first
   size_t chunks_in(size_t count) const { return (count + chunk_ - 1) / chunk_; }
   // this thread's chunk c of block b, converted to f32
   Chunk load(const Block& b, size_t c) const;
+  // Pool tasks that map the pages of the block after b's next one, while b computes and
+  // its next one is read (the first pass of a cached tensor; 0 otherwise); see the .cpp.
+  size_t touch_tasks(const Block& b) const;
+  void touch_ahead(const Block& b, size_t task) const;
   void pass(bool report_bytes, const OrderedCount* ordered, const std::function<void(size_t chunks)>& start,
             const std::function<void(Chunk&, size_t in_block)>& step, const std::function<void()>& after_block);
   // The pool runs task on every chunk of b while this thread runs meanwhile(); with an
   // ordered count, the counts come first (overlapped instead) and the task after.
   void run_chunks(const Block& b, const OrderedCount* ordered, const std::function<void(Chunk&, size_t)>& task,
                   const std::function<void()>& meanwhile);
+  void count_before_chunks(const Block& b, const OrderedCount& ordered, const std::function<void()>& meanwhile);
 
   ThreadPool& pool_;
   PipelineBuffers& buffers_;
@@ -175,6 +186,8 @@ class BlockPipeline {
   bool cached_ = false;
   bool loaded_ = false;                     // ... and the inputs are there
   bool finite_checked_ = false;             // a pass looked at every input element
+  static constexpr size_t kFinite = SIZE_MAX;
+  std::vector<size_t> nonfinite_;           // per chunk of the block and source: the first, or kFinite
   bool first_block_read_ = false;           // sample_first_block read it for the next pass
   std::vector<uint64_t> counts_, running_;  // an ordered count: per chunk of the block, and carried
 };
