@@ -164,7 +164,7 @@ async function main() {
       `peak renderer RSS ${(Math.max(0, ...peak.values()) / 2 ** 20).toFixed(0)} MiB`);
     const io = run.io;
     console.log(`worker I/O: ${io.reads} reads, ${(io.readBytes / 1e9).toFixed(2)} GB in ${io.readSeconds.toFixed(1)} s; ` +
-      `${io.writes} writes (CRC included), ${(io.writeBytes / 1e9).toFixed(2)} GB in ${io.writeSeconds.toFixed(1)} s`);
+      `${io.writes} writes, ${(io.writeBytes / 1e9).toFixed(2)} GB in ${io.writeSeconds.toFixed(1)} s`);
     console.log(`status: ${await statusText(page)}`);
     if (opts.compare) {
       const got = await downloadFile(page);

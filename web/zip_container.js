@@ -59,10 +59,12 @@ class ZipContainer {
     return this.current;
   }
 
-  write(index, bytes) {
+  // crcSoFar: the CRC-32 of the entry's bytes up to and with these, when the writer knows
+  // it (the engine computes it); else it is computed here.
+  write(index, bytes, crcSoFar) {
     if (index !== this.current) throw new Error('outputs must be written one after another');
     const entry = this.entries[index];
-    entry.crc = crc32(bytes, entry.crc);
+    entry.crc = crcSoFar === undefined ? crc32(bytes, entry.crc) : crcSoFar;
     entry.size += bytes.length;
     this.put(bytes);
   }

@@ -24,6 +24,11 @@ class ByteSink {
  public:
   virtual ~ByteSink() = default;
   virtual void write(const uint8_t* data, size_t n) = 0;
+  // A host that stores outputs in a zip (the page) wants each file's CRC-32 (crc32.hpp);
+  // a merged tensor's writes then come with theirs, computed by the pool.
+  virtual bool wants_crc() const { return false; }
+  // n bytes whose CRC-32 the caller computed already.
+  virtual void write_with_crc(const uint8_t* data, size_t n, uint32_t /*crc*/) { write(data, n); }
 };
 
 // Where inputs come from. Paths are the strings of the config; the host resolves them.

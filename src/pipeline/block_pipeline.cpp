@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "wasmerge/convert.hpp"
+#include "wasmerge/crc32.hpp"
 #include "wasmerge/error.hpp"
 
 namespace wasmerge {
@@ -334,23 +335,40 @@ void BlockPipeline::write(ByteSink& sink, const std::function<void(Chunk&, float
   const size_t out_size = dtype_size(out_.info.dtype);
   const uint8_t* pending = nullptr;  // the previous block's output, written while this one computes
   size_t pending_bytes = 0;
+  const bool crc = sink.wants_crc();  // each chunk's on the pool, joined in order per block
+  std::vector<uint32_t> chunk_crcs;
+  uint32_t pending_crc = 0;
+  auto write_pending = [&] {
+    if (!pending) return;
+    if (crc) sink.write_with_crc(pending, pending_bytes, pending_crc);
+    else sink.write(pending, pending_bytes);
+    pending = nullptr;
+  };
   running_.assign(ordered ? ordered->counters() : 0, 0);
   for_each_block(true, [&](const Block& b, const std::function<void()>& read_next) {
     uint8_t* output = buffers_.output.data() + (b.index % 2) * block_ * out_size;
+    const size_t chunks = chunks_in(b.count);
+    if (crc) chunk_crcs.assign(chunks, 0);
     auto merge_chunk = [&, output](Chunk& chunk, size_t c) {
       float* result = chunk.scratch + kScratchChunks * chunk_;
+      uint8_t* bytes = output + c * chunk_ * out_size;
       step(chunk, result);
-      from_f32(out_.info.dtype, result, output + c * chunk_ * out_size, chunk.count);
+      from_f32(out_.info.dtype, result, bytes, chunk.count);
+      if (crc) chunk_crcs[c] = crc32(bytes, chunk.count * out_size);
     };
     run_chunks(b, ordered, merge_chunk, [&] {
       read_next();
-      if (pending) sink.write(pending, pending_bytes);
-      pending = nullptr;
+      write_pending();
     });
     pending = output;
     pending_bytes = b.count * out_size;
+    if (crc) {
+      pending_crc = chunk_crcs[0];
+      for (size_t c = 1; c < chunks; ++c)
+        pending_crc = crc32_combine(pending_crc, chunk_crcs[c], std::min(chunk_, b.count - c * chunk_) * out_size);
+    }
   });
-  if (pending) sink.write(pending, pending_bytes);
+  write_pending();
 }
 
 }  // namespace wasmerge

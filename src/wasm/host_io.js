@@ -4,7 +4,9 @@
 //   fileSize(path) -> bytes, or -1 when there is no such file
 //   open(path) -> handle              read(handle, offset, Uint8Array) fills it whole
 //   close(handle)
-//   create(name) -> handle            write(handle, Uint8Array)
+//   create(name) -> handle            write(handle, Uint8Array, crcSoFar)
+//   wantsCrc (optional, true: write's crcSoFar is the CRC-32 of every byte written to the
+//     handle, computed by the engine; else 0)
 //   commit()  /  discard()            cancelled() -> bool (optional)
 //
 // node: src/wasm/node_host.js; browser: web/worker_host.js. Offsets travel as doubles
@@ -44,8 +46,12 @@ mergeInto(LibraryManager.library, {
     return wasmergeHostCall(-1, function(host) { return host.create(UTF8ToString(name)); });
   },
   wasmerge_host_write__deps: ['$wasmergeHostCall', '$wasmergeHeap'],
-  wasmerge_host_write: function(handle, src, n) {
-    return wasmergeHostCall(-1, function(host) { host.write(handle, wasmergeHeap(src, n)); return 0; });
+  wasmerge_host_write: function(handle, src, n, crcSoFar) {
+    return wasmergeHostCall(-1, function(host) { host.write(handle, wasmergeHeap(src, n), crcSoFar >>> 0); return 0; });
+  },
+  wasmerge_host_wants_crc__deps: ['$wasmergeHostCall'],
+  wasmerge_host_wants_crc: function() {
+    return wasmergeHostCall(0, function(host) { return host.wantsCrc ? 1 : 0; });
   },
   wasmerge_host_finish__deps: ['$wasmergeHostCall'],
   wasmerge_host_finish: function(commit) {

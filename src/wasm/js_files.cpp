@@ -1,5 +1,6 @@
 #include "js_files.hpp"
 
+#include "wasmerge/crc32.hpp"
 #include "wasmerge/error.hpp"
 
 extern "C" {
@@ -8,7 +9,8 @@ int wasmerge_host_open(const char* path);
 int wasmerge_host_read(int handle, double offset, size_t n, uint8_t* dst);
 void wasmerge_host_close(int handle);
 int wasmerge_host_create(const char* name);
-int wasmerge_host_write(int handle, const uint8_t* src, size_t n);
+int wasmerge_host_write(int handle, const uint8_t* src, size_t n, uint32_t crc_so_far);
+int wasmerge_host_wants_crc();
 int wasmerge_host_finish(int commit);
 int wasmerge_host_cancelled();
 void wasmerge_host_error(char* buf, int cap);
@@ -42,14 +44,20 @@ class JsSource : public ByteSource {
 
 class JsSink : public ByteSink {
  public:
-  JsSink(std::string name, int handle) : name_(std::move(name)), handle_(handle) {}
-  void write(const uint8_t* data, size_t n) override {
-    if (wasmerge_host_write(handle_, data, n) != 0) fail(name_, "", host_error());
+  JsSink(std::string name, int handle, bool wants_crc)
+      : name_(std::move(name)), handle_(handle), wants_crc_(wants_crc) {}
+  bool wants_crc() const override { return wants_crc_; }
+  void write(const uint8_t* data, size_t n) override { write_with_crc(data, n, wants_crc_ ? crc32(data, n) : 0); }
+  void write_with_crc(const uint8_t* data, size_t n, uint32_t crc) override {
+    if (wants_crc_) crc_so_far_ = crc32_combine(crc_so_far_, crc, n);
+    if (wasmerge_host_write(handle_, data, n, crc_so_far_) != 0) fail(name_, "", host_error());
   }
 
  private:
   std::string name_;
   int handle_;
+  bool wants_crc_;
+  uint32_t crc_so_far_ = 0;  // of every byte written to the file
 };
 
 }  // namespace
@@ -76,7 +84,7 @@ JsOutputFiles::~JsOutputFiles() {
 std::unique_ptr<ByteSink> JsOutputFiles::create(const std::string& name) {
   const int handle = wasmerge_host_create(name.c_str());
   if (handle < 0) fail(name, "", host_error());
-  return std::make_unique<JsSink>(name, handle);
+  return std::make_unique<JsSink>(name, handle, wasmerge_host_wants_crc() != 0);
 }
 
 void JsOutputFiles::commit() {

@@ -52,6 +52,30 @@ test('zip: entries written one after another read back byte for byte with unzip,
   }
 });
 
+test('zip: CRCs the writer hands over (the engine\'s, so far) are stored as given, the same zip as computing them', () => {
+  const dir = scratchDir('zip-crc');
+  const data = pattern(5 * 1024 * 1024 + 7, 3);
+  const zips = [false, true].map((handOver) => {
+    const file = path.join(dir, `${handOver}.zip`);
+    const zip = new ZipContainer(fileHandle(file), { now: new Date(2024, 0, 1) });
+    const h = zip.begin('model.safetensors');
+    for (let at = 0; at < data.length; at += 1024 * 1024) {
+      const piece = data.subarray(at, Math.min(data.length, at + 1024 * 1024));
+      zip.write(h, piece, handOver ? zlib.crc32(data.subarray(0, at + piece.length)) : undefined);
+    }
+    zip.finish();
+    return fs.readFileSync(file);
+  });
+  assert.ok(zips[0].equals(zips[1]));
+  assert.ok(readZip(zips[1]).get('model.safetensors').equals(data));  // the reader checks the CRC
+  // A wrong one is stored as given: the reader, like unzip, refuses the entry.
+  const file = path.join(dir, 'wrong.zip');
+  const zip = new ZipContainer(fileHandle(file));
+  zip.write(zip.begin('a'), Buffer.from('abc'), 12345);
+  zip.finish();
+  assert.throws(() => readZip(fs.readFileSync(file)), /CRC mismatch/);
+});
+
 test('zip: writing to an entry that is not the current one is refused; abort leaves an empty file', () => {
   const dir = scratchDir('zip-abort');
   const zipFile = path.join(dir, 'out.zip');
