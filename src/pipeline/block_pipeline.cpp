@@ -155,7 +155,7 @@ size_t BlockPipeline::sample(size_t most, const std::function<void(Chunk&, size_
 // non-finite entry of each source is; after the block, the first of the first source
 // that has one is reported: the error one check of the whole block would give.
 bool BlockPipeline::find_nonfinite(const Block& b, size_t c) {
-  const size_t count = std::min(chunk_, b.count - c * chunk_);
+  const size_t count = chunk_count(b, c);
   bool finite = true;
   for (size_t j = 0; j < sources_.size(); ++j) {
     const DType t = sources_[j]->dtype();
@@ -189,7 +189,7 @@ Chunk BlockPipeline::load(const Block& b, size_t c) const {
   models.resize(models_);
   Chunk chunk;
   chunk.first = b.first + c * chunk_;
-  chunk.count = std::min(chunk_, b.count - c * chunk_);
+  chunk.count = chunk_count(b, c);
   chunk.capacity = chunk_;
   chunk.row_length = row_length_;
   chunk.index = static_cast<size_t>(chunk.first / chunk_);
@@ -271,7 +271,7 @@ void BlockPipeline::count_before_chunks(const Block& b, const OrderedCount& orde
     for (size_t c = 0; c < chunks; ++c) {
       Chunk bare;
       bare.first = b.first + c * chunk_;
-      bare.count = std::min(chunk_, b.count - c * chunk_);
+      bare.count = chunk_count(b, c);
       bare.index = static_cast<size_t>(bare.first / chunk_);
       ordered.count(bare, counts_.data() + c * n);
     }
@@ -365,7 +365,7 @@ void BlockPipeline::write(ByteSink& sink, const std::function<void(Chunk&, float
     if (crc) {
       pending_crc = chunk_crcs[0];
       for (size_t c = 1; c < chunks; ++c)
-        pending_crc = crc32_combine(pending_crc, chunk_crcs[c], std::min(chunk_, b.count - c * chunk_) * out_size);
+        pending_crc = crc32_combine(pending_crc, chunk_crcs[c], chunk_count(b, c) * out_size);
     }
   });
   write_pending();

@@ -13,6 +13,7 @@
 // Memory: two blocks of every input and of the output (double buffering), or, when the
 // method makes several passes and the whole tensor fits half the budget, every input
 // whole — read once and kept between passes. The bytes never depend on which.
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -155,6 +156,7 @@ class BlockPipeline {
   bool find_nonfinite(const Block& b, size_t c);                                // on the pool: chunk c is finite
   void report_nonfinite(const Block& b) const;                                  // after the block: fails at the first
   size_t chunks_in(size_t count) const { return (count + chunk_ - 1) / chunk_; }
+  size_t chunk_count(const Block& b, size_t c) const { return std::min(chunk_, b.count - c * chunk_); }  // elements
   // this thread's chunk c of block b, converted to f32
   Chunk load(const Block& b, size_t c) const;
   // Pool tasks that map the pages of the block after b's next one, while b computes and
