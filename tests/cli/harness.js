@@ -14,8 +14,18 @@ function test(name, fn) {
   tests.push({ name, fn });
 }
 
+// Scratch folders of this run, removed at its end when every test passed (a failed run
+// keeps them to look into): a full run makes ~100 of them, about 1 GB.
+const scratchDirs = [];
+
 function scratchDir(label) {
-  return fs.mkdtempSync(path.join(os.tmpdir(), `wasmerge-${label}-`));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `wasmerge-${label}-`));
+  scratchDirs.push(dir);
+  return dir;
+}
+
+function removeScratchDirs() {
+  for (const dir of scratchDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 }
 
 // Runs scripts/wasmerge in cwd; returns { status, stderr, stdout }.
@@ -43,6 +53,8 @@ async function run(filter) {
       console.log(`FAIL ${t.name}\n     ${String(e.stack || e).split('\n').slice(0, 6).join('\n     ')}`);
     }
   }
+  if (failed === 0) removeScratchDirs();
+  else if (scratchDirs.length) console.log(`kept ${scratchDirs.length} scratch folders: ${scratchDirs.join(' ')}`);
   console.log(`${passed} passed, ${failed} failed`);
   return failed === 0;
 }
