@@ -69,7 +69,7 @@ function parseExtractArgs(argv) {
   return opts;
 }
 
-// The engine's job, as runWasmJob / runNativeJob take it: {job, json}. Built by
+// The engine's job, as the wasm engine's run() and runNativeJob take it: {job, json}. Built by
 // web/shared/job.js, as the page's "Extract a LoRA" mode builds it.
 function buildExtractJob(opts, threads) {
   return buildJobOf({ base: opts.base, model: opts.model, rank: opts.rank, outDir: opts.outDir, svEpsilon: opts.svEpsilon,

@@ -17,7 +17,8 @@ function moduleArgsOf(memoryMb, threads) {
   return { INITIAL_MEMORY: heapBytes(memoryMb || 0), poolSize: Math.max(1, (threads || 1) - 1) };
 }
 
-// -> { run({ job, json }, onEvent) -> Promise of the exit status }; run once.
+// -> { run({ job, json }, onEvent) -> Promise of the exit status }, to call once. job: the
+// object, json: its text, the one sent.
 function startWasmEngine({ buildDir, memoryMb, threads }) {
   const moduleArgs = moduleArgsOf(memoryMb, threads);
   const cancelFlag = new Int32Array(new SharedArrayBuffer(4));
@@ -62,9 +63,4 @@ function startWasmEngine({ buildDir, memoryMb, threads }) {
   return { run };
 }
 
-// job: { job (the object), json (its text, the one sent) }; resolves the exit status.
-function runWasmJob(job, onEvent, { buildDir }) {
-  return startWasmEngine({ buildDir, memoryMb: job.job.memory_mb, threads: job.job.threads }).run(job, onEvent);
-}
-
-module.exports = { startWasmEngine, runWasmJob };
+module.exports = { startWasmEngine };
