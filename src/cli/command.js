@@ -90,8 +90,8 @@ async function query(job, expected, opts, engine, print, json = (event) => event
 async function runCommand(opts, engine) {
   let job;
   try {
-    job = opts.mode === 'extract-lora' ? buildExtractJob(opts, opts.threads)
-      : opts.mode === 'eval' ? buildEvalJobOf(opts, opts.threads) : buildJob(opts);
+    job = opts.mode === 'extract-lora' ? buildExtractJob(opts)
+      : opts.mode === 'eval' ? buildEvalJobOf(opts) : buildJob(opts);
   } catch (e) {
     if (!(e instanceof UsageError) && !(e instanceof EvalInputError)) throw e;
     process.stderr.write(`error: ${e.message}\n`);

@@ -14,8 +14,9 @@ const readIfThere = (file) => (fs.existsSync(file) && fs.statSync(file).isFile()
 // The folder holding a model's tokenizer: what precedes a LoRA's '+adapter' (SPEC §8).
 const folderOf = (model) => model.split('+')[0].replace(/\/+$/, '') || '.';
 
-// opts (eval_args.js) -> {job, json}; throws EvalInputError with the one line to print.
-function buildEvalJobOf(opts, threads) {
+// opts (eval_args.js; threads as wasmerge.js resolved it) -> {job, json}; throws
+// EvalInputError with the one line to print.
+function buildEvalJobOf(opts) {
   let text;
   try {
     text = fs.readFileSync(opts.text, 'utf8');
@@ -34,7 +35,7 @@ function buildEvalJobOf(opts, threads) {
       throw new EvalInputError(e.message);
     }
   });
-  return buildEvalJob({ models, context: opts.context, threads, memoryMb: opts.memoryMb });
+  return buildEvalJob({ models, context: opts.context, threads: opts.threads, memoryMb: opts.memoryMb });
 }
 
 const fixed = (x, digits) => (Number.isFinite(x) ? x.toFixed(digits) : String(x));

@@ -69,12 +69,13 @@ function parseExtractArgs(argv) {
   return opts;
 }
 
-// The engine's job, as the wasm engine's run() and runNativeJob take it: {job, json}. Built by
-// web/shared/job.js, as the page's "Extract a LoRA" mode builds it.
-function buildExtractJob(opts, threads) {
+// The engine's job, as the wasm engine's run() and runNativeJob take it: {job, json}.
+// Built by web/shared/job.js, as the page's "Extract a LoRA" mode builds it.
+// opts.threads: as wasmerge.js resolved it (every core unless told).
+function buildExtractJob(opts) {
   return buildJobOf({ base: opts.base, model: opts.model, rank: opts.rank, outDir: opts.outDir, svEpsilon: opts.svEpsilon,
     distributeScale: opts.distributeScale, embedLora: opts.embedLora, include: opts.include, exclude: opts.exclude,
-    dtype: opts.dtype, threads, memoryMb: opts.memoryMb });
+    dtype: opts.dtype, threads: opts.threads, memoryMb: opts.memoryMb });
 }
 
 module.exports = { parseExtractArgs, buildExtractJob, ExtractUsageError, EXTRACT_USAGE };
