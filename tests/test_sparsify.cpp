@@ -10,6 +10,7 @@
 
 #include "dare_mask_json.hpp"
 #include "passes/bracket_select.hpp"
+#include "wasmerge/convert.hpp"
 #include "wasmerge/kernels.hpp"
 #include "wasmerge/sparsify.hpp"
 
@@ -172,6 +173,58 @@ TEST_CASE("bracket select: the cut a sort gives, the ties of each chunk, and mis
     }
   }
   CHECK(misses > 24);  // the unrepresentative samples do miss
+}
+
+// The scan that converts as it goes (TIES' first pass reads the models' bytes) against the
+// scan of δ converted and subtracted here, per dtype, with and without a base, for lengths
+// around the four-lane steps. Few distinct values: many land inside the bracket, as ties.
+TEST_CASE("bracket scan of raw f16, bf16, f32 and f64 models equals the scan of their δ") {
+  std::mt19937 rng(21);
+  auto same = [](const BracketPart& a, const BracketPart& b) {
+    return a.above == b.above && a.values == b.values && a.counts == b.counts;
+  };
+  for (DType t : {DType::BF16, DType::F16, DType::F32, DType::F64}) {
+    for (size_t n : {0, 1, 3, 4, 5, 7, 8, 9, 1001, 16384}) {
+      std::vector<float> model(n), base(n);
+      const int distinct = n > 1000 ? 300 : 40;  // 300: too many for the chunk's table of distinct values
+      for (size_t i = 0; i < n; ++i) {
+        model[i] = static_cast<float>(static_cast<int>(rng() % distinct) - distinct / 2) / 16;
+        base[i] = static_cast<float>(static_cast<int>(rng() % 5) - 2) / 4;
+      }
+      // The model's bytes in dtype t, and the f32 values those bytes hold.
+      std::vector<uint8_t> raw(n * dtype_size(t));
+      std::vector<float> held(n);
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t bits;
+        std::memcpy(&bits, &model[i], 4);
+        if (t == DType::BF16 || t == DType::F16) {
+          // model[i] is a multiple of 1/16 below 20: exact in both half formats.
+          const uint16_t h = t == DType::BF16 ? static_cast<uint16_t>(bits >> 16) : scalar::f32_to_f16(model[i]);
+          std::memcpy(&raw[2 * i], &h, 2);
+          held[i] = t == DType::BF16 ? scalar::bf16_to_f32(h) : scalar::f16_to_f32(h);
+        } else if (t == DType::F32) {
+          std::memcpy(&raw[4 * i], &model[i], 4);
+          held[i] = model[i];
+        } else {
+          const double d = static_cast<double>(model[i]);
+          std::memcpy(&raw[8 * i], &d, 8);
+          held[i] = model[i];
+        }
+        REQUIRE(held[i] == model[i]);
+      }
+      for (bool with_base : {true, false}) {
+        std::vector<float> delta(n);
+        for (size_t i = 0; i < n; ++i) delta[i] = with_base ? held[i] - base[i] : held[i];
+        std::vector<uint32_t> sample;
+        for (size_t i = 0; i < n; i += 3) sample.push_back(magnitude_bits(delta[i]));
+        for (const Bracket& bracket : {bracket_from_sample(sample, n / 3 + 1, n), Bracket{}, Bracket{0x7F000000u, 0x7F000001u}}) {
+          INFO(dtype_name(t) << " n " << n << " base " << with_base << " bracket " << bracket.lo << ".." << bracket.hi);
+          const BracketPart expected = scan_bracket(bracket, delta.data(), n);
+          CHECK(same(scan_bracket(bracket, t, raw.data(), with_base ? base.data() : nullptr, n), expected));
+        }
+      }
+    }
+  }
 }
 
 TEST_CASE("elect_and_merge equals its scalar twin, normalize on and off") {

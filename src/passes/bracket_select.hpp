@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "wasmerge/dtype.hpp"
 #include "wasmerge/sparsify.hpp"
 
 namespace wasmerge {
@@ -32,6 +33,8 @@ struct BracketPart {
   uint32_t count(size_t i) const { return counts.empty() ? 1 : counts[i]; }
 };
 BracketPart scan_bracket(const Bracket& bracket, const float* values, size_t n);
+// The same for one model's values as read: |to_f32(raw) − base| (base: null for none).
+BracketPart scan_bracket(const Bracket& bracket, DType t, const uint8_t* raw, const float* base, size_t n);
 
 class BracketCollect {
  public:

@@ -125,16 +125,27 @@ bool MagnitudeCuts::bracket_pass(BlockPipeline& pipeline) {
   samples.clear();
   std::vector<BracketCollect> collects;
   for (size_t s = 0; s < selections; ++s) collects.emplace_back(brackets[s], select_[s].keep(), max_values);
+  // A model's δ are scanned as they are converted (a derived series needs them converted).
+  const Convert convert = series_ ? Convert::All : Convert::BaseOnly;
   pipeline.reduce<std::vector<BracketPart>>(
       [&](Chunk& chunk) {
         std::vector<BracketPart> parts(selections);
-        for (size_t s : active)
-          parts[s] = scan_bracket(collects[s].bracket(), values(chunk, selections_[s].source), chunk.count);
+        for (size_t s : active) {
+          const Bracket& bracket = collects[s].bracket();
+          const size_t source = selections_[s].source;
+          if (convert == Convert::All) {
+            parts[s] = scan_bracket(bracket, values(chunk, source), chunk.count);
+          } else {
+            const RawModel& m = chunk.raw_models[source];
+            parts[s] = scan_bracket(bracket, m.dtype, m.bytes, m.base, chunk.count);
+          }
+        }
         return parts;
       },
       [&](std::vector<BracketPart>& parts) {
         for (size_t s : active) collects[s].add(parts[s]);
-      });
+      },
+      nullptr, convert);
   for (size_t s : active)
     if (!collects[s].hit()) return false;
   chunk_ties_.assign(selections, {});

@@ -182,11 +182,13 @@ void BlockPipeline::report_nonfinite(const Block& b) const {
     }
 }
 
-Chunk BlockPipeline::load(const Block& b, size_t c) const {
+Chunk BlockPipeline::load(const Block& b, size_t c, Convert convert) const {
   thread_local std::vector<float> scratch;
   thread_local std::vector<float*> models;
+  thread_local std::vector<RawModel> raw_models;
   scratch.resize((models_ + 1 + kScratchChunks + 1) * chunk_);  // + the write's result
   models.resize(models_);
+  raw_models.resize(models_);
   Chunk chunk;
   chunk.first = b.first + c * chunk_;
   chunk.count = chunk_count(b, c);
@@ -206,10 +208,13 @@ Chunk BlockPipeline::load(const Block& b, size_t c) const {
     models[k] = scratch.data() + (k + 1) * chunk_;
     const DType t = sources_[j]->dtype();
     const uint8_t* raw = input_data_[j] + element * dtype_size(t);
+    raw_models[k] = RawModel{raw, t, task_vectors_ ? chunk.base : nullptr};
+    if (convert == Convert::BaseOnly) continue;
     if (task_vectors_) to_f32_minus(t, raw, chunk.base, models[k], chunk.count);  // δ_k = m_k − b
     else to_f32(t, raw, models[k], chunk.count);
   }
-  chunk.models = models.data();
+  chunk.models = convert == Convert::All ? models.data() : nullptr;
+  chunk.raw_models = raw_models.data();
   chunk.scratch = scratch.data() + (models_ + 1) * chunk_;
   return chunk;
 }
@@ -233,14 +238,14 @@ void BlockPipeline::touch_ahead(const Block& b, size_t source) const {
   for (size_t i = 0; i < length; i += kPageBytes) bytes[i] = 0;
 }
 
-void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered,
+void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered, Convert convert,
                                const std::function<void(Chunk&, size_t)>& task,
                                const std::function<void()>& meanwhile) {
   const size_t chunks = chunks_in(b.count);
   const bool checking = checks_finite();
   auto run = [&](size_t c) {
     if (checking && !find_nonfinite(b, c)) return;  // no step sees a NaN: the block fails below
-    Chunk chunk = load(b, c);
+    Chunk chunk = load(b, c, convert);
     if (ordered) chunk.before = counts_.data() + c * ordered->counters();
     task(chunk, c);
   };
@@ -291,19 +296,20 @@ void BlockPipeline::count_before_chunks(const Block& b, const OrderedCount& orde
     }
 }
 
-void BlockPipeline::pass(bool report_bytes, const OrderedCount* ordered, const std::function<void(size_t)>& start,
-                         const std::function<void(Chunk&, size_t)>& step, const std::function<void()>& after_block) {
+void BlockPipeline::pass(bool report_bytes, const OrderedCount* ordered, Convert convert,
+                         const std::function<void(size_t)>& start, const std::function<void(Chunk&, size_t)>& step,
+                         const std::function<void()>& after_block) {
   running_.assign(ordered ? ordered->counters() : 0, 0);
   for_each_block(report_bytes, [&](const Block& b, const std::function<void()>& read_next) {
     start(chunks_in(b.count));
-    run_chunks(b, ordered, step, read_next);
+    run_chunks(b, ordered, convert, step, read_next);
     after_block();
   });
 }
 
 void BlockPipeline::visit(const std::function<void(Chunk&, size_t)>& step, const std::function<void(size_t)>& start,
                           const std::function<void()>& after_block, const OrderedCount* ordered) {
-  pass(true, ordered, start, step, after_block);
+  pass(true, ordered, Convert::All, start, step, after_block);
 }
 
 std::vector<uint64_t> BlockPipeline::tally(size_t bins, const std::function<void(Chunk&, uint32_t*)>& count) {
@@ -356,7 +362,7 @@ void BlockPipeline::write(ByteSink& sink, const std::function<void(Chunk&, float
       from_f32(out_.info.dtype, result, bytes, chunk.count);
       if (crc) chunk_crcs[c] = crc32(bytes, chunk.count * out_size);
     };
-    run_chunks(b, ordered, merge_chunk, [&] {
+    run_chunks(b, ordered, Convert::All, merge_chunk, [&] {
       read_next();
       write_pending();
     });

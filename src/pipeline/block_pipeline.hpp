@@ -36,6 +36,18 @@ class ChunkObserver {
   virtual void capture(std::string_view stage, int model, uint64_t first, const float* values, size_t n) = 0;
 };
 
+// One input's values in a chunk as read: to_f32(dtype, bytes), minus base when it is not
+// null (task vectors). For a step that converts them itself (Convert::BaseOnly).
+struct RawModel {
+  const uint8_t* bytes = nullptr;
+  DType dtype = DType::F32;
+  const float* base = nullptr;
+};
+
+// Which inputs a pass converts to f32 for its step: all, or the base alone (the step reads
+// the models' bytes, Chunk::raw_models, and converts them on the way in).
+enum class Convert { All, BaseOnly };
+
 // One chunk as a method's step sees it, in this thread's scratch (all writable).
 struct Chunk {
   uint64_t first = 0;              // flat index of its first element
@@ -44,7 +56,8 @@ struct Chunk {
   size_t row_length = 0;           // whole rows of this many elements, or 0 (plain chunks)
   size_t index = 0;                // chunk number within the tensor
   float* base = nullptr;           // the base's values, when the tensor has a base
-  float* const* models = nullptr;  // each input's values; δ_k = m_k − b with task_vectors
+  float* const* models = nullptr;  // each input's values; δ_k = m_k − b with task_vectors; null with BaseOnly
+  const RawModel* raw_models = nullptr;  // each input's values as read
   size_t model_count = 0;
   float* scratch = nullptr;          // BlockPipeline::kScratchChunks · capacity floats of the method's own
   const uint64_t* before = nullptr;  // an ordered count's totals over the chunks before this one
@@ -112,10 +125,10 @@ class BlockPipeline {
   // this thread in chunk order.
   template <class Partial>
   void reduce(const std::function<Partial(Chunk&)>& per_chunk, const std::function<void(Partial&)>& fold,
-              const OrderedCount* ordered = nullptr) {
+              const OrderedCount* ordered = nullptr, Convert convert = Convert::All) {
     std::vector<Partial> partials;
     pass(
-        false, ordered, [&](size_t chunks) { partials.assign(chunks, Partial()); },
+        false, ordered, convert, [&](size_t chunks) { partials.assign(chunks, Partial()); },
         [&](Chunk& c, size_t in_block) { partials[in_block] = per_chunk(c); },
         [&] {
           for (auto& p : partials) fold(p);
@@ -157,18 +170,19 @@ class BlockPipeline {
   void report_nonfinite(const Block& b) const;                                  // after the block: fails at the first
   size_t chunks_in(size_t count) const { return (count + chunk_ - 1) / chunk_; }
   size_t chunk_count(const Block& b, size_t c) const { return std::min(chunk_, b.count - c * chunk_); }  // elements
-  // this thread's chunk c of block b, converted to f32
-  Chunk load(const Block& b, size_t c) const;
+  // this thread's chunk c of block b, converted to f32 (the base alone with BaseOnly)
+  Chunk load(const Block& b, size_t c, Convert convert = Convert::All) const;
   // Pool tasks that map the pages of the block after b's next one, while b computes and
   // its next one is read (the first pass of a cached tensor; 0 otherwise); see the .cpp.
   size_t touch_tasks(const Block& b) const;
   void touch_ahead(const Block& b, size_t task) const;
-  void pass(bool report_bytes, const OrderedCount* ordered, const std::function<void(size_t chunks)>& start,
-            const std::function<void(Chunk&, size_t in_block)>& step, const std::function<void()>& after_block);
+  void pass(bool report_bytes, const OrderedCount* ordered, Convert convert,
+            const std::function<void(size_t chunks)>& start, const std::function<void(Chunk&, size_t in_block)>& step,
+            const std::function<void()>& after_block);
   // The pool runs task on every chunk of b while this thread runs meanwhile(); with an
   // ordered count, the counts come first (overlapped instead) and the task after.
-  void run_chunks(const Block& b, const OrderedCount* ordered, const std::function<void(Chunk&, size_t)>& task,
-                  const std::function<void()>& meanwhile);
+  void run_chunks(const Block& b, const OrderedCount* ordered, Convert convert,
+                  const std::function<void(Chunk&, size_t)>& task, const std::function<void()>& meanwhile);
   void count_before_chunks(const Block& b, const OrderedCount& ordered, const std::function<void()>& meanwhile);
 
   ThreadPool& pool_;
