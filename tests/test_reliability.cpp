@@ -84,6 +84,56 @@ TEST_CASE("Of two inputs with NaN or infinity, the first source's first in the f
     }
 }
 
+// TIES' first pass finds NaN and infinity through its scan of every |δ| when it scans
+// every model: one in the base shows in every δ; a δ that overflows from finite inputs
+// is flagged but must not fail. A model it does not scan (density 1) is checked as usual.
+TEST_CASE("TIES' scan of |δ| finds NaN in the base, in a model it does not scan, and not in an overflow") {
+  const size_t n = 100000;  // several chunks: the bracket's pass
+  auto ties_files = [&](const std::vector<double>& base, const std::vector<double>& a) {
+    test::MemoryInputs files;
+    const std::vector<double> b(n, 0.5);
+    files.add("base.safetensors", test::safetensors_file({{"w", "F32", {n}, test::encode("F32", base)}}));
+    files.add("a.safetensors", test::safetensors_file({{"w", "F32", {n}, test::encode("F32", a)}}));
+    files.add("b.safetensors", test::safetensors_file({{"w", "F32", {n}, test::encode("F32", b)}}));
+    return files;
+  };
+  auto ties = [](double density_a) {
+    return R"({"merge_method":"ties","base_model":"base.safetensors","models":[
+      {"model":"a.safetensors","parameters":{"weight":0.5,"density":)" + std::to_string(density_a) + R"(}},
+      {"model":"b.safetensors","parameters":{"weight":0.5,"density":0.5}}]})";
+  };
+  std::vector<double> base(n), a(n);
+  for (size_t i = 0; i < n; ++i) {
+    base[i] = static_cast<double>(i % 97) / 64;
+    a[i] = static_cast<double>(i % 89) / 32;
+  }
+  for (const unsigned threads : {1u, 3u}) {
+    CAPTURE(threads);
+    MergeOptions o;
+    o.threads = threads;
+    test::MemoryOutputs out;
+    std::vector<double> bad_base = base;
+    bad_base[70000] = NAN;
+    auto files = ties_files(bad_base, a);
+    CHECK_THROWS_WITH(run_merge(ties(0.5), o, files, out),
+                      "base.safetensors: tensor 'w': NaN at index 70000 (allow_nonfinite: true merges it anyway)");
+    std::vector<double> bad_a = a;
+    bad_a[50000] = -INFINITY;
+    files = ties_files(base, bad_a);
+    CHECK_THROWS_WITH(run_merge(ties(1.0), o, files, out),
+                      "a.safetensors: tensor 'w': infinity at index 50000 (allow_nonfinite: true merges it anyway)");
+    CHECK(out.committed.empty());
+    std::vector<double> far_base = base, far_a = a;  // 3e38 − (−3e38) overflows to +inf
+    far_base[40000] = -3e38;
+    far_a[40000] = 3e38;
+    files = ties_files(far_base, far_a);
+    run_merge(ties(0.5), o, files, out);
+    const auto w = test::decode_file(out.committed.at("model.safetensors")).at("w").values;
+    CHECK(w[40000] == INFINITY);
+    CHECK(std::isfinite(w[39999]));
+  }
+}
+
 TEST_CASE("allow_nonfinite: true merges NaN through") {
   std::vector<double> values(100, 1.0);
   values[7] = NAN;

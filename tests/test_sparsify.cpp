@@ -181,7 +181,7 @@ TEST_CASE("bracket select: the cut a sort gives, the ties of each chunk, and mis
 TEST_CASE("bracket scan of raw f16, bf16, f32 and f64 models equals the scan of their δ") {
   std::mt19937 rng(21);
   auto same = [](const BracketPart& a, const BracketPart& b) {
-    return a.above == b.above && a.values == b.values && a.counts == b.counts;
+    return a.above == b.above && a.values == b.values && a.counts == b.counts && a.nonfinite == b.nonfinite;
   };
   for (DType t : {DType::BF16, DType::F16, DType::F32, DType::F64}) {
     for (size_t n : {0, 1, 3, 4, 5, 7, 8, 9, 1001, 16384}) {

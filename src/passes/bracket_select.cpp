@@ -61,11 +61,12 @@ struct LanePacking {
 
 namespace {
 
-// The patterns inside a bracket, compacted, and how many were above it.
+// The patterns inside a bracket, compacted, how many were above it, and the largest.
 struct Inside {
   uint32_t* values;  // room for every entry of the chunk, + 4
   size_t count = 0;
   uint64_t above = 0;
+  uint32_t largest = 0;
 };
 
 Inside start_scan(size_t n) {
@@ -83,14 +84,17 @@ void scan_one_by_one(const Bracket& bracket, size_t from, size_t n, Bits bits, I
   const uint32_t lo = bracket.lo, width = bracket.hi - bracket.lo;
   uint64_t above = in.above;
   size_t count = in.count;
+  uint32_t largest = in.largest;
   for (size_t i = from; i < n; ++i) {
     const uint32_t b = bits(i);
     above += b > bracket.hi;
     in.values[count] = b;
     count += b - lo <= width;  // lo <= b <= hi, as one unsigned comparison
+    largest = std::max(largest, b);
   }
   in.above = above;
   in.count = count;
+  in.largest = largest;
 }
 
 #ifdef __wasm_simd128__
@@ -104,6 +108,7 @@ size_t scan_four_at_a_time(const Bracket& bracket, size_t n, Four four, Inside& 
                lo_v = wasm_i32x4_splat(static_cast<int32_t>(lo)),
                width_v = wasm_i32x4_splat(static_cast<int32_t>(width));
   v128_t above_v = wasm_i32x4_splat(0);  // per lane; a chunk has far fewer than 2^32 entries
+  v128_t largest_v = wasm_i32x4_splat(0);
   uint32_t* inside = in.values;
   size_t count = in.count, i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -112,10 +117,13 @@ size_t scan_four_at_a_time(const Bracket& bracket, size_t n, Four four, Inside& 
     const int lanes = wasm_i32x4_bitmask(wasm_u32x4_le(wasm_i32x4_sub(bits, lo_v), width_v));
     wasm_v128_store(inside + count, wasm_i8x16_swizzle(bits, packing.shuffle[lanes]));
     count += static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(lanes)));
+    largest_v = wasm_u32x4_max(largest_v, bits);
   }
   in.above += static_cast<uint64_t>(wasm_u32x4_extract_lane(above_v, 0)) + wasm_u32x4_extract_lane(above_v, 1) +
               wasm_u32x4_extract_lane(above_v, 2) + wasm_u32x4_extract_lane(above_v, 3);
   in.count = count;
+  in.largest = std::max({in.largest, wasm_u32x4_extract_lane(largest_v, 0), wasm_u32x4_extract_lane(largest_v, 1),
+                         wasm_u32x4_extract_lane(largest_v, 2), wasm_u32x4_extract_lane(largest_v, 3)});
   return i;
 }
 
@@ -127,6 +135,7 @@ inline v128_t magnitude_bits4(v128_t x) { return wasm_v128_and(x, wasm_i32x4_spl
 BracketPart collected(const Inside& in) {
   BracketPart part;
   part.above = in.above;
+  part.nonfinite = in.largest >= 0x7F800000u;  // an all-ones exponent: NaN or infinity
   constexpr size_t kSlots = 128, kDistinct = kSlots / 2;
   constexpr uint32_t kEmpty = 0xFFFFFFFFu;  // no |x| pattern: the sign bit is clear
   uint32_t keys[kSlots], counts[kSlots];

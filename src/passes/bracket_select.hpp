@@ -30,6 +30,7 @@ struct BracketPart {
   uint64_t above = 0;            // patterns above the bracket
   std::vector<uint32_t> values;  // patterns inside it
   std::vector<uint32_t> counts;  // how many entries each value stands for; empty: one each
+  bool nonfinite = false;        // some pattern is a NaN's or an infinity's
   uint32_t count(size_t i) const { return counts.empty() ? 1 : counts[i]; }
 };
 BracketPart scan_bracket(const Bracket& bracket, const float* values, size_t n);

@@ -126,26 +126,34 @@ bool MagnitudeCuts::bracket_pass(BlockPipeline& pipeline) {
   std::vector<BracketCollect> collects;
   for (size_t s = 0; s < selections; ++s) collects.emplace_back(brackets[s], select_[s].keep(), max_values);
   // A model's δ are scanned as they are converted (a derived series needs them converted).
-  const Convert convert = series_ ? Convert::All : Convert::BaseOnly;
+  // When every model's are, the scan also stands in for the check for NaN and infinity:
+  // one in the base or a model makes some |δ| one, which flags the chunk for the check.
+  PassInputs inputs;
+  inputs.convert_models = series_ != nullptr;
+  std::vector<bool> scanned(pipeline.model_count());
+  for (size_t s : active) scanned[selections_[s].source] = true;
+  inputs.step_flags_nonfinite = !inputs.convert_models && pipeline.base_in_every_model() &&
+                                std::all_of(scanned.begin(), scanned.end(), [](bool b) { return b; });
   pipeline.reduce<std::vector<BracketPart>>(
       [&](Chunk& chunk) {
         std::vector<BracketPart> parts(selections);
         for (size_t s : active) {
           const Bracket& bracket = collects[s].bracket();
           const size_t source = selections_[s].source;
-          if (convert == Convert::All) {
+          if (inputs.convert_models) {
             parts[s] = scan_bracket(bracket, values(chunk, source), chunk.count);
           } else {
             const RawModel& m = chunk.raw_models[source];
             parts[s] = scan_bracket(bracket, m.dtype, m.bytes, m.base, chunk.count);
           }
+          chunk.maybe_nonfinite = chunk.maybe_nonfinite || parts[s].nonfinite;
         }
         return parts;
       },
       [&](std::vector<BracketPart>& parts) {
         for (size_t s : active) collects[s].add(parts[s]);
       },
-      nullptr, convert);
+      nullptr, inputs);
   for (size_t s : active)
     if (!collects[s].hit()) return false;
   chunk_ties_.assign(selections, {});

@@ -153,7 +153,10 @@ size_t BlockPipeline::sample(size_t most, const std::function<void(Chunk&, size_
 // pass over them: on the engine thread, after each read, the check cost a tenth of a
 // task arithmetic merge's time while the pool waited. Each chunk notes where its first
 // non-finite entry of each source is; after the block, the first of the first source
-// that has one is reported: the error one check of the whole block would give.
+// that has one is reported: the error one check of the whole block would give. A pass
+// whose step sees every value anyway (TIES' scan of every |δ|) checks only the chunks
+// the step flags (PassInputs::step_flags_nonfinite), which costs TIES' first pass a
+// compare per four entries instead of a read of every input's bytes.
 bool BlockPipeline::find_nonfinite(const Block& b, size_t c) {
   const size_t count = chunk_count(b, c);
   bool finite = true;
@@ -182,7 +185,7 @@ void BlockPipeline::report_nonfinite(const Block& b) const {
     }
 }
 
-Chunk BlockPipeline::load(const Block& b, size_t c, Convert convert) const {
+Chunk BlockPipeline::load(const Block& b, size_t c, bool convert_models) const {
   thread_local std::vector<float> scratch;
   thread_local std::vector<float*> models;
   thread_local std::vector<RawModel> raw_models;
@@ -209,11 +212,11 @@ Chunk BlockPipeline::load(const Block& b, size_t c, Convert convert) const {
     const DType t = sources_[j]->dtype();
     const uint8_t* raw = input_data_[j] + element * dtype_size(t);
     raw_models[k] = RawModel{raw, t, task_vectors_ ? chunk.base : nullptr};
-    if (convert == Convert::BaseOnly) continue;
+    if (!convert_models) continue;
     if (task_vectors_) to_f32_minus(t, raw, chunk.base, models[k], chunk.count);  // δ_k = m_k − b
     else to_f32(t, raw, models[k], chunk.count);
   }
-  chunk.models = convert == Convert::All ? models.data() : nullptr;
+  chunk.models = convert_models ? models.data() : nullptr;
   chunk.raw_models = raw_models.data();
   chunk.scratch = scratch.data() + (models_ + 1) * chunk_;
   return chunk;
@@ -238,16 +241,18 @@ void BlockPipeline::touch_ahead(const Block& b, size_t source) const {
   for (size_t i = 0; i < length; i += kPageBytes) bytes[i] = 0;
 }
 
-void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered, Convert convert,
+void BlockPipeline::run_chunks(const Block& b, const OrderedCount* ordered, PassInputs inputs,
                                const std::function<void(Chunk&, size_t)>& task,
                                const std::function<void()>& meanwhile) {
   const size_t chunks = chunks_in(b.count);
   const bool checking = checks_finite();
+  const bool check_first = checking && !inputs.step_flags_nonfinite;
   auto run = [&](size_t c) {
-    if (checking && !find_nonfinite(b, c)) return;  // no step sees a NaN: the block fails below
-    Chunk chunk = load(b, c, convert);
+    if (check_first && !find_nonfinite(b, c)) return;  // no step sees a NaN: the block fails below
+    Chunk chunk = load(b, c, inputs.convert_models);
     if (ordered) chunk.before = counts_.data() + c * ordered->counters();
     task(chunk, c);
+    if (checking && chunk.maybe_nonfinite) find_nonfinite(b, c);  // may find none: a δ overflowed
   };
   // With an ordered count whose counting reads the values, the I/O overlaps the counting
   // and the chunks run after it; otherwise it overlaps the chunks.
@@ -296,20 +301,20 @@ void BlockPipeline::count_before_chunks(const Block& b, const OrderedCount& orde
     }
 }
 
-void BlockPipeline::pass(bool report_bytes, const OrderedCount* ordered, Convert convert,
+void BlockPipeline::pass(bool report_bytes, const OrderedCount* ordered, PassInputs inputs,
                          const std::function<void(size_t)>& start, const std::function<void(Chunk&, size_t)>& step,
                          const std::function<void()>& after_block) {
   running_.assign(ordered ? ordered->counters() : 0, 0);
   for_each_block(report_bytes, [&](const Block& b, const std::function<void()>& read_next) {
     start(chunks_in(b.count));
-    run_chunks(b, ordered, convert, step, read_next);
+    run_chunks(b, ordered, inputs, step, read_next);
     after_block();
   });
 }
 
 void BlockPipeline::visit(const std::function<void(Chunk&, size_t)>& step, const std::function<void(size_t)>& start,
                           const std::function<void()>& after_block, const OrderedCount* ordered) {
-  pass(true, ordered, Convert::All, start, step, after_block);
+  pass(true, ordered, PassInputs(), start, step, after_block);
 }
 
 std::vector<uint64_t> BlockPipeline::tally(size_t bins, const std::function<void(Chunk&, uint32_t*)>& count) {
@@ -362,7 +367,7 @@ void BlockPipeline::write(ByteSink& sink, const std::function<void(Chunk&, float
       from_f32(out_.info.dtype, result, bytes, chunk.count);
       if (crc) chunk_crcs[c] = crc32(bytes, chunk.count * out_size);
     };
-    run_chunks(b, ordered, Convert::All, merge_chunk, [&] {
+    run_chunks(b, ordered, PassInputs(), merge_chunk, [&] {
       read_next();
       write_pending();
     });

@@ -37,16 +37,24 @@ class ChunkObserver {
 };
 
 // One input's values in a chunk as read: to_f32(dtype, bytes), minus base when it is not
-// null (task vectors). For a step that converts them itself (Convert::BaseOnly).
+// null (task vectors). For a step that converts them itself (PassInputs::convert_models).
 struct RawModel {
   const uint8_t* bytes = nullptr;
   DType dtype = DType::F32;
   const float* base = nullptr;
 };
 
-// Which inputs a pass converts to f32 for its step: all, or the base alone (the step reads
-// the models' bytes, Chunk::raw_models, and converts them on the way in).
-enum class Convert { All, BaseOnly };
+// What a pass does with each chunk's inputs before its step.
+struct PassInputs {
+  // Converts every input to f32 (Chunk::models), or else the base alone: the step reads
+  // the models' bytes (Chunk::raw_models) and converts them on the way in.
+  bool convert_models = true;
+  // In the pass that checks the inputs for NaN and infinity: checks each chunk before its
+  // step (which then never sees one), or only the chunks its step flags (Chunk::
+  // maybe_nonfinite) after it: for a step that looks at every value of every input
+  // anyway and copes with a NaN, whose partial is dropped when the block fails.
+  bool step_flags_nonfinite = false;
+};
 
 // One chunk as a method's step sees it, in this thread's scratch (all writable).
 struct Chunk {
@@ -56,11 +64,12 @@ struct Chunk {
   size_t row_length = 0;           // whole rows of this many elements, or 0 (plain chunks)
   size_t index = 0;                // chunk number within the tensor
   float* base = nullptr;           // the base's values, when the tensor has a base
-  float* const* models = nullptr;  // each input's values; δ_k = m_k − b with task_vectors; null with BaseOnly
+  float* const* models = nullptr;  // each input's values; δ_k = m_k − b with task_vectors; null unconverted
   const RawModel* raw_models = nullptr;  // each input's values as read
   size_t model_count = 0;
   float* scratch = nullptr;          // BlockPipeline::kScratchChunks · capacity floats of the method's own
   const uint64_t* before = nullptr;  // an ordered count's totals over the chunks before this one
+  bool maybe_nonfinite = false;      // the step's flag (PassInputs::step_flags_nonfinite)
   ChunkObserver* observer = nullptr;
 
   void observe(std::string_view stage, int model, const float* values) const {
@@ -120,15 +129,17 @@ class BlockPipeline {
   size_t chunk_capacity() const { return chunk_; }  // elements of a full chunk
   size_t model_count() const { return models_; }
   bool cached() const { return cached_; }  // every input stays in memory between passes
+  // Each model's values are δ = m − b, or there is no base: they cover the base's values.
+  bool base_in_every_model() const { return task_vectors_ || !has_base_; }
 
   // One pass: per_chunk(chunk) on the pool gives a partial, fold(partial) takes them on
   // this thread in chunk order.
   template <class Partial>
   void reduce(const std::function<Partial(Chunk&)>& per_chunk, const std::function<void(Partial&)>& fold,
-              const OrderedCount* ordered = nullptr, Convert convert = Convert::All) {
+              const OrderedCount* ordered = nullptr, PassInputs inputs = {}) {
     std::vector<Partial> partials;
     pass(
-        false, ordered, convert, [&](size_t chunks) { partials.assign(chunks, Partial()); },
+        false, ordered, inputs, [&](size_t chunks) { partials.assign(chunks, Partial()); },
         [&](Chunk& c, size_t in_block) { partials[in_block] = per_chunk(c); },
         [&] {
           for (auto& p : partials) fold(p);
@@ -170,18 +181,18 @@ class BlockPipeline {
   void report_nonfinite(const Block& b) const;                                  // after the block: fails at the first
   size_t chunks_in(size_t count) const { return (count + chunk_ - 1) / chunk_; }
   size_t chunk_count(const Block& b, size_t c) const { return std::min(chunk_, b.count - c * chunk_); }  // elements
-  // this thread's chunk c of block b, converted to f32 (the base alone with BaseOnly)
-  Chunk load(const Block& b, size_t c, Convert convert = Convert::All) const;
+  // this thread's chunk c of block b, converted to f32 (the base alone without convert_models)
+  Chunk load(const Block& b, size_t c, bool convert_models = true) const;
   // Pool tasks that map the pages of the block after b's next one, while b computes and
   // its next one is read (the first pass of a cached tensor; 0 otherwise); see the .cpp.
   size_t touch_tasks(const Block& b) const;
   void touch_ahead(const Block& b, size_t task) const;
-  void pass(bool report_bytes, const OrderedCount* ordered, Convert convert,
+  void pass(bool report_bytes, const OrderedCount* ordered, PassInputs inputs,
             const std::function<void(size_t chunks)>& start, const std::function<void(Chunk&, size_t in_block)>& step,
             const std::function<void()>& after_block);
   // The pool runs task on every chunk of b while this thread runs meanwhile(); with an
   // ordered count, the counts come first (overlapped instead) and the task after.
-  void run_chunks(const Block& b, const OrderedCount* ordered, Convert convert,
+  void run_chunks(const Block& b, const OrderedCount* ordered, PassInputs inputs,
                   const std::function<void(Chunk&, size_t)>& task, const std::function<void()>& meanwhile);
   void count_before_chunks(const Block& b, const OrderedCount& ordered, const std::function<void()>& meanwhile);
 
