@@ -54,7 +54,8 @@ TEST_CASE("NaN or infinity in an input is an error naming the file, the tensor a
 TEST_CASE("Of two inputs with NaN or infinity, the first source's first in the first bad block is reported") {
   // a has a NaN in a later chunk than b's infinity, in the same block (the default budget)
   // or not (2 MB: blocks of two chunks). Whichever thread found which, in one pass (task
-  // arithmetic) or in the first of several over a cached tensor (TIES), the same one.
+  // arithmetic) or in the first of several over a cached tensor (TIES' scan, DARE's L1
+  // norms), the same one.
   std::vector<double> a_values(100000, 2.0), b_values(100000, 1.0);
   a_values[60000] = NAN;
   b_values[100] = INFINITY;
@@ -63,13 +64,13 @@ TEST_CASE("Of two inputs with NaN or infinity, the first source's first in the f
   files.add("base.safetensors", test::safetensors_file({{"w", "F32", {ones.size()}, test::encode("F32", ones)}}));
   files.add("a.safetensors", test::safetensors_file({{"w", "F32", {a_values.size()}, test::encode("F32", a_values)}}));
   files.add("b.safetensors", test::safetensors_file({{"w", "F32", {b_values.size()}, test::encode("F32", b_values)}}));
-  for (const std::string method : {"task_arithmetic", "ties"})
+  for (const std::string method : {"task_arithmetic", "ties", "dare_ties"})
     for (const unsigned threads : {1u, 3u}) {
       CAPTURE(method);
       CAPTURE(threads);
       std::string text = config();
       text.replace(text.find("task_arithmetic"), 15, method);
-      if (method == "ties")
+      if (method != "task_arithmetic")
         for (size_t at = text.find("\"weight\""); at != std::string::npos; at = text.find("\"weight\"", at + 20))
           text.insert(at, "\"density\":0.5,");
       MergeOptions o;
@@ -85,8 +86,9 @@ TEST_CASE("Of two inputs with NaN or infinity, the first source's first in the f
 }
 
 // TIES' first pass finds NaN and infinity through its scan of every |δ| when it scans
-// every model: one in the base shows in every δ; a δ that overflows from finite inputs
-// is flagged but must not fail. A model it does not scan (density 1) is checked as usual.
+// every model, and DARE's through its L1 norms: one in the base shows in every δ; a δ
+// that overflows from finite inputs is flagged but must not fail. A model TIES does not
+// scan (density 1) is checked as usual.
 TEST_CASE("TIES' scan of |δ| finds NaN in the base, in a model it does not scan, and not in an overflow") {
   const size_t n = 100000;  // several chunks: the bracket's pass
   auto ties_files = [&](const std::vector<double>& base, const std::vector<double>& a) {
@@ -115,8 +117,12 @@ TEST_CASE("TIES' scan of |δ| finds NaN in the base, in a model it does not scan
     std::vector<double> bad_base = base;
     bad_base[70000] = NAN;
     auto files = ties_files(bad_base, a);
-    CHECK_THROWS_WITH(run_merge(ties(0.5), o, files, out),
-                      "base.safetensors: tensor 'w': NaN at index 70000 (allow_nonfinite: true merges it anyway)");
+    for (const std::string method : {"ties", "dare_ties"}) {
+      std::string text = ties(0.5);
+      text.replace(text.find("ties"), 4, method);
+      CHECK_THROWS_WITH(run_merge(text, o, files, out),
+                        "base.safetensors: tensor 'w': NaN at index 70000 (allow_nonfinite: true merges it anyway)");
+    }
     std::vector<double> bad_a = a;
     bad_a[50000] = -INFINITY;
     files = ties_files(base, bad_a);

@@ -96,18 +96,23 @@ void FamilyMerge::prepare(BlockPipeline& pipeline) {
 }
 
 // ‖δ‖₁ and ‖δ_kept‖₁ per model, as f64 partials per chunk folded in chunk order;
-// mergekit's L1 match, skipped when either norm vanishes.
+// mergekit's L1 match, skipped when either norm vanishes. The sums of every |δ| stand in
+// for the check for NaN and infinity: one in the base or a model makes a sum one.
 void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
   const size_t K = weights_.size();
   std::vector<double> all(K, 0.0), kept(K, 0.0);
+  PassInputs inputs;
+  inputs.step_flags_nonfinite = pipeline.base_in_every_model();
   pipeline.reduce<std::vector<double>>(
       [&](Chunk& chunk) {
         std::vector<double> sums(2 * K);
         for (size_t k = 0; k < K; ++k) {
-          if (sparsifier_->kept_abs_sums(chunk, k, chunk.models[k], &sums[2 * k], &sums[2 * k + 1])) continue;
-          sums[2 * k] = abs_sum(chunk.models[k], chunk.count);
-          sparsify(chunk, k, chunk.models[k]);
-          sums[2 * k + 1] = abs_sum(chunk.models[k], chunk.count);
+          if (!sparsifier_->kept_abs_sums(chunk, k, chunk.models[k], &sums[2 * k], &sums[2 * k + 1])) {
+            sums[2 * k] = abs_sum(chunk.models[k], chunk.count);
+            sparsify(chunk, k, chunk.models[k]);
+            sums[2 * k + 1] = abs_sum(chunk.models[k], chunk.count);
+          }
+          chunk.maybe_nonfinite = chunk.maybe_nonfinite || !std::isfinite(sums[2 * k]);
         }
         return sums;
       },
@@ -117,7 +122,7 @@ void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
           kept[k] += sums[2 * k + 1];
         }
       },
-      write_count());
+      write_count(), inputs);
   sparsifier_->pass_done();
   for (size_t k = 0; k < K; ++k)
     rescales_[k] = (all[k] < 1e-7 || kept[k] < 1e-7) ? 1.0f : static_cast<float>(all[k] / kept[k]);
