@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "wasmerge/convert.hpp"
 #include "wasmerge/sparsify.hpp"
 
 #ifdef __wasm_simd128__
@@ -14,6 +15,29 @@ namespace wasmerge {
 namespace {
 // Eight running sums (x_i went to sum i mod 8) folded in abs_sum's fixed order.
 inline double fold_eight(const double* s) { return ((s[0] + s[4]) + (s[2] + s[6])) + ((s[1] + s[5]) + (s[3] + s[7])); }
+}  // namespace
+
+namespace {
+
+// The models with every δ in memory: one given as bf16 and a base (WeighedDelta::bf16)
+// is converted, elements [from, n), into a buffer of this thread's.
+std::vector<WeighedDelta> with_deltas(const WeighedDelta* models, size_t count, size_t from, size_t n) {
+  thread_local std::vector<float> values;
+  values.resize(count * (n - from));
+  std::vector<WeighedDelta> all(models, models + count);
+  for (size_t k = 0; k < count; ++k) {
+    WeighedDelta& m = all[k];
+    if (m.delta) {
+      m.delta += from;
+    } else {
+      m.delta = values.data() + k * (n - from);
+      to_f32_minus(DType::BF16, m.bf16 + 2 * from, m.base + from, m.delta, n - from);
+    }
+    if (m.kept_bits) m.kept_bits += from / 8;  // from: a multiple of 8
+  }
+  return all;
+}
+
 }  // namespace
 
 namespace scalar {
@@ -231,11 +255,15 @@ size_t weigh_elect_fours(float* mixed, const WeighedDelta* models, size_t count,
   constexpr size_t kHeld = K ? K : kMostVectorModels;
   const size_t held = K ? K : count;
   float* delta[kHeld];
+  const uint8_t* bf16[kHeld];  // or δ from these and the base, converted here
+  const float* base = nullptr;
   const uint8_t* kept_bits[kHeld];
   bool rescaled[kHeld];
   v128_t min_bits[kHeld], rescales[kHeld], weights[kHeld], omega[kHeld];
   for (size_t k = 0; k < held; ++k) {
     delta[k] = models[k].delta;
+    bf16[k] = delta[k] ? nullptr : models[k].bf16;
+    if (bf16[k]) base = models[k].base;
     kept_bits[k] = models[k].kept_bits;
     rescaled[k] = models[k].rescale != 1.0f;
     min_bits[k] = wasm_u32x4_splat(models[k].min_bits);
@@ -247,8 +275,11 @@ size_t weigh_elect_fours(float* mixed, const WeighedDelta* models, size_t count,
   const size_t whole = n / 8 * 8;
   size_t i = 0;
   for (; i < whole; i += 4) {
+    const v128_t b = base ? wasm_v128_load(base + i) : wasm_f32x4_splat(0.0f);
     for (size_t k = 0; k < held; ++k) {
-      v128_t x = wasm_v128_load(delta[k] + i);
+      // to_f32_minus's steps for bf16: the bits to the high half, minus the base
+      v128_t x = bf16[k] ? wasm_f32x4_sub(wasm_i32x4_shl(wasm_u32x4_load16x4(bf16[k] + 2 * i), 16), b)
+                         : wasm_v128_load(delta[k] + i);
       x = wasm_v128_and(x, wasm_u32x4_ge(wasm_v128_and(x, magnitude), min_bits[k]));
       if (kept_bits[k]) x = wasm_v128_and(x, wasm_v128_load(kNibbleMasks.lanes[kept_bits[k][i / 8] >> (i % 8) & 0xF]));
       if (rescaled[k]) x = wasm_f32x4_mul(rescales[k], x);
@@ -271,15 +302,14 @@ void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t coun
     case 3: i = weigh_elect_fours<3>(mixed, models, count, normalize, n); break;
     case 4: i = weigh_elect_fours<4>(mixed, models, count, normalize, n); break;
     default:
-      if (count > kMostVectorModels) return scalar::weigh_elect_and_merge(mixed, models, count, normalize, n, scratch);
+      if (count > kMostVectorModels) {
+        const std::vector<WeighedDelta> all = with_deltas(models, count, 0, n);
+        return scalar::weigh_elect_and_merge(mixed, all.data(), count, normalize, n, scratch);
+      }
       i = weigh_elect_fours<0>(mixed, models, count, normalize, n);
   }
   if (i == n) return;
-  std::vector<WeighedDelta> tails(models, models + count);
-  for (auto& t : tails) {
-    t.delta += i;
-    if (t.kept_bits) t.kept_bits += i / 8;
-  }
+  const std::vector<WeighedDelta> tails = with_deltas(models, count, i, n);
   scalar::weigh_elect_and_merge(mixed + i, tails.data(), count, normalize, n - i, scratch);
 }
 
@@ -382,7 +412,8 @@ void elect_and_merge(float* mixed, const float* const* omega, const float* weigh
 }
 void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t count, bool normalize, size_t n,
                            float* scratch) {
-  scalar::weigh_elect_and_merge(mixed, models, count, normalize, n, scratch);
+  const std::vector<WeighedDelta> all = with_deltas(models, count, 0, n);
+  scalar::weigh_elect_and_merge(mixed, all.data(), count, normalize, n, scratch);
 }
 double abs_sum(const float* x, size_t n) { return scalar::abs_sum(x, n); }
 double dot_sum(const float* x, const float* y, size_t n) { return scalar::dot_sum(x, y, n); }

@@ -80,7 +80,8 @@ void keep_at_least(float* delta, size_t n, uint32_t min_bits) {
 }
 }  // namespace
 
-bool magnitude_min_bits(const MagnitudeCut& cut, const float* delta, size_t n, uint64_t ties_seen, uint32_t* min_bits) {
+bool magnitude_min_bits(const MagnitudeCut& cut, const float* delta, size_t n, uint64_t ties_seen, uint32_t* min_bits,
+                        const uint64_t* ties_here) {
   const uint32_t above = cut.threshold + 1;  // at most 0x80000000: no |δ| pattern reaches it
   if (cut.keep_all) return *min_bits = 0, true;
   if (cut.keep_none) return *min_bits = 0xFFFFFFFFu, true;
@@ -89,7 +90,8 @@ bool magnitude_min_bits(const MagnitudeCut& cut, const float* delta, size_t n, u
   // ties, one outside it none; only a span across an end goes entry by entry.
   const uint64_t lo = cut.first_kept_tie(), hi = lo + cut.equal_keep;
   if (ties_seen >= hi) return *min_bits = above, true;
-  const uint64_t end = ties_seen + count_ties(delta, n, cut.threshold);
+  if (!ties_here && !delta) return false;
+  const uint64_t end = ties_seen + (ties_here ? *ties_here : count_ties(delta, n, cut.threshold));
   if (end <= lo) return *min_bits = above, true;
   if (ties_seen >= lo && end <= hi) return *min_bits = cut.threshold, true;
   return false;

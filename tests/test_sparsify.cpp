@@ -307,6 +307,34 @@ TEST_CASE("weigh_elect_and_merge gives the bits of masking, rescaling, weighting
           else scalar::weigh_elect_and_merge(got.data(), in.data(), models, normalize, n, scratch.data());
           REQUIRE(std::memcmp(got.data(), expected.data(), n * 4) == 0);
         }
+        // Every other model as bf16 and a base, converted on the way in: m = δ + b is exact
+        // in bf16 (a multiple of 1/4 below 4), and δ = m − b as the test computes it here.
+        std::vector<float> base(n);
+        for (auto& v : base) v = static_cast<float>(static_cast<int>(rng() % 9) - 4) * 0.25f;
+        std::vector<std::vector<uint8_t>> raw(models, std::vector<uint8_t>(2 * n));
+        std::vector<std::vector<float>> converted = delta;
+        std::vector<WeighedDelta> in;
+        for (size_t k = 0; k < models; ++k) {
+          in.push_back({converted[k].data(), min_bits[k], kept[k].empty() ? nullptr : kept_bits[k].data(), rescales[k],
+                        weights[k]});
+          if (k % 2) continue;
+          for (size_t i = 0; i < n; ++i) {
+            const float m = delta[k][i] + base[i];
+            uint32_t bits;
+            std::memcpy(&bits, &m, 4);
+            REQUIRE((bits & 0xFFFF) == 0);
+            const uint16_t half = static_cast<uint16_t>(bits >> 16);
+            std::memcpy(&raw[k][2 * i], &half, 2);
+            converted[k][i] = m - base[i];
+          }
+          in.back().delta = nullptr;
+          in.back().bf16 = raw[k].data();
+          in.back().base = base.data();
+        }
+        const std::vector<float> expected_raw = staged_election(converted, min_bits, kept, rescales, weights, normalize);
+        std::vector<float> got(n), scratch(2 * n);
+        weigh_elect_and_merge(got.data(), in.data(), models, normalize, n, scratch.data());
+        REQUIRE(std::memcmp(got.data(), expected_raw.data(), n * 4) == 0);
       }
     }
   }
@@ -351,6 +379,13 @@ TEST_CASE("magnitude_min_bits agrees with magnitude_mask, and declines only span
       std::vector<float> by_mask(x.begin() + first, x.begin() + first + count), by_bits = by_mask;
       magnitude_mask(cut, by_mask.data(), count, ties);
       uint32_t min_bits;
+      // The span's ties counted beforehand, without its values: the same answer.
+      uint64_t here = 0;
+      for (size_t i = first; i < first + count; ++i) here += magnitude_bits(x[i]) == cut.threshold;
+      uint32_t min_bits_counted = 0;
+      const bool counted = magnitude_min_bits(cut, nullptr, count, ties, &min_bits_counted, &here);
+      REQUIRE(counted == magnitude_min_bits(cut, by_bits.data(), count, ties, &min_bits));
+      if (counted) REQUIRE(min_bits_counted == min_bits);
       if (magnitude_min_bits(cut, by_bits.data(), count, ties, &min_bits)) {
         ++thresholds;
         for (float& v : by_bits) v = magnitude_bits(v) >= min_bits ? v : 0.0f;

@@ -33,14 +33,19 @@ void elect_and_merge(float* mixed, const float* const* omega, const float* weigh
 // kept δ is δ when the bit pattern of |δ| is at least min_bits and its kept bit is set, +0
 // otherwise (a mask applied on the way), and the rescale is skipped when it is 1.
 struct WeighedDelta {
-  float* delta;
+  float* delta;              // null: δ comes from bf16 and base below
   uint32_t min_bits;         // a magnitude cut; 0 keeps every entry
   const uint8_t* kept_bits;  // entry i's bit is bit i % 8 of byte i / 8 (DARE's recorded draws); null: all set
   float rescale;
   float weight;
+  // With delta null: δ_i = f32(bf16 element i) − base_i (to_f32_minus), converted on the
+  // way into the election instead of stored and read back.
+  const uint8_t* bf16 = nullptr;
+  const float* base = nullptr;
 };
 // elect_and_merge of those ω_k, the same bits as masking, scaling and electing in turn,
 // in one pass over the δ (wasm: the ω are never stored). May overwrite each delta. scratch: 2n.
+// The scalar twin needs every delta.
 void weigh_elect_and_merge(float* mixed, const WeighedDelta* models, size_t count, bool normalize, size_t n,
                            float* scratch);
 

@@ -68,6 +68,9 @@ struct PipelineNeeds {
   // Chunks of whole rows of this many elements (per-row ranks, per-row softmax): each chunk
   // holds max(1, kChunk / row_length) rows. 0: plain chunks of kChunk elements.
   uint64_t row_length = 0;
+  // The write's step converts the models itself (Chunk::converted is false): an election
+  // that converts bf16 on the way in.
+  bool write_converts_models = false;
 };
 
 class TensorMerge {

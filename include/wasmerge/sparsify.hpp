@@ -94,7 +94,10 @@ void magnitude_mask(const MagnitudeCut& cut, float* delta, size_t n, uint64_t ti
 // When the cut treats every entry of delta[0..n) alike, keeping those whose |δ| bit pattern
 // is at least *min_bits (0: all, 0xFFFFFFFF: none), sets it and returns true; false when the
 // span holds the first or the last kept tie, where ties go entry by entry.
-bool magnitude_min_bits(const MagnitudeCut& cut, const float* delta, size_t n, uint64_t ties_seen, uint32_t* min_bits);
+// ties_here: how many of the n equal the threshold, when known; delta may then be null
+// (with neither, it returns false where it would count them).
+bool magnitude_min_bits(const MagnitudeCut& cut, const float* delta, size_t n, uint64_t ties_seen, uint32_t* min_bits,
+                        const uint64_t* ties_here = nullptr);
 // The same decisions as flags (1: the cut keeps the entry), from values it leaves unchanged.
 void magnitude_flags(const MagnitudeCut& cut, const float* values, size_t n, uint64_t ties_seen, uint8_t* kept);
 // Zeroes the entries of delta[0..n), tensor indices first_index.., that DARE drops. With

@@ -87,6 +87,7 @@ PipelineNeeds FamilyMerge::needs() const {
   n.several_passes = l1_rescale() || (sparsifier_ && sparsifier_->has_passes());
   if (l1_rescale()) n.bytes_per_element = sparsifier_->bytes_per_element();
   if (sparsifier_) n.row_length = sparsifier_->row_length();
+  n.write_converts_models = d_.consensus;  // elect_in_one_pass
   return n;
 }
 
@@ -130,8 +131,12 @@ void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
 
 void FamilyMerge::combine(Chunk& chunk, float* out) const {
   float* mixed = chunk.base ? chunk.scratch : out;
-  if (d_.consensus && !chunk.observer) elect_in_one_pass(chunk, mixed);
-  else mix_in_stages(chunk, mixed);
+  if (d_.consensus && !chunk.observer) {
+    elect_in_one_pass(chunk, mixed);
+  } else {
+    chunk.convert_models();
+    mix_in_stages(chunk, mixed);
+  }
   chunk.observe("mixed", -1, mixed);
   if (chunk.base) add_lambda_times(out, chunk.base, mixed, lambda_, chunk.count);  // b + λ·mixed
   chunk.observe("result", -1, out);
@@ -161,7 +166,8 @@ void FamilyMerge::mix_in_stages(Chunk& chunk, float* mixed) const {
 
 // The same bits as mix_in_stages' election, with the rescale and weighting (and the mask,
 // where the sparsifier can fold it: TIES' cut, DARE's recorded draws) applied on the way
-// in: one pass over the δ.
+// in: one pass over the δ. A bf16 task vector whose mask folds without its values is
+// converted on the way in too; any other is converted first.
 void FamilyMerge::elect_in_one_pass(Chunk& chunk, float* mixed) const {
   const size_t K = weights_.size();
   thread_local std::vector<WeighedDelta> models;
@@ -169,6 +175,16 @@ void FamilyMerge::elect_in_one_pass(Chunk& chunk, float* mixed) const {
   for (size_t k = 0; k < K; ++k) {
     WeighedDelta& m = models[k];
     m = WeighedDelta{chunk.models[k], 0, nullptr, rescales_[k], weights_[k]};
+    const RawModel& raw = chunk.raw_models[k];
+    if (!chunk.converted) {
+      if (raw.dtype == DType::BF16 && raw.base && (!sparsifier_ || sparsifier_->fold_mask(chunk, k, nullptr, m))) {
+        m.delta = nullptr;
+        m.bf16 = raw.bytes;
+        m.base = raw.base;
+        continue;
+      }
+      chunk.convert_model(k);
+    }
     if (!sparsifier_ || sparsifier_->fold_mask(chunk, k, m.delta, m)) continue;
     sparsify(chunk, k, m.delta);
   }

@@ -59,7 +59,10 @@ void MagnitudeCuts::mask(const Chunk& chunk, size_t s, float* values) const {
 }
 
 bool MagnitudeCuts::min_kept_bits(const Chunk& chunk, size_t s, const float* values, uint32_t* min_bits) const {
-  return magnitude_min_bits(cuts_[s], values, chunk.count, ties_before(chunk, s), min_bits);
+  // The bracket's pass counted each chunk's ties: the values are not needed for them.
+  const bool counted = !chunk_ties_.empty() && !chunk_ties_[s].empty();
+  return magnitude_min_bits(cuts_[s], values, chunk.count, ties_before(chunk, s), min_bits,
+                            counted ? &chunk_ties_[s][chunk.index] : nullptr);
 }
 
 void MagnitudeCuts::flags(const Chunk& chunk, size_t s, const float* values, uint8_t* kept) const {

@@ -46,7 +46,8 @@ class MagnitudeCuts : public OrderedCount {
   const float* values(const Chunk& chunk, size_t source) const;
   // Zeroes what selection s drops from `values`, the chunk's values of its series.
   void mask(const Chunk& chunk, size_t s, float* values) const;
-  // Selection s's mask of the chunk as one threshold, when it is one (magnitude_min_bits).
+  // Selection s's mask of the chunk as one threshold, when it is one (magnitude_min_bits);
+  // values may be null (not converted) where the chunk's ties were counted.
   bool min_kept_bits(const Chunk& chunk, size_t s, const float* values, uint32_t* min_bits) const;
   // Flags (1: kept) of selection s for the chunk's values of its series.
   void flags(const Chunk& chunk, size_t s, const float* values, uint8_t* kept) const;

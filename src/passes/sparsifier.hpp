@@ -32,7 +32,8 @@ class Sparsifier {
   virtual void mask(const Chunk& chunk, size_t k, float* delta) const = 0;
   // When this chunk's mask of model k is one the election applies on the way
   // (weigh_elect_and_merge: a threshold on |δ| bits, or recorded kept bits), sets it in
-  // `into` and returns true; else the caller calls mask.
+  // `into` and returns true; else the caller calls mask. delta is null when the chunk's
+  // δ are not converted: then it folds only a mask that needs no value.
   virtual bool fold_mask(const Chunk&, size_t /*k*/, const float* /*delta*/, WeighedDelta& /*into*/) const {
     return false;
   }

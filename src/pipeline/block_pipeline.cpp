@@ -35,6 +35,7 @@ BlockPipeline::BlockPipeline(ThreadPool& pool, PipelineBuffers& buffers, uint64_
       observer_(observer),
       has_base_(out.base != nullptr),
       task_vectors_(needs.task_vectors && out.base),
+      write_converts_models_(needs.write_converts_models),
       models_(out.inputs.size()),
       total_(out.info.num_elements()) {
   const uint64_t chunk = chunk_elements(needs.row_length);
@@ -185,6 +186,18 @@ void BlockPipeline::report_nonfinite(const Block& b) const {
     }
 }
 
+void Chunk::convert_model(size_t k) const {
+  const RawModel& m = raw_models[k];
+  if (m.base) to_f32_minus(m.dtype, m.bytes, m.base, models[k], count);
+  else to_f32(m.dtype, m.bytes, models[k], count);
+}
+
+void Chunk::convert_models() {
+  if (converted) return;
+  for (size_t k = 0; k < model_count; ++k) convert_model(k);
+  converted = true;
+}
+
 Chunk BlockPipeline::load(const Block& b, size_t c, bool convert_models) const {
   thread_local std::vector<float> scratch;
   thread_local std::vector<float*> models;
@@ -211,13 +224,12 @@ Chunk BlockPipeline::load(const Block& b, size_t c, bool convert_models) const {
     models[k] = scratch.data() + (k + 1) * chunk_;
     const DType t = sources_[j]->dtype();
     const uint8_t* raw = input_data_[j] + element * dtype_size(t);
-    raw_models[k] = RawModel{raw, t, task_vectors_ ? chunk.base : nullptr};
-    if (!convert_models) continue;
-    if (task_vectors_) to_f32_minus(t, raw, chunk.base, models[k], chunk.count);  // δ_k = m_k − b
-    else to_f32(t, raw, models[k], chunk.count);
+    raw_models[k] = RawModel{raw, t, task_vectors_ ? chunk.base : nullptr};  // δ_k = m_k − b
   }
-  chunk.models = convert_models ? models.data() : nullptr;
+  chunk.models = models.data();
   chunk.raw_models = raw_models.data();
+  chunk.converted = false;
+  if (convert_models) chunk.convert_models();
   chunk.scratch = scratch.data() + (models_ + 1) * chunk_;
   return chunk;
 }
@@ -367,7 +379,9 @@ void BlockPipeline::write(ByteSink& sink, const std::function<void(Chunk&, float
       from_f32(out_.info.dtype, result, bytes, chunk.count);
       if (crc) chunk_crcs[c] = crc32(bytes, chunk.count * out_size);
     };
-    run_chunks(b, ordered, PassInputs(), merge_chunk, [&] {
+    PassInputs inputs;
+    inputs.convert_models = !write_converts_models_;
+    run_chunks(b, ordered, inputs, merge_chunk, [&] {
       read_next();
       write_pending();
     });

@@ -47,7 +47,8 @@ struct RawModel {
 // What a pass does with each chunk's inputs before its step.
 struct PassInputs {
   // Converts every input to f32 (Chunk::models), or else the base alone: the step reads
-  // the models' bytes (Chunk::raw_models) and converts them on the way in.
+  // the models' bytes (Chunk::raw_models) and converts them on the way in, or has them
+  // converted (Chunk::convert_model).
   bool convert_models = true;
   // In the pass that checks the inputs for NaN and infinity: checks each chunk before its
   // step (which then never sees one), or only the chunks its step flags (Chunk::
@@ -64,8 +65,9 @@ struct Chunk {
   size_t row_length = 0;           // whole rows of this many elements, or 0 (plain chunks)
   size_t index = 0;                // chunk number within the tensor
   float* base = nullptr;           // the base's values, when the tensor has a base
-  float* const* models = nullptr;  // each input's values; δ_k = m_k − b with task_vectors; null unconverted
+  float* const* models = nullptr;        // each input's values; δ_k = m_k − b with task_vectors
   const RawModel* raw_models = nullptr;  // each input's values as read
+  bool converted = true;                 // false: models[k] holds nothing until convert_model(k)
   size_t model_count = 0;
   float* scratch = nullptr;          // BlockPipeline::kScratchChunks · capacity floats of the method's own
   const uint64_t* before = nullptr;  // an ordered count's totals over the chunks before this one
@@ -75,6 +77,8 @@ struct Chunk {
   void observe(std::string_view stage, int model, const float* values) const {
     if (observer) observer->capture(stage, model, first, values, count);
   }
+  void convert_model(size_t k) const;  // models[k] from raw_models[k]
+  void convert_models();               // every model, unless converted
 };
 
 // A count per chunk whose running totals, in tensor order, a pass's step reads (TIES:
@@ -205,6 +209,7 @@ class BlockPipeline {
   std::vector<std::unique_ptr<TensorSource>> sources_;  // the base (if any), then the inputs
   std::vector<uint8_t*> input_data_;                     // each source's bytes in the buffers
   bool has_base_, task_vectors_;
+  bool write_converts_models_;  // PipelineNeeds::write_converts_models
   size_t models_;
   uint64_t total_;
   size_t row_length_;  // 0: plain chunks
