@@ -95,7 +95,7 @@ size_t first_nonfinite(DType t, const uint8_t* src, size_t n) {
 
 void to_f32(DType from, const uint8_t* src, float* dst, size_t n) {
   switch (from) {
-    case DType::F32: std::memcpy(dst, src, n * 4); break;
+    case DType::F32: if (n) std::memcpy(dst, src, n * 4); break;  // memcpy of null, even for 0 bytes, is UB
     case DType::F64:
       for (size_t i = 0; i < n; ++i) {
         double d;
@@ -120,7 +120,7 @@ void to_f32_minus(DType from, const uint8_t* src, const float* base, float* dst,
 
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n) {
   switch (to) {
-    case DType::F32: std::memcpy(dst, src, n * 4); break;
+    case DType::F32: if (n) std::memcpy(dst, src, n * 4); break;
     case DType::F64:
       for (size_t i = 0; i < n; ++i) {
         const double d = src[i];
