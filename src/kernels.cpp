@@ -19,6 +19,14 @@ inline double fold_eight(const double* s) { return ((s[0] + s[4]) + (s[2] + s[6]
 
 namespace {
 
+// Values as read, converted into a buffer of this thread's (to_f32_minus_base).
+const float* converted(DType type, const uint8_t* raw, const float* base, size_t n) {
+  thread_local std::vector<float> values;
+  values.resize(n);
+  to_f32_minus_base(type, raw, base, values.data(), n);
+  return values.data();
+}
+
 // The models with every δ in memory: one given as bf16 and a base (WeighedDelta::bf16)
 // is converted, elements [from, n), into a buffer of this thread's.
 std::vector<WeighedDelta> with_deltas(const WeighedDelta* models, size_t count, size_t from, size_t n) {
@@ -357,14 +365,19 @@ double dot_sum(const float* x, const float* y, size_t n) {
   return fold_eight(s);
 }
 
-void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum) {
+namespace {
+// abs_sums_kept's sums over the whole groups of eight, into s and t (entry i to sum i mod
+// 8); load8(i, a, b) gives entries i..i+7 as two f32x4. Returns where the rest starts.
+template <typename Load8>
+size_t abs_sums_kept_eights(Load8 load8, const uint8_t* kept, size_t n, double* s, double* t) {
   // As abs_sum, twice: acc_j and masked_j hold the running sums (s_2j, s_2j+1); each
   // pair's kept flags widen to two 64-bit lane masks.
   v128_t acc[4], masked[4];
   for (int j = 0; j < 4; ++j) acc[j] = masked[j] = wasm_f64x2_splat(0);
   size_t i = 0;
   for (; i + 8 <= n; i += 8) {
-    const v128_t a = wasm_v128_load(x + i), b = wasm_v128_load(x + i + 4);
+    v128_t a, b;
+    load8(i, a, b);
     const v128_t magnitudes[4] = {wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(a)),
                                   wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(wasm_i64x2_shuffle(a, a, 1, 0))),
                                   wasm_f64x2_abs(wasm_f64x2_promote_low_f32x4(b)),
@@ -379,17 +392,54 @@ void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, d
       masked[j] = wasm_f64x2_add(masked[j], wasm_v128_and(magnitudes[j], masks[j]));
     }
   }
-  double s[8], t[8];
   for (int j = 0; j < 4; ++j) {
     s[2 * j] = wasm_f64x2_extract_lane(acc[j], 0);
     s[2 * j + 1] = wasm_f64x2_extract_lane(acc[j], 1);
     t[2 * j] = wasm_f64x2_extract_lane(masked[j], 0);
     t[2 * j + 1] = wasm_f64x2_extract_lane(masked[j], 1);
   }
-  for (; i < n; ++i) {  // the scalar twin's loop
-    s[i % 8] += std::fabs(static_cast<double>(x[i]));
-    t[i % 8] += std::fabs(static_cast<double>(keep_if(x[i], kept[i])));
+  return i;
+}
+
+// The scalar twin's loop over entries [from, n); x[0] is entry `from`.
+void abs_sums_kept_rest(const float* x, const uint8_t* kept, size_t from, size_t n, double* s, double* t) {
+  for (size_t i = from; i < n; ++i) {
+    s[i % 8] += std::fabs(static_cast<double>(x[i - from]));
+    t[i % 8] += std::fabs(static_cast<double>(keep_if(x[i - from], kept[i])));
   }
+}
+}  // namespace
+
+void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum) {
+  double s[8], t[8];
+  const size_t i = abs_sums_kept_eights(
+      [x](size_t at, v128_t& a, v128_t& b) {
+        a = wasm_v128_load(x + at);
+        b = wasm_v128_load(x + at + 4);
+      },
+      kept, n, s, t);
+  abs_sums_kept_rest(x + i, kept, i, n, s, t);
+  *all = fold_eight(s);
+  *kept_sum = fold_eight(t);
+}
+
+// bf16 task vectors are converted on the way in, eight entries at a time; the rest of the
+// entries, and other inputs, are converted first.
+void abs_sums_kept(DType type, const uint8_t* raw, const float* base, const uint8_t* kept, size_t n, double* all,
+                   double* kept_sum) {
+  if (type != DType::BF16 || !base) {
+    return abs_sums_kept(converted(type, raw, base, n), kept, n, all, kept_sum);
+  }
+  double s[8], t[8];
+  const size_t i = abs_sums_kept_eights(
+      [raw, base](size_t at, v128_t& a, v128_t& b) {  // to_f32_minus's steps for bf16
+        a = wasm_f32x4_sub(wasm_i32x4_shl(wasm_u32x4_load16x4(raw + 2 * at), 16), wasm_v128_load(base + at));
+        b = wasm_f32x4_sub(wasm_i32x4_shl(wasm_u32x4_load16x4(raw + 2 * at + 8), 16), wasm_v128_load(base + at + 4));
+      },
+      kept, n, s, t);
+  float rest[8];
+  to_f32_minus(DType::BF16, raw + 2 * i, base + i, rest, n - i);
+  abs_sums_kept_rest(rest, kept, i, n, s, t);
   *all = fold_eight(s);
   *kept_sum = fold_eight(t);
 }
@@ -419,6 +469,10 @@ double abs_sum(const float* x, size_t n) { return scalar::abs_sum(x, n); }
 double dot_sum(const float* x, const float* y, size_t n) { return scalar::dot_sum(x, y, n); }
 void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum) {
   scalar::abs_sums_kept(x, kept, n, all, kept_sum);
+}
+void abs_sums_kept(DType type, const uint8_t* raw, const float* base, const uint8_t* kept, size_t n, double* all,
+                   double* kept_sum) {
+  scalar::abs_sums_kept(converted(type, raw, base, n), kept, n, all, kept_sum);
 }
 
 #endif

@@ -466,6 +466,30 @@ TEST_CASE("abs_sums_kept gives abs_sum of x and of x masked, vector and scalar")
       REQUIRE(std::memcmp(&got_all, &all, 8) == 0);
       REQUIRE(std::memcmp(&got_kept, &kept_sum, 8) == 0);
     }
+    // From bf16 bytes and a base (converted on the way in), and from f32 bytes without one:
+    // the sums of the δ the test computes.
+    std::vector<float> base(n), delta(n);
+    std::vector<uint8_t> bf16(2 * n), f32(4 * n);
+    for (size_t i = 0; i < n; ++i) {
+      uint32_t bits;
+      std::memcpy(&bits, &x[i], 4);
+      const uint16_t half = static_cast<uint16_t>(bits >> 16);  // x truncated to bf16
+      std::memcpy(&bf16[2 * i], &half, 2);
+      base[i] = static_cast<float>(static_cast<int>(rng() % 7) - 3) / 8;
+      const uint32_t widened = static_cast<uint32_t>(half) << 16;
+      float m;
+      std::memcpy(&m, &widened, 4);
+      delta[i] = m - base[i];
+    }
+    if (n) std::memcpy(f32.data(), x.data(), 4 * n);
+    double delta_all = 0, delta_kept = 0, got_all = -1, got_kept = -1;
+    abs_sums_kept(delta.data(), kept.data(), n, &delta_all, &delta_kept);
+    abs_sums_kept(DType::BF16, bf16.data(), base.data(), kept.data(), n, &got_all, &got_kept);
+    REQUIRE(std::memcmp(&got_all, &delta_all, 8) == 0);
+    REQUIRE(std::memcmp(&got_kept, &delta_kept, 8) == 0);
+    abs_sums_kept(DType::F32, f32.data(), nullptr, kept.data(), n, &got_all, &got_kept);
+    REQUIRE(std::memcmp(&got_all, &all, 8) == 0);
+    REQUIRE(std::memcmp(&got_kept, &kept_sum, 8) == 0);
   }
   const float by_hand[] = {1, -2, 3, -4, 5, -6, 7, -8, 9.5f};
   const uint8_t keep[] = {1, 0, 1, 0, 1, 0, 1, 0, 1};

@@ -14,6 +14,11 @@ namespace wasmerge {
 void to_f32(DType from, const uint8_t* src, float* dst, size_t n);
 // The same minus base, as one f32 subtraction each: dst = f32(src) − base (a task vector).
 void to_f32_minus(DType from, const uint8_t* src, const float* base, float* dst, size_t n);
+// to_f32_minus, or to_f32 when base is null: an input as the pipeline hands it to methods.
+inline void to_f32_minus_base(DType from, const uint8_t* src, const float* base, float* dst, size_t n) {
+  if (base) to_f32_minus(from, src, base, dst, n);
+  else to_f32(from, src, dst, n);
+}
 // f32 -> raw little-endian elements of `to`. `to` must be mergeable.
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n);
 

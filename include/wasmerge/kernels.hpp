@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "wasmerge/dtype.hpp"
+
 namespace wasmerge {
 
 void subtract(float* x, const float* b, size_t n);                       // x -= b
@@ -57,6 +59,9 @@ double dot_sum(const float* x, const float* y, size_t n);
 // abs_sum of x, and of x with the entries whose kept[i] is 0 zeroed (a mask's L1 norms
 // before and after), from one pass that leaves x as it is.
 void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, double* kept_sum);
+// The same for values as read: x = to_f32_minus_base(type, raw, base) (convert.hpp).
+void abs_sums_kept(DType type, const uint8_t* raw, const float* base, const uint8_t* kept, size_t n, double* all,
+                   double* kept_sum);
 
 namespace scalar {
 void subtract(float* x, const float* b, size_t n);

@@ -103,12 +103,14 @@ void FamilyMerge::l1_pass(BlockPipeline& pipeline) {
   const size_t K = weights_.size();
   std::vector<double> all(K, 0.0), kept(K, 0.0);
   PassInputs inputs;
+  inputs.convert_models = !sparsifier_->sums_as_read();  // DARE: bf16 converted on the way into its sums
   inputs.step_flags_nonfinite = pipeline.base_in_every_model();
   pipeline.reduce<std::vector<double>>(
       [&](Chunk& chunk) {
         std::vector<double> sums(2 * K);
         for (size_t k = 0; k < K; ++k) {
           if (!sparsifier_->kept_abs_sums(chunk, k, chunk.models[k], &sums[2 * k], &sums[2 * k + 1])) {
+            chunk.convert_models();
             sums[2 * k] = abs_sum(chunk.models[k], chunk.count);
             sparsify(chunk, k, chunk.models[k]);
             sums[2 * k + 1] = abs_sum(chunk.models[k], chunk.count);

@@ -185,8 +185,7 @@ BracketPart scan_bracket(const Bracket& bracket, DType t, const uint8_t* raw, co
   auto tail = [&](size_t from, Inside& in) {  // the last n % 4 entries, converted one by one
     float v[4];
     const size_t size = dtype_size(t);
-    if (base) to_f32_minus(t, raw + from * size, base + from, v, n - from);
-    else to_f32(t, raw + from * size, v, n - from);
+    to_f32_minus_base(t, raw + from * size, base ? base + from : nullptr, v, n - from);
     scan_one_by_one(bracket, from, n, [&](size_t at) { return magnitude_bits(v[at - from]); }, in);
   };
   auto scan = [&](auto load_f32x4) {
@@ -212,8 +211,7 @@ BracketPart scan_bracket(const Bracket& bracket, DType t, const uint8_t* raw, co
 #endif
   thread_local std::vector<float> values;  // converted first, then scanned
   values.resize(n);
-  if (base) to_f32_minus(t, raw, base, values.data(), n);
-  else to_f32(t, raw, values.data(), n);
+  to_f32_minus_base(t, raw, base, values.data(), n);
   return scan_bracket(bracket, values.data(), n);
 }
 

@@ -27,9 +27,13 @@ class RandomDrop : public Sparsifier {
     apply_kept(draws(chunk, k), delta, chunk.count);
   }
   bool kept_abs_sums(const Chunk& chunk, size_t k, const float* delta, double* all, double* kept) const override {
-    abs_sums_kept(delta, draws(chunk, k), chunk.count, all, kept);
+    const uint8_t* drawn = draws(chunk, k);
+    const RawModel& m = chunk.raw_models[k];
+    if (chunk.converted) abs_sums_kept(delta, drawn, chunk.count, all, kept);
+    else abs_sums_kept(m.dtype, m.bytes, m.base, drawn, chunk.count, all, kept);
     return true;
   }
+  bool sums_as_read() const override { return true; }
   bool fold_mask(const Chunk& chunk, size_t k, const float*, WeighedDelta& into) const override {
     if (!recorded_) return false;
     into.kept_bits = record(chunk, k);

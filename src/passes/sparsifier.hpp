@@ -44,6 +44,9 @@ class Sparsifier {
                              double* /*kept*/) const {
     return false;
   }
+  // kept_abs_sums also takes a chunk whose models are not converted (Chunk::converted):
+  // it reads their bytes instead (delta is then not to be read).
+  virtual bool sums_as_read() const { return false; }
   // A masking pass is over (the next one may replay what this one recorded).
   virtual void pass_done() {}
 };

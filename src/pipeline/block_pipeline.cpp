@@ -188,8 +188,7 @@ void BlockPipeline::report_nonfinite(const Block& b) const {
 
 void Chunk::convert_model(size_t k) const {
   const RawModel& m = raw_models[k];
-  if (m.base) to_f32_minus(m.dtype, m.bytes, m.base, models[k], count);
-  else to_f32(m.dtype, m.bytes, models[k], count);
+  to_f32_minus_base(m.dtype, m.bytes, m.base, models[k], count);
 }
 
 void Chunk::convert_models() {
