@@ -4,6 +4,8 @@
 
 #include "convert_simd.hpp"
 
+#include <vector>
+
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
 #endif
@@ -132,5 +134,12 @@ void from_f32(DType to, const float* src, uint8_t* dst, size_t n) { scalar::from
 size_t first_nonfinite(DType t, const uint8_t* src, size_t n) { return scalar::first_nonfinite(t, src, n); }
 
 #endif
+
+const float* converted_input(DType from, const uint8_t* src, const float* base, size_t n) {
+  thread_local std::vector<float> values;
+  values.resize(n);
+  to_f32_minus_base(from, src, base, values.data(), n);
+  return values.data();
+}
 
 }  // namespace wasmerge

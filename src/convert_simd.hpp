@@ -1,9 +1,12 @@
 #pragma once
 // f16 and bf16 bit patterns to f32, four lanes at a time (wasm SIMD builds only): the
 // steps of the vector conversions (convert_simd.cpp), shared with kernels that convert
-// their inputs on the way in instead of reading a converted copy (bracket_select.cpp).
+// their inputs on the way in instead of reading a converted copy (bracket_select.cpp,
+// kernels.cpp).
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
+
+#include <cstdint>
 
 namespace wasmerge::simd {
 
@@ -24,6 +27,10 @@ inline v128_t f16_bits_to_f32(v128_t h32) {
   magnitude = wasm_v128_bitselect(subnormal, magnitude, is_zero_exp);
   return wasm_v128_or(magnitude, sign);
 }
+
+// Four elements of raw bytes as f32 (a load of four halves, widened to u32 lanes).
+inline v128_t load_bf16x4(const uint8_t* p) { return bf16_bits_to_f32(wasm_u32x4_load16x4(p)); }
+inline v128_t load_f16x4(const uint8_t* p) { return f16_bits_to_f32(wasm_u32x4_load16x4(p)); }
 
 }  // namespace wasmerge::simd
 #endif

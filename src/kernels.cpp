@@ -4,6 +4,7 @@
 #include <cmath>
 #include <vector>
 
+#include "convert_simd.hpp"
 #include "wasmerge/convert.hpp"
 #include "wasmerge/sparsify.hpp"
 
@@ -18,14 +19,6 @@ inline double fold_eight(const double* s) { return ((s[0] + s[4]) + (s[2] + s[6]
 }  // namespace
 
 namespace {
-
-// Values as read, converted into a buffer of this thread's (to_f32_minus_base).
-const float* converted(DType type, const uint8_t* raw, const float* base, size_t n) {
-  thread_local std::vector<float> values;
-  values.resize(n);
-  to_f32_minus_base(type, raw, base, values.data(), n);
-  return values.data();
-}
 
 // The models with every δ in memory: one given as bf16 and a base (WeighedDelta::bf16)
 // is converted, elements [from, n), into a buffer of this thread's.
@@ -285,9 +278,8 @@ size_t weigh_elect_fours(float* mixed, const WeighedDelta* models, size_t count,
   for (; i < whole; i += 4) {
     const v128_t b = base ? wasm_v128_load(base + i) : wasm_f32x4_splat(0.0f);
     for (size_t k = 0; k < held; ++k) {
-      // to_f32_minus's steps for bf16: the bits to the high half, minus the base
-      v128_t x = bf16[k] ? wasm_f32x4_sub(wasm_i32x4_shl(wasm_u32x4_load16x4(bf16[k] + 2 * i), 16), b)
-                         : wasm_v128_load(delta[k] + i);
+      // to_f32_minus's steps for bf16
+      v128_t x = bf16[k] ? wasm_f32x4_sub(simd::load_bf16x4(bf16[k] + 2 * i), b) : wasm_v128_load(delta[k] + i);
       x = wasm_v128_and(x, wasm_u32x4_ge(wasm_v128_and(x, magnitude), min_bits[k]));
       if (kept_bits[k]) x = wasm_v128_and(x, wasm_v128_load(kNibbleMasks.lanes[kept_bits[k][i / 8] >> (i % 8) & 0xF]));
       if (rescaled[k]) x = wasm_f32x4_mul(rescales[k], x);
@@ -428,13 +420,13 @@ void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, d
 void abs_sums_kept(DType type, const uint8_t* raw, const float* base, const uint8_t* kept, size_t n, double* all,
                    double* kept_sum) {
   if (type != DType::BF16 || !base) {
-    return abs_sums_kept(converted(type, raw, base, n), kept, n, all, kept_sum);
+    return abs_sums_kept(converted_input(type, raw, base, n), kept, n, all, kept_sum);
   }
   double s[8], t[8];
   const size_t i = abs_sums_kept_eights(
       [raw, base](size_t at, v128_t& a, v128_t& b) {  // to_f32_minus's steps for bf16
-        a = wasm_f32x4_sub(wasm_i32x4_shl(wasm_u32x4_load16x4(raw + 2 * at), 16), wasm_v128_load(base + at));
-        b = wasm_f32x4_sub(wasm_i32x4_shl(wasm_u32x4_load16x4(raw + 2 * at + 8), 16), wasm_v128_load(base + at + 4));
+        a = wasm_f32x4_sub(simd::load_bf16x4(raw + 2 * at), wasm_v128_load(base + at));
+        b = wasm_f32x4_sub(simd::load_bf16x4(raw + 2 * at + 8), wasm_v128_load(base + at + 4));
       },
       kept, n, s, t);
   float rest[8];
@@ -472,7 +464,7 @@ void abs_sums_kept(const float* x, const uint8_t* kept, size_t n, double* all, d
 }
 void abs_sums_kept(DType type, const uint8_t* raw, const float* base, const uint8_t* kept, size_t n, double* all,
                    double* kept_sum) {
-  scalar::abs_sums_kept(converted(type, raw, base, n), kept, n, all, kept_sum);
+  scalar::abs_sums_kept(converted_input(type, raw, base, n), kept, n, all, kept_sum);
 }
 
 #endif

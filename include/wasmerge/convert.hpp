@@ -19,6 +19,8 @@ inline void to_f32_minus_base(DType from, const uint8_t* src, const float* base,
   if (base) to_f32_minus(from, src, base, dst, n);
   else to_f32(from, src, dst, n);
 }
+// The same into a buffer of this thread's, valid until its next call on this thread.
+const float* converted_input(DType from, const uint8_t* src, const float* base, size_t n);
 // f32 -> raw little-endian elements of `to`. `to` must be mergeable.
 void from_f32(DType to, const float* src, uint8_t* dst, size_t n);
 

@@ -202,17 +202,14 @@ BracketPart scan_bracket(const Bracket& bracket, DType t, const uint8_t* raw, co
   };
   switch (t) {
     case DType::BF16:
-      return scan([raw](size_t at) { return simd::bf16_bits_to_f32(wasm_u32x4_load16x4(raw + 2 * at)); });
+      return scan([raw](size_t at) { return simd::load_bf16x4(raw + 2 * at); });
     case DType::F16:
-      return scan([raw](size_t at) { return simd::f16_bits_to_f32(wasm_u32x4_load16x4(raw + 2 * at)); });
+      return scan([raw](size_t at) { return simd::load_f16x4(raw + 2 * at); });
     case DType::F32: return scan([raw](size_t at) { return wasm_v128_load(raw + 4 * at); });
     default: break;
   }
 #endif
-  thread_local std::vector<float> values;  // converted first, then scanned
-  values.resize(n);
-  to_f32_minus_base(t, raw, base, values.data(), n);
-  return scan_bracket(bracket, values.data(), n);
+  return scan_bracket(bracket, converted_input(t, raw, base, n), n);  // converted first, then scanned
 }
 
 void BracketCollect::add(const BracketPart& part) {
